@@ -1,0 +1,210 @@
+//! The dma-fence contract every implementation satisfies.
+//!
+//! Modelled on Linux 6.17's `dma_fence` (see `shared/reference.md` §1). The fence
+//! itself lives as long as anyone holds a reference (`Clone` is `dma_fence_get`, drop is
+//! `dma_fence_put`); its *driver data* (names, the exporter's lock, the ops word) lives in
+//! a [`Pool`] and is retired when the fence signals. How readers are kept from touching
+//! retired data is what each implementation does differently, and what fencebench
+//! measures.
+
+use crate::pool::{Name, Pool};
+use crate::trace::TraceSink;
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// What `dma_fence_driver_name()` returns once the fence is signalled.
+pub const DETACHED_DRIVER: &str = "detached-driver";
+/// What `dma_fence_timeline_name()` returns once the fence is signalled.
+pub const SIGNALED_TIMELINE: &str = "signaled-timeline";
+/// The error a fence released with pending callbacks gets (`-EDEADLK`).
+pub const EDEADLK: i32 = -35;
+
+/// The operation found the fence already signalled (the kernel's `-ENOENT`/`-EINVAL`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AlreadySignaled;
+
+impl fmt::Display for AlreadySignaled {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("fence already signalled")
+    }
+}
+
+impl std::error::Error for AlreadySignaled {}
+
+/// A callback run once when the fence signals (`dma_fence_func_t`).
+pub type Callback = Box<dyn FnOnce() + Send>;
+
+/// Identifies a queued callback for [`Fence::remove_callback`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CallbackId(pub u64);
+
+/// Result of [`Fence::wait`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WaitOutcome {
+    /// Signalled; carries the time left of the timeout (zero for a poll).
+    Signaled(Duration),
+    /// The timeout passed first (a poll of an unsignalled fence).
+    TimedOut,
+}
+
+impl WaitOutcome {
+    pub fn is_signaled(self) -> bool {
+        matches!(self, WaitOutcome::Signaled(_))
+    }
+}
+
+/// One fence as the `sync_file` info ioctl reports it (`struct sync_fence_info`), plus
+/// the seqno for the 6.17 `describe` line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FenceInfo {
+    pub obj_name: Name,
+    pub driver_name: Name,
+    pub context: u64,
+    pub seqno: u64,
+    /// 0 pending, 1 signalled, negative: the error it signalled with.
+    pub status: i32,
+    /// Signal time in ns since the process's clock epoch, 0 while pending.
+    pub timestamp_ns: u64,
+}
+
+impl fmt::Display for FenceInfo {
+    /// The Linux 6.17 `dma_fence_describe()` line.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} {} seq {} {}signalled",
+            self.driver_name,
+            self.obj_name,
+            self.seqno,
+            if self.status == 0 { "un" } else { "" }
+        )
+    }
+}
+
+/// What a timeline's fences are created with.
+#[derive(Clone)]
+pub struct TimelineConfig {
+    pub driver: Name,
+    pub timeline: Name,
+    /// Pool for the driver data; several timelines may share one.
+    pub pool: Arc<Pool>,
+    /// Where tracepoint records go; `None` is tracing disabled (the common case).
+    pub trace: Option<TraceSink>,
+}
+
+impl TimelineConfig {
+    /// A timeline with its own pool and tracing off.
+    pub fn new(driver: &str, timeline: &str) -> Self {
+        TimelineConfig {
+            driver: Name::new(driver),
+            timeline: Name::new(timeline),
+            pool: Pool::new(),
+            trace: None,
+        }
+    }
+
+    pub fn with_pool(mut self, pool: Arc<Pool>) -> Self {
+        self.pool = pool;
+        self
+    }
+
+    pub fn with_trace(mut self, sink: TraceSink) -> Self {
+        self.trace = Some(sink);
+        self
+    }
+}
+
+/// A fence implementation: a type-level marker naming the timeline and fence types so
+/// workloads are generic over it and monomorphised per implementation.
+pub trait Implementation: Send + Sync + 'static {
+    /// Name used on the command line and in result files.
+    const NAME: &'static str;
+    /// One line on what it models.
+    const SUMMARY: &'static str;
+    type Fence: Fence;
+    type Timeline: Timeline<Fence = Self::Fence>;
+
+    /// A new timeline (a fence context) whose fences carry this driver data.
+    fn timeline(config: TimelineConfig) -> Self::Timeline;
+
+    /// Blocks until every driver object this thread retired so far, and every object
+    /// orphaned by exited threads, has been freed (or is provably still protected by a
+    /// reader, for hazard pointers). Lets tests and workloads settle retained counters.
+    fn quiesce();
+
+    /// The memory-barrier mechanism the read side uses (`"none"`, `"membarrier"`,
+    /// `"full-fence"`, `"atomic-rmw"`), for result files.
+    fn read_side_mechanism() -> &'static str;
+}
+
+/// A fence context: creates fences with increasing seqnos.
+pub trait Timeline: Send + Sync {
+    type Fence: Fence;
+
+    /// `dma_fence_init`: a new unsignalled fence with the next seqno and fresh driver
+    /// data; fires the `init` tracepoint.
+    fn create(&self) -> Self::Fence;
+
+    /// An already-signalled fence (`dma_fence_get_stub`/`dma_fence_allocate_private_stub`).
+    fn stub(&self) -> Self::Fence {
+        let f = self.create();
+        f.signal().expect("fresh fence already signalled");
+        f
+    }
+
+    fn context(&self) -> u64;
+    fn pool(&self) -> &Arc<Pool>;
+}
+
+/// The dma-fence operations. `Clone` takes a reference, drop puts it; the last put
+/// releases the fence.
+pub trait Fence: Clone + Send + Sync + 'static {
+    fn context(&self) -> u64;
+    fn seqno(&self) -> u64;
+
+    /// The `emit` tracepoint: the driver submitted the fence to hardware.
+    fn emit(&self);
+
+    /// `dma_fence_signal`: marks the fence signalled, stores the timestamp, runs every
+    /// queued callback exactly once, then hands the driver data to the implementation's
+    /// reclamation rule.
+    fn signal(&self) -> Result<(), AlreadySignaled>;
+
+    fn is_signaled(&self) -> bool;
+
+    /// `dma_fence_enable_sw_signaling`: sets `ENABLE_SIGNAL` first, then checks `SIGNALED`.
+    fn enable_signaling(&self);
+
+    /// Queues `cb` to run at signal. Fails, never running `cb`, once signalled.
+    fn add_callback(&self, cb: Callback) -> Result<CallbackId, AlreadySignaled>;
+
+    /// True if the callback was still queued (and now never runs), false once it ran.
+    fn remove_callback(&self, id: CallbackId) -> bool;
+
+    /// Records an error (negative errno); only allowed before signal.
+    fn set_error(&self, errno: i32) -> Result<(), AlreadySignaled>;
+
+    /// 0 while pending, then 1 or the error that was set.
+    fn status(&self) -> i32;
+
+    /// Signal time (ns since the process clock epoch), once signalled.
+    fn timestamp(&self) -> Option<u64>;
+
+    /// Waits up to `timeout` for the signal: spins briefly, then parks. Zero polls.
+    /// Fires `wait_start`/`wait_end`, which read the names under protection.
+    fn wait(&self, timeout: Duration) -> WaitOutcome;
+
+    /// Both names, seqno and status read in one protected section, as the `sync_file`
+    /// info ioctl and `dma_fence_describe` do. The hot read path being measured.
+    fn info(&self) -> FenceInfo;
+
+    /// `dma_fence_driver_name`: the driver's name while unsignalled, then [`DETACHED_DRIVER`].
+    fn driver_name(&self) -> Name;
+
+    /// `dma_fence_timeline_name`: the timeline's name while unsignalled, then [`SIGNALED_TIMELINE`].
+    fn timeline_name(&self) -> Name;
+
+    /// References held (`kref_read`).
+    fn ref_count(&self) -> usize;
+}

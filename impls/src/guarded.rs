@@ -1,0 +1,446 @@
+//! The dma-fence model shared by the implementations: one fence type, generic over the
+//! reclamation [`Scheme`], so every implementation has identical fence semantics and
+//! the measured difference is the protection alone.
+
+use crate::contract::*;
+use crate::pool::{DataLock, DriverRef, Name, Pool};
+use crate::scheme::Scheme;
+use crate::trace::{TraceEvent, TraceRecord, TraceSink};
+use std::cell::UnsafeCell;
+use std::marker::PhantomData;
+use std::ops::Deref;
+use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64};
+use std::sync::{Arc, OnceLock};
+use std::thread::Thread;
+use std::time::{Duration, Instant};
+
+const SIGNALED: u64 = 1 << 0;
+const ENABLE_SIGNAL: u64 = 1 << 1;
+const TIMESTAMP: u64 = 1 << 2;
+/// Driver data handed to retirement (exactly once per fence).
+const RETIRED: u64 = 1 << 3;
+
+/// The ops word stored in driver data (stands for the `dma_fence_ops` pointer).
+const OPS: u64 = 0xd0a5_f00d;
+
+/// Spins of [`Fence::wait`] before it parks.
+const WAIT_SPINS: u32 = 256;
+
+static NEXT_CONTEXT: AtomicU64 = AtomicU64::new(1);
+
+/// Nanoseconds since the process's clock epoch: the fence timestamp.
+pub fn now_ns() -> u64 {
+    static EPOCH: OnceLock<Instant> = OnceLock::new();
+    let epoch = *EPOCH.get_or_init(Instant::now);
+    epoch.elapsed().as_nanos() as u64
+}
+
+/// An [`Implementation`] built from a [`Scheme`].
+pub struct Guarded<S>(PhantomData<S>);
+
+impl<S: Scheme> Implementation for Guarded<S> {
+    const NAME: &'static str = S::NAME;
+    const SUMMARY: &'static str = S::SUMMARY;
+    type Fence = GuardedFence<S>;
+    type Timeline = GuardedTimeline<S>;
+
+    fn timeline(config: TimelineConfig) -> Self::Timeline {
+        GuardedTimeline {
+            context: NEXT_CONTEXT.fetch_add(1, Relaxed),
+            next_seqno: AtomicU64::new(0),
+            config,
+            _s: PhantomData,
+        }
+    }
+
+    fn quiesce() {
+        S::quiesce()
+    }
+
+    fn read_side_mechanism() -> &'static str {
+        S::mechanism()
+    }
+}
+
+pub struct GuardedTimeline<S> {
+    context: u64,
+    next_seqno: AtomicU64,
+    config: TimelineConfig,
+    _s: PhantomData<S>,
+}
+
+impl<S: Scheme> Timeline for GuardedTimeline<S> {
+    type Fence = GuardedFence<S>;
+
+    fn create(&self) -> GuardedFence<S> {
+        let seqno = self.next_seqno.fetch_add(1, Relaxed) + 1;
+        let c = &self.config;
+        let data = c.pool.alloc(&c.driver, &c.timeline, OPS);
+        let fence = GuardedFence(Arc::new(Inner {
+            context: self.context,
+            seqno,
+            flags: AtomicU64::new(0),
+            timestamp: AtomicU64::new(0),
+            error: AtomicI32::new(0),
+            locked: UnsafeCell::new(Locked {
+                callbacks: Vec::new(),
+                next_id: 0,
+            }),
+            data,
+            trace: c.trace.clone(),
+            _s: PhantomData,
+        }));
+        fence.trace_direct(TraceEvent::Init);
+        fence
+    }
+
+    fn context(&self) -> u64 {
+        self.context
+    }
+
+    fn pool(&self) -> &Arc<Pool> {
+        &self.config.pool
+    }
+}
+
+/// State guarded by the exporter's lock (which lives in driver data).
+struct Locked {
+    callbacks: Vec<(u64, Callback)>,
+    next_id: u64,
+}
+
+pub struct Inner<S: Scheme> {
+    context: u64,
+    seqno: u64,
+    flags: AtomicU64,
+    timestamp: AtomicU64,
+    error: AtomicI32,
+    locked: UnsafeCell<Locked>,
+    data: DriverRef,
+    trace: Option<TraceSink>,
+    _s: PhantomData<S>,
+}
+
+// SAFETY: `locked` is only accessed while holding the exporter's lock (`DataLock`),
+// which provides mutual exclusion; every other field is atomic or immutable.
+unsafe impl<S: Scheme> Sync for Inner<S> {}
+
+/// A reference to a fence: clone is `dma_fence_get`, drop is `dma_fence_put`.
+pub struct GuardedFence<S: Scheme>(Arc<Inner<S>>);
+
+impl<S: Scheme> Clone for GuardedFence<S> {
+    fn clone(&self) -> Self {
+        GuardedFence(self.0.clone())
+    }
+}
+
+impl<S: Scheme> Deref for GuardedFence<S> {
+    type Target = Inner<S>;
+    fn deref(&self) -> &Inner<S> {
+        &self.0
+    }
+}
+
+impl<S: Scheme> Inner<S> {
+    #[inline]
+    fn signaled(&self) -> bool {
+        self.flags.load(Acquire) & SIGNALED != 0
+    }
+
+    /// One read-side section: `live` runs with the data protected and the fence seen
+    /// unsignalled inside the section; otherwise `detached` runs.
+    #[inline]
+    fn read<R>(&self, detached: impl FnOnce() -> R, live: impl FnOnce(&DriverRef) -> R) -> R {
+        match S::protect(&self.data) {
+            Some(_guard) if !self.signaled() => live(&self.data),
+            _ => detached(),
+        }
+    }
+
+    /// Runs `f` with the exporter's lock held, inside a read-side section, if the fence
+    /// is unsignalled; `None` once signalled.
+    fn with_lock<R>(&self, f: impl FnOnce(&DataLock<'_>, &mut Locked) -> R) -> Option<R> {
+        if self.signaled() {
+            return None;
+        }
+        self.read(
+            || None,
+            |data| {
+                let lock = data.lock()?;
+                // SAFETY: we hold the exporter's lock, which guards `locked`.
+                let locked = unsafe { &mut *self.locked.get() };
+                Some(f(&lock, locked))
+            },
+        )
+    }
+
+    fn record(&self, event: TraceEvent, driver: Name, timeline: Name) -> TraceRecord {
+        TraceRecord {
+            event,
+            driver,
+            timeline,
+            context: self.context,
+            seqno: self.seqno,
+        }
+    }
+
+    /// Tracepoints that cannot race with signalling read the names directly.
+    fn trace_direct(&self, event: TraceEvent) {
+        if let Some(sink) = &self.trace {
+            let (d, t, _) = self.data.read_names();
+            sink(&self.record(event, d, t));
+        }
+    }
+
+    /// Tracepoints that can race with signalling use the safe, detached-aware path.
+    fn trace_safe(&self, event: TraceEvent) {
+        if let Some(sink) = &self.trace {
+            let (d, t) = self.read(detached_names, |data| {
+                let (d, t, _) = data.read_names();
+                (d, t)
+            });
+            sink(&self.record(event, d, t));
+        }
+    }
+
+    /// `__dma_fence_enable_signaling`, called with the lock held: true if unsignalled.
+    fn enable_signaling_locked(&self) -> bool {
+        let was_set = self.flags.fetch_or(ENABLE_SIGNAL, AcqRel) & ENABLE_SIGNAL != 0;
+        if self.signaled() {
+            return false;
+        }
+        if !was_set {
+            self.trace_direct(TraceEvent::EnableSignal);
+        }
+        true
+    }
+
+    /// `dma_fence_signal_timestamp_locked`.
+    fn signal_locked(&self, locked: &mut Locked) -> Result<(), AlreadySignaled> {
+        if self.flags.fetch_or(SIGNALED, AcqRel) & SIGNALED != 0 {
+            return Err(AlreadySignaled);
+        }
+        self.timestamp.store(now_ns(), Relaxed);
+        self.flags.fetch_or(TIMESTAMP, Release);
+        self.trace_direct(TraceEvent::Signaled);
+        for (_, cb) in std::mem::take(&mut locked.callbacks) {
+            cb();
+        }
+        Ok(())
+    }
+
+    /// Hands driver data to retirement once; schemes that reclaim at signal get it now.
+    fn retire(&self) {
+        if self.flags.fetch_or(RETIRED, AcqRel) & RETIRED == 0 {
+            self.data.retire();
+            if S::RECLAIM_AT_SIGNAL {
+                S::reclaim(&self.data);
+            }
+        }
+    }
+}
+
+fn detached_names() -> (Name, Name) {
+    (Name::new(DETACHED_DRIVER), Name::new(SIGNALED_TIMELINE))
+}
+
+impl<S: Scheme> Drop for Inner<S> {
+    /// `dma_fence_release`: a fence dropped unsignalled with callbacks pending gets
+    /// `-EDEADLK` and is signalled; the driver data is then retired and, for schemes that
+    /// reclaim on release, reclaimed.
+    fn drop(&mut self) {
+        self.trace_safe(TraceEvent::Destroy);
+        if !self.signaled() {
+            let pending = self.with_lock(|_, locked| {
+                if locked.callbacks.is_empty() {
+                    false
+                } else {
+                    self.error.store(EDEADLK, Relaxed);
+                    let _ = self.signal_locked(locked);
+                    true
+                }
+            });
+            if pending == Some(true) {
+                eprintln!(
+                    "fencebench: fence {}:{} released with pending callbacks; signalled with -EDEADLK",
+                    self.context, self.seqno
+                );
+            }
+        }
+        self.retire();
+        if !S::RECLAIM_AT_SIGNAL {
+            S::reclaim(&self.data);
+        }
+    }
+}
+
+/// The waiter's side of [`Fence::wait`]: woken by a callback queued on the fence.
+struct Waiter {
+    thread: Thread,
+    woken: AtomicBool,
+}
+
+impl<S: Scheme> Fence for GuardedFence<S> {
+    fn context(&self) -> u64 {
+        self.context
+    }
+
+    fn seqno(&self) -> u64 {
+        self.seqno
+    }
+
+    fn emit(&self) {
+        self.trace_direct(TraceEvent::Emit);
+    }
+
+    fn signal(&self) -> Result<(), AlreadySignaled> {
+        if self.signaled() {
+            return Err(AlreadySignaled);
+        }
+        // The exporter owns its data until it retires it below, so no read-side section.
+        let lock = self.data.lock().ok_or(AlreadySignaled)?;
+        // SAFETY: we hold the exporter's lock, which guards `locked`.
+        let result = self.signal_locked(unsafe { &mut *self.locked.get() });
+        drop(lock);
+        if result.is_ok() {
+            self.retire();
+        }
+        result
+    }
+
+    #[inline]
+    fn is_signaled(&self) -> bool {
+        self.signaled()
+    }
+
+    fn enable_signaling(&self) {
+        if self.flags.load(Acquire) & (ENABLE_SIGNAL | SIGNALED) == 0 {
+            self.with_lock(|_, _| self.enable_signaling_locked());
+        }
+    }
+
+    fn add_callback(&self, cb: Callback) -> Result<CallbackId, AlreadySignaled> {
+        self.with_lock(|_, locked| {
+            if !self.enable_signaling_locked() {
+                return Err(AlreadySignaled);
+            }
+            let id = locked.next_id;
+            locked.next_id += 1;
+            locked.callbacks.push((id, cb));
+            Ok(CallbackId(id))
+        })
+        .unwrap_or(Err(AlreadySignaled))
+    }
+
+    fn remove_callback(&self, id: CallbackId) -> bool {
+        self.with_lock(|_, locked| {
+            let before = locked.callbacks.len();
+            locked.callbacks.retain(|(i, _)| *i != id.0);
+            locked.callbacks.len() != before
+        })
+        .unwrap_or(false)
+    }
+
+    fn set_error(&self, errno: i32) -> Result<(), AlreadySignaled> {
+        assert!(errno < 0, "set_error takes a negative errno, got {errno}");
+        if self.signaled() {
+            return Err(AlreadySignaled);
+        }
+        self.error.store(errno, Relaxed);
+        Ok(())
+    }
+
+    fn status(&self) -> i32 {
+        if !self.signaled() {
+            return 0;
+        }
+        match self.error.load(Relaxed) {
+            0 => 1,
+            e => e,
+        }
+    }
+
+    fn timestamp(&self) -> Option<u64> {
+        (self.flags.load(Acquire) & TIMESTAMP != 0).then(|| self.timestamp.load(Relaxed))
+    }
+
+    fn wait(&self, timeout: Duration) -> WaitOutcome {
+        let deadline = Instant::now() + timeout;
+        self.enable_signaling();
+        self.trace_safe(TraceEvent::WaitStart);
+        let outcome = self.wait_until(deadline);
+        self.trace_safe(TraceEvent::WaitEnd);
+        outcome
+    }
+
+    #[inline]
+    fn info(&self) -> FenceInfo {
+        let (driver_name, obj_name) = self.read(detached_names, |data| {
+            let (d, t, _) = data.read_names();
+            (d, t)
+        });
+        FenceInfo {
+            obj_name,
+            driver_name,
+            context: self.context,
+            seqno: self.seqno,
+            status: self.status(),
+            timestamp_ns: self.timestamp().unwrap_or(0),
+        }
+    }
+
+    fn driver_name(&self) -> Name {
+        self.read(|| Name::new(DETACHED_DRIVER), |data| data.read_names().0)
+    }
+
+    fn timeline_name(&self) -> Name {
+        self.read(|| Name::new(SIGNALED_TIMELINE), |data| data.read_names().1)
+    }
+
+    fn ref_count(&self) -> usize {
+        Arc::strong_count(&self.0)
+    }
+}
+
+impl<S: Scheme> GuardedFence<S> {
+    /// `dma_fence_default_wait`: spin briefly, then queue a wake-up callback and park.
+    fn wait_until(&self, deadline: Instant) -> WaitOutcome {
+        let signaled = || WaitOutcome::Signaled(deadline.saturating_duration_since(Instant::now()));
+        for _ in 0..WAIT_SPINS {
+            if self.signaled() {
+                return signaled();
+            }
+            if Instant::now() >= deadline {
+                return WaitOutcome::TimedOut;
+            }
+            std::hint::spin_loop();
+        }
+        let waiter = Arc::new(Waiter {
+            thread: std::thread::current(),
+            woken: AtomicBool::new(false),
+        });
+        let w = waiter.clone();
+        let id = match self.add_callback(Box::new(move || {
+            w.woken.store(true, Release);
+            w.thread.unpark();
+        })) {
+            Ok(id) => id,
+            Err(AlreadySignaled) => return signaled(),
+        };
+        loop {
+            if waiter.woken.load(Acquire) || self.signaled() {
+                return signaled();
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return if self.remove_callback(id) {
+                    WaitOutcome::TimedOut
+                } else {
+                    signaled()
+                };
+            }
+            std::thread::park_timeout(deadline - now);
+        }
+    }
+}

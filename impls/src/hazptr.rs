@@ -1,0 +1,242 @@
+//! Hazard pointers, and the `hazptr` implementation of the contract on top of them.
+//!
+//! Read side: publish the driver-data address in a per-thread hazard record, a compiler
+//! barrier ([`membarrier::light`]), then check `SIGNALED` — the re-validation — and use
+//! the data; clear the record. The signaller sets `SIGNALED` before retiring, and a scan
+//! issues [`membarrier::heavy`] before reading the records, so a reader that saw the fence
+//! unsignalled is always seen by the scan. Unlike RCU, a stalled reader pins only the
+//! one object it protects: retained memory stays bounded.
+
+use crate::membarrier;
+use crate::pool::DriverRef;
+use crate::sync::{AtomicBool, AtomicUsize, Mutex};
+use crossbeam_utils::CachePadded;
+use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
+use std::sync::Arc;
+
+/// One published hazard: the address a reader is using, or 0.
+pub struct HazardRecord {
+    ptr: CachePadded<AtomicUsize>,
+    active: AtomicBool,
+}
+
+impl HazardRecord {
+    /// Publishes `addr`. The caller must re-validate (check that the object was not
+    /// retired) after this returns before using the object.
+    #[inline]
+    pub fn protect(&self, addr: usize) {
+        self.ptr.store(addr, Relaxed);
+        membarrier::light();
+    }
+
+    /// Ends the protection; orders the reader's loads before a scanner's free.
+    #[inline]
+    pub fn clear(&self) {
+        self.ptr.store(0, Release);
+    }
+}
+
+/// The set of hazard records that scans consult.
+pub struct Domain {
+    records: Mutex<Vec<Arc<HazardRecord>>>,
+}
+
+impl Domain {
+    #[cfg(not(loom))]
+    pub const fn new() -> Self {
+        Domain {
+            records: Mutex::new(Vec::new()),
+        }
+    }
+
+    #[cfg(loom)]
+    pub fn new() -> Self {
+        Domain {
+            records: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// A record for this thread: an inactive one is reused, otherwise a new one is added.
+    pub fn acquire(&self) -> Arc<HazardRecord> {
+        let mut records = self.records.lock().unwrap();
+        for r in records.iter() {
+            if r.active
+                .compare_exchange(false, true, Acquire, Relaxed)
+                .is_ok()
+            {
+                return r.clone();
+            }
+        }
+        let r = Arc::new(HazardRecord {
+            ptr: CachePadded::new(AtomicUsize::new(0)),
+            active: AtomicBool::new(true),
+        });
+        records.push(r.clone());
+        r
+    }
+
+    /// Returns a record for reuse by another thread.
+    pub fn release(&self, rec: &HazardRecord) {
+        rec.clear();
+        rec.active.store(false, Release);
+    }
+
+    /// Frees every retired object no hazard covers; keeps the rest in `retired`.
+    pub fn scan(&self, retired: &mut Vec<DriverRef>) {
+        if retired.is_empty() {
+            return;
+        }
+        membarrier::heavy();
+        let mut hazards: Vec<usize> = {
+            let records = self.records.lock().unwrap();
+            records
+                .iter()
+                .map(|r| r.ptr.load(Acquire))
+                .filter(|&p| p != 0)
+                .collect()
+        };
+        hazards.sort_unstable();
+        retired.retain(|d| {
+            let protected = hazards.binary_search(&d.addr()).is_ok();
+            if !protected {
+                d.free();
+            }
+            protected
+        });
+    }
+}
+
+#[cfg(not(loom))]
+impl Default for Domain {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[cfg(not(loom))]
+pub use global::{HazardGuard, Hazptr};
+
+#[cfg(not(loom))]
+mod global {
+    use super::{Domain, HazardRecord};
+    use crate::pool::DriverRef;
+    use crate::scheme::Scheme;
+    use std::cell::{Cell, RefCell};
+    use std::marker::PhantomData;
+    use std::sync::{Arc, Mutex};
+
+    static DOMAIN: Domain = Domain::new();
+    /// Retired objects left behind by exited threads, adopted by the next scan.
+    static ORPHANS: Mutex<Vec<DriverRef>> = Mutex::new(Vec::new());
+
+    /// Records per thread: the depth of nested read sections supported.
+    const SLOTS: usize = 4;
+    /// A thread scans once it has this many retired objects: retained memory is bounded
+    /// by threads × (SCAN_AT + protected objects).
+    const SCAN_AT: usize = 64;
+
+    struct Local {
+        records: [Arc<HazardRecord>; SLOTS],
+        depth: Cell<usize>,
+        retired: RefCell<Vec<DriverRef>>,
+    }
+
+    impl Drop for Local {
+        fn drop(&mut self) {
+            for r in &self.records {
+                DOMAIN.release(r);
+            }
+            let mut retired = std::mem::take(self.retired.get_mut());
+            DOMAIN.scan(&mut retired);
+            ORPHANS.lock().unwrap().extend(retired);
+        }
+    }
+
+    thread_local! {
+        static LOCAL: Local = {
+            crate::membarrier::mode();
+            Local {
+                records: std::array::from_fn(|_| DOMAIN.acquire()),
+                depth: Cell::new(0),
+                retired: RefCell::new(Vec::with_capacity(SCAN_AT)),
+            }
+        };
+    }
+
+    /// A published hazard; cleared on drop. Not `Send`.
+    pub struct HazardGuard {
+        local: *const Local,
+        _not_send: PhantomData<*const ()>,
+    }
+
+    impl Drop for HazardGuard {
+        #[inline]
+        fn drop(&mut self) {
+            // SAFETY: the guard is !Send and cannot outlive the thread; thread-local
+            // destructors run only after the stack that owns the guard is gone.
+            let local = unsafe { &*self.local };
+            let d = local.depth.get() - 1;
+            local.records[d].clear();
+            local.depth.set(d);
+        }
+    }
+
+    fn retire(data: DriverRef) {
+        LOCAL.with(|l| {
+            let mut retired = l.retired.borrow_mut();
+            retired.push(data);
+            if retired.len() >= SCAN_AT {
+                if let Ok(mut orphans) = ORPHANS.try_lock() {
+                    retired.append(&mut orphans);
+                }
+                DOMAIN.scan(&mut retired);
+            }
+        });
+    }
+
+    /// Hazard pointers with asymmetric fences, written for this model.
+    pub enum Hazptr {}
+
+    impl Scheme for Hazptr {
+        const NAME: &'static str = "hazptr";
+        const SUMMARY: &'static str =
+            "hazard pointer on the driver data, re-validated by SIGNALED; retire at signal";
+        type Guard<'a> = HazardGuard;
+
+        #[inline]
+        fn protect(data: &DriverRef) -> Option<HazardGuard> {
+            LOCAL.with(|l| {
+                let d = l.depth.get();
+                assert!(
+                    d < SLOTS,
+                    "hazard-pointer sections nested deeper than {SLOTS}"
+                );
+                l.records[d].protect(data.addr());
+                l.depth.set(d + 1);
+                Some(HazardGuard {
+                    local: l,
+                    _not_send: PhantomData,
+                })
+            })
+        }
+
+        const RECLAIM_AT_SIGNAL: bool = true;
+
+        fn reclaim(data: &DriverRef) {
+            retire(data.clone());
+        }
+
+        /// Scans this thread's and orphaned retired objects; what a reader still
+        /// protects goes back to the orphans for a later scan.
+        fn quiesce() {
+            let mut all = LOCAL.with(|l| std::mem::take(&mut *l.retired.borrow_mut()));
+            all.append(&mut ORPHANS.lock().unwrap());
+            DOMAIN.scan(&mut all);
+            ORPHANS.lock().unwrap().extend(all);
+        }
+
+        fn mechanism() -> &'static str {
+            crate::membarrier::mode().label()
+        }
+    }
+}

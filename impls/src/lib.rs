@@ -1,0 +1,81 @@
+//! fencebench's fence implementations behind one contract ([`Fence`], [`Timeline`],
+//! [`Implementation`]), the type-stable poisoning [`pool`] that detects late reads, and
+//! the reclamation mechanisms ([`rcu`], [`hazptr`]) they are built on.
+//!
+//! Implementations are statically dispatched: workloads are generic over
+//! [`Implementation`] and [`for_each_impl!`] instantiates them once per implementation.
+
+pub mod hazptr;
+pub mod membarrier;
+pub mod pool;
+pub mod rcu;
+mod sync;
+
+#[cfg(not(loom))]
+mod contract;
+#[cfg(not(loom))]
+mod guarded;
+#[cfg(not(loom))]
+mod refcount;
+#[cfg(not(loom))]
+mod scheme;
+#[cfg(not(loom))]
+pub mod trace;
+#[cfg(not(loom))]
+mod unprotected;
+
+#[cfg(not(loom))]
+pub use contract::*;
+#[cfg(not(loom))]
+pub use guarded::{now_ns, Guarded, GuardedFence, GuardedTimeline};
+#[cfg(not(loom))]
+pub use pool::{Name, Pool, PoolStats};
+
+/// No protection: the baseline, and the use-after-free.
+#[cfg(not(loom))]
+pub type Unprotected = Guarded<unprotected::Unprotected>;
+/// The Linux 6.17 contract on membarrier-based userspace RCU.
+#[cfg(not(loom))]
+pub type Rcu = Guarded<rcu::Rcu>;
+/// Refcounted driver data (the design the kernel rejected).
+#[cfg(not(loom))]
+pub type Refcount = Guarded<refcount::Refcount>;
+/// Hazard pointers with asymmetric fences.
+#[cfg(not(loom))]
+pub type Hazptr = Guarded<hazptr::Hazptr>;
+
+/// Names of every implementation, in the order tables list them (baseline first).
+pub const IMPLEMENTATIONS: &[&str] = &["unprotected", "rcu", "refcount", "hazptr"];
+
+/// Expands `$body` once per implementation with `$impl` bound to its type, inside a
+/// match on `$name`; evaluates to `Some(result)`, or `None` for an unknown name.
+///
+/// ```
+/// use fencebench_impls::{for_each_impl, Implementation};
+/// let summary = for_each_impl!("rcu", I => I::SUMMARY);
+/// assert!(summary.unwrap().contains("grace period"));
+/// ```
+#[macro_export]
+macro_rules! for_each_impl {
+    ($name:expr, $impl:ident => $body:expr) => {
+        match $name {
+            "unprotected" => {
+                type $impl = $crate::Unprotected;
+                Some($body)
+            }
+            "rcu" => {
+                type $impl = $crate::Rcu;
+                Some($body)
+            }
+            "refcount" => {
+                type $impl = $crate::Refcount;
+                Some($body)
+            }
+            "hazptr" => {
+                type $impl = $crate::Hazptr;
+                Some($body)
+            }
+            _ => None,
+        }
+    };
+}

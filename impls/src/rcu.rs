@@ -1,0 +1,340 @@
+//! Userspace RCU in the style of liburcu's "memb" flavour, and the `rcu` implementation
+//! of the kernel contract on top of it.
+//!
+//! Read side: one relaxed store of the current grace-period counter into the thread's
+//! record, a compiler barrier, the section, a compiler barrier, one relaxed store of zero.
+//! No atomic read-modify-write and no CPU fence. The writer side pays instead:
+//! [`Domain::synchronize`] issues `membarrier()` before and after scanning the readers
+//! (see [`crate::membarrier`]). Retired driver data is batched per thread and freed by a
+//! background reclaimer after one grace period per batch, off the signaller's hot path.
+
+use crate::membarrier;
+use crate::sync::{AtomicU64, Mutex};
+use crossbeam_utils::CachePadded;
+use std::cell::Cell;
+use std::sync::atomic::Ordering::{Acquire, Relaxed};
+use std::sync::Arc;
+
+/// A reader thread's published state: 0 when quiescent, otherwise the grace-period
+/// counter it saw when its outermost section began.
+pub struct ReaderRecord {
+    ctr: CachePadded<AtomicU64>,
+}
+
+/// An RCU domain: the grace-period counter and the registered readers.
+pub struct Domain {
+    gp: CachePadded<AtomicU64>,
+    readers: Mutex<Vec<Arc<ReaderRecord>>>,
+    gp_lock: Mutex<()>,
+}
+
+impl Domain {
+    #[cfg(not(loom))]
+    pub const fn new() -> Self {
+        Domain {
+            gp: CachePadded::new(AtomicU64::new(1)),
+            readers: Mutex::new(Vec::new()),
+            gp_lock: Mutex::new(()),
+        }
+    }
+
+    #[cfg(loom)]
+    pub fn new() -> Self {
+        Domain {
+            gp: CachePadded::new(AtomicU64::new(1)),
+            readers: Mutex::new(Vec::new()),
+            gp_lock: Mutex::new(()),
+        }
+    }
+
+    /// Registers a reader thread. Registration waits for an in-flight scan, and a new
+    /// record starts quiescent, so it never delays a grace period already under way.
+    pub fn register(&self) -> Reader<'_> {
+        let rec = Arc::new(ReaderRecord {
+            ctr: CachePadded::new(AtomicU64::new(0)),
+        });
+        self.readers.lock().unwrap().push(rec.clone());
+        Reader {
+            domain: self,
+            rec,
+            nesting: Cell::new(0),
+        }
+    }
+
+    /// Waits for a grace period: every read-side section that began before this call has
+    /// ended when it returns. Sections that begin during the call need not be waited for,
+    /// because the first barrier orders the caller's earlier stores before their loads.
+    pub fn synchronize(&self) {
+        let _gp = self.gp_lock.lock().unwrap();
+        membarrier::heavy();
+        let target = self.gp.fetch_add(1, Relaxed) + 1;
+        {
+            let readers = self.readers.lock().unwrap();
+            for r in readers.iter() {
+                let mut backoff = Backoff::default();
+                loop {
+                    let c = r.ctr.load(Acquire);
+                    if c == 0 || c >= target {
+                        break;
+                    }
+                    backoff.wait();
+                }
+            }
+        }
+        membarrier::heavy();
+    }
+}
+
+#[cfg(not(loom))]
+impl Default for Domain {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Spin, then yield, then sleep: a stalled reader (the `stall` workload holds one for
+/// 100 ms) must not make the grace-period thread burn a core.
+#[derive(Default)]
+struct Backoff(u32);
+
+impl Backoff {
+    fn wait(&mut self) {
+        self.0 += 1;
+        if self.0 < 64 {
+            crate::sync::spin_hint();
+        } else if self.0 < 256 || cfg!(loom) {
+            crate::sync::yield_now();
+        } else {
+            #[cfg(not(loom))]
+            std::thread::sleep(std::time::Duration::from_micros(50));
+        }
+    }
+}
+
+/// One thread's handle on a domain. Not `Send`: its nesting count is thread-local.
+pub struct Reader<'d> {
+    domain: &'d Domain,
+    rec: Arc<ReaderRecord>,
+    nesting: Cell<u32>,
+}
+
+impl Reader<'_> {
+    /// `rcu_read_lock`.
+    #[inline]
+    pub fn lock(&self) {
+        let n = self.nesting.get();
+        if n == 0 {
+            self.rec.ctr.store(self.domain.gp.load(Relaxed), Relaxed);
+            membarrier::light();
+        }
+        self.nesting.set(n + 1);
+    }
+
+    /// `rcu_read_unlock`.
+    #[inline]
+    pub fn unlock(&self) {
+        let n = self.nesting.get() - 1;
+        self.nesting.set(n);
+        if n == 0 {
+            membarrier::light();
+            self.rec.ctr.store(0, std::sync::atomic::Ordering::Release);
+        }
+    }
+}
+
+impl Drop for Reader<'_> {
+    fn drop(&mut self) {
+        debug_assert_eq!(
+            self.nesting.get(),
+            0,
+            "reader thread exited inside a read-side section"
+        );
+        self.domain
+            .readers
+            .lock()
+            .unwrap()
+            .retain(|r| !Arc::ptr_eq(r, &self.rec));
+    }
+}
+
+#[cfg(not(loom))]
+pub use global::{rcu_read_lock, synchronize_rcu, Rcu, RcuReadGuard};
+
+#[cfg(not(loom))]
+mod global {
+    use super::{Domain, Reader};
+    use crate::pool::DriverRef;
+    use crate::scheme::Scheme;
+    use std::cell::RefCell;
+    use std::marker::PhantomData;
+    use std::sync::{Condvar, Mutex, OnceLock};
+
+    /// The process's RCU domain, like the kernel's single RCU.
+    static DOMAIN: Domain = Domain::new();
+
+    thread_local! {
+        static READER: Reader<'static> = {
+            crate::membarrier::mode();
+            DOMAIN.register()
+        };
+        static BATCH: LocalBatch = const { LocalBatch(RefCell::new(Vec::new())) };
+    }
+
+    /// Retired objects are handed to the reclaimer in batches of this many.
+    const BATCH_LEN: usize = 64;
+
+    /// A read-side section; ends on drop. Not `Send`.
+    pub struct RcuReadGuard {
+        reader: *const Reader<'static>,
+        _not_send: PhantomData<*const ()>,
+    }
+
+    /// Enters a read-side section of the process domain.
+    #[inline]
+    pub fn rcu_read_lock() -> RcuReadGuard {
+        READER.with(|r| {
+            r.lock();
+            RcuReadGuard {
+                reader: r,
+                _not_send: PhantomData,
+            }
+        })
+    }
+
+    impl Drop for RcuReadGuard {
+        #[inline]
+        fn drop(&mut self) {
+            // SAFETY: the guard is !Send and cannot outlive the thread, and thread-local
+            // destructors run only after the thread's stack (which owns the guard) is gone.
+            unsafe { (*self.reader).unlock() }
+        }
+    }
+
+    /// Waits for a grace period of the process domain.
+    pub fn synchronize_rcu() {
+        crate::membarrier::mode();
+        DOMAIN.synchronize();
+    }
+
+    struct LocalBatch(RefCell<Vec<DriverRef>>);
+
+    impl Drop for LocalBatch {
+        fn drop(&mut self) {
+            reclaimer().submit(std::mem::take(self.0.get_mut()));
+        }
+    }
+
+    struct Queue {
+        pending: Vec<DriverRef>,
+        submitted: u64,
+        completed: u64,
+    }
+
+    /// The background thread that runs grace periods and frees retired data.
+    struct Reclaimer {
+        queue: Mutex<Queue>,
+        work: Condvar,
+        done: Condvar,
+    }
+
+    fn reclaimer() -> &'static Reclaimer {
+        static R: OnceLock<&'static Reclaimer> = OnceLock::new();
+        R.get_or_init(|| {
+            let r: &'static Reclaimer = Box::leak(Box::new(Reclaimer {
+                queue: Mutex::new(Queue {
+                    pending: Vec::new(),
+                    submitted: 0,
+                    completed: 0,
+                }),
+                work: Condvar::new(),
+                done: Condvar::new(),
+            }));
+            std::thread::Builder::new()
+                .name("fencebench-rcu".into())
+                .spawn(move || r.run())
+                .expect("spawning the RCU reclaimer thread");
+            r
+        })
+    }
+
+    impl Reclaimer {
+        /// Queues a batch; returns the sequence number that covers it.
+        fn submit(&self, batch: Vec<DriverRef>) -> u64 {
+            let mut q = self.queue.lock().unwrap();
+            if !batch.is_empty() {
+                q.pending.extend(batch);
+                q.submitted += 1;
+                self.work.notify_one();
+            }
+            q.submitted
+        }
+
+        fn run(&self) {
+            loop {
+                let (batch, seq) = {
+                    let mut q = self.queue.lock().unwrap();
+                    while q.pending.is_empty() {
+                        q = self.work.wait(q).unwrap();
+                    }
+                    (std::mem::take(&mut q.pending), q.submitted)
+                };
+                synchronize_rcu();
+                for d in batch {
+                    d.free();
+                }
+                self.queue.lock().unwrap().completed = seq;
+                self.done.notify_all();
+            }
+        }
+
+        fn wait_for(&self, seq: u64) {
+            let mut q = self.queue.lock().unwrap();
+            while q.completed < seq {
+                q = self.done.wait(q).unwrap();
+            }
+        }
+    }
+
+    /// `call_rcu(kfree)`: free after a grace period, batched.
+    fn call_rcu_free(data: DriverRef) {
+        BATCH.with(|b| {
+            let mut b = b.0.borrow_mut();
+            b.push(data);
+            if b.len() >= BATCH_LEN {
+                reclaimer().submit(std::mem::take(&mut *b));
+            }
+        });
+    }
+
+    /// The kernel contract: readers in one RCU section check `SIGNALED`; the exporter's
+    /// data is freed only after a grace period.
+    pub enum Rcu {}
+
+    impl Scheme for Rcu {
+        const NAME: &'static str = "rcu";
+        const SUMMARY: &'static str =
+            "the 6.17 contract: RCU read section, free after a grace period (membarrier RCU)";
+        type Guard<'a> = RcuReadGuard;
+
+        #[inline]
+        fn protect(_: &DriverRef) -> Option<RcuReadGuard> {
+            Some(rcu_read_lock())
+        }
+
+        const RECLAIM_AT_SIGNAL: bool = true;
+
+        fn reclaim(data: &DriverRef) {
+            call_rcu_free(data.clone());
+        }
+
+        fn quiesce() {
+            let batch = BATCH.with(|b| std::mem::take(&mut *b.0.borrow_mut()));
+            let r = reclaimer();
+            r.wait_for(r.submit(batch));
+        }
+
+        fn mechanism() -> &'static str {
+            crate::membarrier::mode().label()
+        }
+    }
+}

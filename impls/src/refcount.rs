@@ -1,0 +1,44 @@
+//! The rejected alternative: every fence holds a counted reference to its driver data,
+//! and every read-side access takes and drops one (get-unless-zero). Readers pay two
+//! atomic read-modify-writes on a shared line; the data lives until the last fence
+//! reference goes, so a long-held signalled fence pins the driver.
+
+use crate::pool::DriverRef;
+use crate::scheme::Scheme;
+
+pub enum Refcount {}
+
+/// A held reference; dropped at the end of the read section.
+pub struct RefGuard<'a>(&'a DriverRef);
+
+impl Drop for RefGuard<'_> {
+    #[inline]
+    fn drop(&mut self) {
+        self.0.put();
+    }
+}
+
+impl Scheme for Refcount {
+    const NAME: &'static str = "refcount";
+    const SUMMARY: &'static str =
+        "driver data refcounted by fences and readers; freed on the last fence put";
+    type Guard<'a> = RefGuard<'a>;
+
+    #[inline]
+    fn protect(data: &DriverRef) -> Option<RefGuard<'_>> {
+        data.try_get().then_some(RefGuard(data))
+    }
+
+    const RECLAIM_AT_SIGNAL: bool = false;
+
+    /// Drops the fence's own reference at release.
+    fn reclaim(data: &DriverRef) {
+        data.put();
+    }
+
+    fn quiesce() {}
+
+    fn mechanism() -> &'static str {
+        "atomic-rmw"
+    }
+}

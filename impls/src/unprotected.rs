@@ -1,0 +1,32 @@
+//! The baseline: no read-side protection, driver data freed the moment the fence
+//! signals. Its read cost is the floor every other implementation is a ratio to, and
+//! its violation count is the use-after-free the contract exists to prevent.
+
+use crate::pool::DriverRef;
+use crate::scheme::Scheme;
+
+pub enum Unprotected {}
+
+impl Scheme for Unprotected {
+    const NAME: &'static str = "unprotected";
+    const SUMMARY: &'static str =
+        "no protection; frees driver data at signal (the baseline, and the bug)";
+    type Guard<'a> = ();
+
+    #[inline]
+    fn protect(_: &DriverRef) -> Option<()> {
+        Some(())
+    }
+
+    const RECLAIM_AT_SIGNAL: bool = true;
+
+    fn reclaim(data: &DriverRef) {
+        data.free();
+    }
+
+    fn quiesce() {}
+
+    fn mechanism() -> &'static str {
+        "none"
+    }
+}
