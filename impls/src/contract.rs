@@ -205,6 +205,12 @@ pub trait Fence: Clone + Send + Sync + 'static {
     /// `dma_fence_timeline_name`: the timeline's name while unsignalled, then [`SIGNALED_TIMELINE`].
     fn timeline_name(&self) -> Name;
 
+    /// Runs `f` on the driver and timeline names *inside* one read-side section, as a
+    /// kernel caller uses the pointers `dma_fence_driver_name()` returns before
+    /// `rcu_read_unlock()`. Whatever `f` does (the `stall` workload sleeps) holds the
+    /// implementation's protection for that long.
+    fn with_names<R>(&self, f: impl FnOnce(&Name, &Name) -> R) -> R;
+
     /// References held (`kref_read`).
     fn ref_count(&self) -> usize;
 }

@@ -233,7 +233,13 @@ impl<S: Scheme> Inner<S> {
     /// Hands driver data to retirement once; schemes that reclaim at signal get it now.
     fn retire(&self) {
         if self.flags.fetch_or(RETIRED, AcqRel) & RETIRED == 0 {
-            self.data.retire();
+            let signaled_at = self.flags.load(Acquire) & TIMESTAMP != 0;
+            let at = if signaled_at {
+                self.timestamp.load(Relaxed)
+            } else {
+                now_ns()
+            };
+            self.data.retire(at);
             if S::RECLAIM_AT_SIGNAL {
                 S::reclaim(&self.data);
             }
@@ -361,15 +367,31 @@ impl<S: Scheme> Fence for GuardedFence<S> {
         }
     }
 
+    /// Like `dma_fence_timestamp()`: a signaller sets `SIGNALED` before `TIMESTAMP`,
+    /// so a fence seen signalled may need a moment before its timestamp is readable.
     fn timestamp(&self) -> Option<u64> {
-        (self.flags.load(Acquire) & TIMESTAMP != 0).then(|| self.timestamp.load(Relaxed))
+        if !self.signaled() {
+            return None;
+        }
+        while self.flags.load(Acquire) & TIMESTAMP == 0 {
+            std::hint::spin_loop();
+        }
+        Some(self.timestamp.load(Relaxed))
     }
 
     fn wait(&self, timeout: Duration) -> WaitOutcome {
-        let deadline = Instant::now() + timeout;
         self.enable_signaling();
         self.trace_safe(TraceEvent::WaitStart);
-        let outcome = self.wait_until(deadline);
+        // A poll reads no clock: it is on the hot path of the trace and mixed workloads.
+        let outcome = if timeout.is_zero() {
+            if self.signaled() {
+                WaitOutcome::Signaled(Duration::ZERO)
+            } else {
+                WaitOutcome::TimedOut
+            }
+        } else {
+            self.wait_until(Instant::now() + timeout)
+        };
         self.trace_safe(TraceEvent::WaitEnd);
         outcome
     }
@@ -396,6 +418,19 @@ impl<S: Scheme> Fence for GuardedFence<S> {
 
     fn timeline_name(&self) -> Name {
         self.read(|| Name::new(SIGNALED_TIMELINE), |data| data.read_names().1)
+    }
+
+    fn with_names<R>(&self, f: impl FnOnce(&Name, &Name) -> R) -> R {
+        match S::protect(&self.data) {
+            Some(_guard) if !self.signaled() => {
+                let (d, t, _) = self.data.read_names();
+                f(&d, &t)
+            }
+            _ => {
+                let (d, t) = detached_names();
+                f(&d, &t)
+            }
+        }
     }
 
     fn ref_count(&self) -> usize {

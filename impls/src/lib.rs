@@ -29,7 +29,7 @@ pub use contract::*;
 #[cfg(not(loom))]
 pub use guarded::{now_ns, Guarded, GuardedFence, GuardedTimeline};
 #[cfg(not(loom))]
-pub use pool::{Name, Pool, PoolStats};
+pub use pool::{FreeDelay, Name, Pool, PoolStats};
 
 /// No protection: the baseline, and the use-after-free.
 #[cfg(not(loom))]

@@ -8,7 +8,10 @@
 //! missing or refuses, both sides fall back to `fence(SeqCst)` and [`mode`] says so,
 //! so result files record which mechanism was measured.
 
-use std::sync::atomic::{compiler_fence, Ordering};
+// Loom has no compiler barrier to model: under `cfg(loom)` both sides are `fence(SeqCst)`.
+#[cfg(not(loom))]
+use std::sync::atomic::compiler_fence;
+use std::sync::atomic::Ordering;
 
 /// Which mechanism the asymmetric barriers use in this process.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

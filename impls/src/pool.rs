@@ -23,7 +23,9 @@ const NAME_WORDS: usize = NAME_LEN / 8;
 /// Byte written over freed slots (the kernel's `POISON_FREE`).
 pub const POISON_BYTE: u8 = 0x6b;
 const POISON: u64 = u64::from_ne_bytes([POISON_BYTE; 8]);
-const CHUNK: usize = 256;
+/// Slots allocated at a time. Under loom every slot's atomics are modelled objects that
+/// each fence walks, so loom models (one object each) get tiny chunks.
+const CHUNK: usize = if cfg!(loom) { 2 } else { 256 };
 
 /// One driver-data object. Generation even: live; odd: free.
 #[repr(align(128))]
@@ -35,6 +37,8 @@ pub(crate) struct Slot {
     /// Reference count, used by the `refcount` implementation only.
     refs: AtomicU64,
     ops: AtomicU64,
+    /// When the data was retired (ns, [`crate::now_ns`] clock), for free-delay tracking.
+    retired_at: AtomicU64,
     driver: [AtomicU64; NAME_WORDS],
     timeline: [AtomicU64; NAME_WORDS],
 }
@@ -46,6 +50,7 @@ impl Slot {
             lock: AtomicU64::new(1 << 1),
             refs: AtomicU64::new(0),
             ops: AtomicU64::new(POISON),
+            retired_at: AtomicU64::new(0),
             driver: std::array::from_fn(|_| AtomicU64::new(POISON)),
             timeline: std::array::from_fn(|_| AtomicU64::new(POISON)),
         }
@@ -125,6 +130,22 @@ pub struct PoolStats {
     pub freed: u64,
     /// Reads that overlapped a free: use-after-free detected.
     pub violations: u64,
+    /// Retire-to-free delay, when the pool tracks it.
+    pub free_delay: FreeDelay,
+}
+
+/// Retire (signal) to free delay of the objects freed so far.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FreeDelay {
+    pub count: u64,
+    pub total_ns: u64,
+    pub max_ns: u64,
+}
+
+impl FreeDelay {
+    pub fn mean_ns(&self) -> Option<f64> {
+        (self.count > 0).then(|| self.total_ns as f64 / self.count as f64)
+    }
 }
 
 impl std::ops::Add for PoolStats {
@@ -136,6 +157,11 @@ impl std::ops::Add for PoolStats {
             retained: self.retained + o.retained,
             freed: self.freed + o.freed,
             violations: self.violations + o.violations,
+            free_delay: FreeDelay {
+                count: self.free_delay.count + o.free_delay.count,
+                total_ns: self.free_delay.total_ns + o.free_delay.total_ns,
+                max_ns: self.free_delay.max_ns.max(o.free_delay.max_ns),
+            },
         }
     }
 }
@@ -154,6 +180,15 @@ pub struct Pool {
     retires: CachePadded<AtomicU64>,
     frees: CachePadded<AtomicU64>,
     violations: CachePadded<AtomicU64>,
+    /// `Some` when retire-to-free delays are tracked (costs a clock read per free).
+    delay: Option<Box<DelayCounters>>,
+}
+
+#[derive(Default)]
+struct DelayCounters {
+    count: AtomicU64,
+    total_ns: AtomicU64,
+    max_ns: AtomicU64,
 }
 
 // SAFETY: the raw slot pointers in `Free` point into `chunks`, which the same mutex
@@ -173,6 +208,7 @@ impl Default for Pool {
             retires: Default::default(),
             frees: Default::default(),
             violations: Default::default(),
+            delay: None,
         }
     }
 }
@@ -180,6 +216,16 @@ impl Default for Pool {
 impl Pool {
     pub fn new() -> Arc<Pool> {
         Arc::new(Pool::default())
+    }
+
+    /// A pool that also records each object's retire-to-free delay (the `stall`
+    /// workload's signal-to-free figure). Needs a clock, so not under loom.
+    #[cfg(not(loom))]
+    pub fn with_delay_tracking() -> Arc<Pool> {
+        Arc::new(Pool {
+            delay: Some(Box::default()),
+            ..Pool::default()
+        })
     }
 
     /// Allocates driver data with the given names and ops word.
@@ -229,6 +275,15 @@ impl Pool {
             retained: retires.saturating_sub(frees),
             freed: frees,
             violations: self.violations.load(Relaxed),
+            free_delay: self
+                .delay
+                .as_ref()
+                .map(|d| FreeDelay {
+                    count: d.count.load(Relaxed),
+                    total_ns: d.total_ns.load(Relaxed),
+                    max_ns: d.max_ns.load(Relaxed),
+                })
+                .unwrap_or_default(),
         }
     }
 
@@ -352,8 +407,11 @@ impl DriverRef {
     }
 
     /// Records that the exporter is done with this data (its fence signalled or was
-    /// released). From here until [`free`](Self::free) it counts as retained.
-    pub fn retire(&self) {
+    /// released at `at_ns`). From here until [`free`](Self::free) it counts as retained.
+    pub fn retire(&self, at_ns: u64) {
+        if self.pool.delay.is_some() {
+            self.slot().retired_at.store(at_ns, Relaxed);
+        }
         self.pool.retires.fetch_add(1, Relaxed);
     }
 
@@ -398,6 +456,13 @@ impl DriverRef {
             .expect("driver data freed twice");
         fence(Release);
         s.lock.store((self.gen + 1) << 1, Relaxed);
+        #[cfg(not(loom))]
+        if let Some(d) = &self.pool.delay {
+            let delay = crate::now_ns().saturating_sub(s.retired_at.load(Relaxed));
+            d.count.fetch_add(1, Relaxed);
+            d.total_ns.fetch_add(delay, Relaxed);
+            d.max_ns.fetch_max(delay, Relaxed);
+        }
         s.ops.store(POISON, Relaxed);
         for w in s.driver.iter().chain(&s.timeline) {
             w.store(POISON, Relaxed);
@@ -427,7 +492,7 @@ mod tests {
         assert!(ok);
         assert_eq!((a.as_str(), b.as_str()), ("drv", "tl"));
         assert_eq!(d.read_ops(), Some(7));
-        d.retire();
+        d.retire(0);
         assert_eq!(pool.stats().retained, 1);
         d.free();
         let (a, _, ok) = d.read_names();
@@ -445,7 +510,7 @@ mod tests {
     fn reused_slot_is_detected() {
         let pool = Pool::new();
         let old = pool.alloc(&Name::new("a"), &Name::new("b"), 0);
-        old.retire();
+        old.retire(0);
         old.free();
         let new = pool.alloc(&Name::new("c"), &Name::new("d"), 0);
         assert_eq!(

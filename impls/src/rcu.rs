@@ -85,7 +85,6 @@ impl Domain {
     }
 }
 
-#[cfg(not(loom))]
 impl Default for Domain {
     fn default() -> Self {
         Self::new()

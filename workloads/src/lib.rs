@@ -1,1 +1,285 @@
+//! The workloads fencebench runs, each generic over a fence [`Implementation`].
+//!
+//! A workload defines *roles* (signaller, reader, waiter, …) with thread counts, the
+//! shared state they work on, and one operation per role. The harness owns the threads,
+//! pinning, the start barrier, the measured window, sampling and counters; a workload
+//! only says what one operation is. Everything is statically dispatched: the runner is
+//! monomorphised per (implementation, workload) through [`for_each_workload!`].
 
+mod describe;
+mod mixed;
+mod ring;
+mod rng;
+mod signal;
+mod stall;
+mod wait;
+
+pub use describe::{Describe, Trace};
+pub use mixed::Mixed;
+pub use signal::Signal;
+pub use stall::Stall;
+pub use wait::Wait;
+
+pub(crate) use rng::Rng;
+
+use fencebench_impls::{Implementation, Pool};
+use hdrhistogram::Histogram;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Names of every workload, in table order.
+pub const WORKLOADS: &[&str] = &["signal", "wait", "describe", "trace", "mixed", "stall"];
+
+/// One line per workload for `fencebench list`.
+pub fn summary(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "signal" => "signallers create, emit, signal and drop fences on their own timelines",
+        "wait" => {
+            "waiters block on fences signallers complete; signal-to-wake latency, lost wake-ups"
+        }
+        "describe" => {
+            "readers describe (sync_file info) in-flight fences while signallers signal them"
+        }
+        "trace" => "as describe, with every fence event copying names into a trace record",
+        "mixed" => "every thread mixes describe / wait-poll / signal (default 90/9/1)",
+        "stall" => "one reader holds its read-side protection for long stalls; retained memory",
+        _ => return None,
+    })
+}
+
+/// Workload parameters, shared by all workloads (each uses what applies to it).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Params {
+    /// Total worker threads.
+    pub threads: usize,
+    /// Override of the signaller count for workloads with separate signaller threads.
+    pub signallers: Option<usize>,
+    /// Fences kept in flight (published, unsignalled) per signaller.
+    pub in_flight: usize,
+    /// Operations between a reader's refreshes of its snapshot of in-flight fences.
+    pub refresh_every: u32,
+    /// How long the `stall` reader holds its protection per stall.
+    pub stall: Duration,
+    /// `mixed` operation mix in percent: describe, wait (poll), signal.
+    pub mix: Mix,
+    /// How long a waiter waits before counting a lost wake-up.
+    pub wait_timeout: Duration,
+}
+
+impl Default for Params {
+    fn default() -> Self {
+        Params {
+            threads: 1,
+            signallers: None,
+            in_flight: 64,
+            refresh_every: 256,
+            stall: Duration::from_millis(100),
+            mix: Mix::default(),
+            wait_timeout: Duration::from_secs(1),
+        }
+    }
+}
+
+/// Operation mix of the `mixed` workload, in percent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Mix {
+    pub describe: u8,
+    pub wait: u8,
+    pub signal: u8,
+}
+
+impl Default for Mix {
+    fn default() -> Self {
+        Mix {
+            describe: 90,
+            wait: 9,
+            signal: 1,
+        }
+    }
+}
+
+impl std::str::FromStr for Mix {
+    type Err = String;
+    /// Parses `D/W/S`, e.g. `90/9/1`; the three must add up to 100.
+    fn from_str(s: &str) -> Result<Self, String> {
+        let parts: Vec<&str> = s.split('/').collect();
+        let bad = || {
+            format!("invalid mix '{s}': expected DESCRIBE/WAIT/SIGNAL percentages adding up to 100, e.g. 90/9/1")
+        };
+        let [d, w, g] = parts[..] else {
+            return Err(bad());
+        };
+        let p = |x: &str| x.trim().parse::<u8>().map_err(|_| bad());
+        let mix = Mix {
+            describe: p(d)?,
+            wait: p(w)?,
+            signal: p(g)?,
+        };
+        if mix.describe as u32 + mix.wait as u32 + mix.signal as u32 != 100 {
+            return Err(bad());
+        }
+        Ok(mix)
+    }
+}
+
+impl std::fmt::Display for Mix {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}/{}", self.describe, self.wait, self.signal)
+    }
+}
+
+/// A group of threads doing the same operation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Role {
+    pub name: &'static str,
+    pub threads: usize,
+    /// The role the workload's headline figures come from; in an op-budget run the
+    /// primary roles' budgets end the run.
+    pub primary: bool,
+}
+
+/// What a worker can see of the run while it works.
+pub struct Ctx<'a> {
+    stop: &'a AtomicBool,
+}
+
+impl<'a> Ctx<'a> {
+    pub fn new(stop: &'a AtomicBool) -> Self {
+        Ctx { stop }
+    }
+
+    /// True once the run is ending. Operations that block (waiting for a partner) must
+    /// poll this so no thread is left waiting when the others have stopped.
+    #[inline]
+    pub fn stopping(&self) -> bool {
+        self.stop.load(Ordering::Relaxed)
+    }
+}
+
+/// Per-thread figures a workload reports beyond op counts.
+#[derive(Debug, Default)]
+pub struct WorkerReport {
+    /// Waits that reached their deadline although the fence was being signalled.
+    pub lost_wakeups: u64,
+    /// Signal-to-wake-up latency in ns (`wait`), one sample per wake-up.
+    pub wake_latency: Option<Histogram<u64>>,
+    /// Trace records emitted (`trace`).
+    pub trace_records: u64,
+}
+
+/// Why a workload cannot run with the given parameters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unsupported(pub String);
+
+impl std::fmt::Display for Unsupported {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A workload over implementation `I`.
+pub trait Workload<I: Implementation>: Sync + Sized {
+    const NAME: &'static str;
+    /// Operations between the runner's checks of the stop flag. Fast operations batch
+    /// them so the check costs nothing; slow ones (a blocking wait, a 100 ms stall) check
+    /// after every operation so the run stops promptly.
+    const POLL_EVERY: u32 = 64;
+    /// Per-thread state.
+    type Worker: Send;
+
+    /// Builds the shared state (timelines, published fences) for `params.threads` threads.
+    fn new(params: &Params) -> Result<Self, Unsupported>;
+
+    /// The roles, whose thread counts add up to `params.threads`. Thread `i` of the run
+    /// gets the role covering index `i` in this order.
+    fn roles(&self) -> &[Role];
+
+    /// State for thread `index` (0-based within `role`).
+    fn worker(&self, role: usize, index: usize) -> Self::Worker;
+
+    /// One operation of the worker's role.
+    fn op(&self, worker: &mut Self::Worker, ctx: &Ctx);
+
+    /// Called once the run stops; must leave no fence another thread waits on
+    /// unsignalled.
+    fn finish(&self, worker: Self::Worker) -> WorkerReport;
+
+    /// The pools holding this workload's driver data (for violations and retained memory).
+    fn pools(&self) -> Vec<Arc<Pool>>;
+}
+
+/// Splits `threads` into signallers and the other role: `signallers` if given, else
+/// `default(threads)`; errors name the bad value.
+fn split(
+    workload: &str,
+    threads: usize,
+    signallers: Option<usize>,
+    default: impl FnOnce(usize) -> usize,
+    min_others: usize,
+) -> Result<(usize, usize), Unsupported> {
+    let s = signallers.unwrap_or_else(|| default(threads));
+    if s > threads || threads - s < min_others {
+        return Err(Unsupported(format!(
+            "{workload} needs at least {min_others} non-signaller thread(s): {threads} thread(s) with {s} signaller(s)"
+        )));
+    }
+    Ok((s, threads - s))
+}
+
+/// Expands `$body` with `$w` bound to the workload type named `$name` (generic over
+/// `$impl`); `Some(result)`, or `None` for an unknown workload.
+#[macro_export]
+macro_rules! for_each_workload {
+    ($name:expr, $impl:ty, $w:ident => $body:expr) => {
+        match $name {
+            "signal" => {
+                type $w = $crate::Signal<$impl>;
+                Some($body)
+            }
+            "wait" => {
+                type $w = $crate::Wait<$impl>;
+                Some($body)
+            }
+            "describe" => {
+                type $w = $crate::Describe<$impl>;
+                Some($body)
+            }
+            "trace" => {
+                type $w = $crate::Trace<$impl>;
+                Some($body)
+            }
+            "mixed" => {
+                type $w = $crate::Mixed<$impl>;
+                Some($body)
+            }
+            "stall" => {
+                type $w = $crate::Stall<$impl>;
+                Some($body)
+            }
+            _ => None,
+        }
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mix_parses_and_rejects() {
+        assert_eq!("90/9/1".parse::<Mix>().unwrap(), Mix::default());
+        assert_eq!("50/0/50".parse::<Mix>().unwrap().to_string(), "50/0/50");
+        for bad in ["90/9", "90/9/2", "a/b/c", "200/0/0"] {
+            assert!(bad.parse::<Mix>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn split_checks_counts() {
+        assert_eq!(split("x", 4, None, |t| t / 4, 1), Ok((1, 3)));
+        assert_eq!(split("x", 4, Some(2), |_| 0, 1), Ok((2, 2)));
+        assert!(split("x", 2, Some(2), |_| 0, 1).is_err());
+        assert!(split("x", 1, Some(3), |_| 0, 0).is_err());
+    }
+}

@@ -1,0 +1,437 @@
+//! What a report says, apart from how it is laid out: a header naming the machine and
+//! run, one table per workload × thread count, notes explaining every "n/a", and the
+//! footnotes a reader needs to not misread the figures. Markdown and the terminal table
+//! render the same document, so they never disagree.
+
+use super::numbers::{duration_ns, num, si, stat};
+use crate::result::{Cell, Machine, ResultFile, RoleSummary, RunConfig};
+use crate::summary::BASELINE;
+
+/// Shown where a figure does not exist; a note under the table says why.
+const NA: &str = "n/a";
+
+pub(super) struct Document {
+    pub title: String,
+    /// `(label, text)` lines describing the machine and the run.
+    pub header: Vec<(&'static str, String)>,
+    pub tables: Vec<Table>,
+    /// The harness's own sampling cost, when it was measured.
+    pub overhead: Option<String>,
+    pub footnotes: Vec<String>,
+}
+
+pub(super) struct Table {
+    pub title: String,
+    pub columns: Vec<String>,
+    pub rows: Vec<Row>,
+    pub notes: Vec<String>,
+}
+
+pub(super) enum Row {
+    /// One text per column.
+    Figures(Vec<String>),
+    /// A cell that did not run: the implementation and why.
+    Skipped(String, String),
+}
+
+impl Table {
+    /// Each column's width in characters: its header or its widest figure. Skip reasons
+    /// run across the figure columns and do not widen them.
+    pub fn widths(&self) -> Vec<usize> {
+        let mut widths: Vec<usize> = self.columns.iter().map(|c| width(c)).collect();
+        for row in &self.rows {
+            match row {
+                Row::Figures(texts) => {
+                    for (w, text) in widths.iter_mut().zip(texts) {
+                        *w = (*w).max(width(text));
+                    }
+                }
+                Row::Skipped(implementation, _) => widths[0] = widths[0].max(width(implementation)),
+            }
+        }
+        widths
+    }
+}
+
+/// `text` padded to `width` characters: the first column (names) to the left, figures
+/// to the right so their digits line up.
+pub(super) fn pad(text: &str, width: usize, column: usize) -> String {
+    let fill = " ".repeat(width.saturating_sub(self::width(text)));
+    if column == 0 {
+        format!("{text}{fill}")
+    } else {
+        format!("{fill}{text}")
+    }
+}
+
+/// Characters, not bytes: `–` and `µ` take one column.
+fn width(text: &str) -> usize {
+    text.chars().count()
+}
+
+pub(super) fn document(file: &ResultFile) -> Document {
+    Document {
+        title: format!("fencebench results: {}", file.machine.name),
+        header: header(file),
+        tables: groups(file)
+            .into_iter()
+            .map(|(w, t)| table(file, w, t))
+            .collect(),
+        overhead: file.harness_overhead.as_ref().map(|o| {
+            format!(
+                "Harness overhead: with 1 operation in {} timed, {} on {} × {} thread{} ran at \
+                 {:.1}% of its untimed throughput ({} vs {} ops/s, medians).",
+                o.sample_every,
+                o.implementation,
+                o.workload,
+                o.threads,
+                plural(o.threads),
+                o.ratio * 100.0,
+                si(o.ops_per_sec_on.median),
+                si(o.ops_per_sec_off.median),
+            )
+        }),
+        footnotes: footnotes(file),
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+fn header(file: &ResultFile) -> Vec<(&'static str, String)> {
+    let m = &file.machine;
+    let c = &file.config;
+    let unknown = || "unknown".to_string();
+    vec![
+        (
+            "machine",
+            m.description
+                .as_ref()
+                .map_or(m.name.clone(), |d| format!("{} — {d}", m.name)),
+        ),
+        ("cpu", cpu(m)),
+        ("kernel", m.kernel.clone().unwrap_or_else(unknown)),
+        (
+            "barrier",
+            m.barrier_reason
+                .as_ref()
+                .map_or(m.barrier.clone(), |r| format!("{} ({r})", m.barrier)),
+        ),
+        ("counters", counters(m)),
+        (
+            "pinning",
+            match (c.pin, m.pinning.available) {
+                (false, _) => "off".to_string(),
+                (true, true) => "threads pinned to CPUs".to_string(),
+                (true, false) => {
+                    format!(
+                        "unavailable ({})",
+                        m.pinning.reason.as_deref().unwrap_or("no reason recorded")
+                    )
+                }
+            },
+        ),
+        (
+            "clock",
+            format!(
+                "clock source {}, latencies timed with {}",
+                m.clock_source.clone().unwrap_or_else(unknown),
+                m.timer
+            ),
+        ),
+        (
+            "build",
+            format!(
+                "{}, {}, commit {}",
+                file.tool,
+                m.rustc.clone().unwrap_or_else(|| "rustc unknown".into()),
+                m.git_commit.clone().unwrap_or_else(unknown)
+            ),
+        ),
+        ("date", file.created.clone()),
+        ("run", run(c)),
+        ("parameters", parameters(c)),
+    ]
+}
+
+fn cpu(m: &Machine) -> String {
+    let model = m.cpu_model.as_deref().unwrap_or("unknown model");
+    let physical = match m.physical_cores {
+        Some(p) => format!(" / {p} physical cores"),
+        None => " cores (physical unknown)".to_string(),
+    };
+    let smt = match m.smt {
+        Some(true) => ", SMT",
+        Some(false) => ", no SMT",
+        None => "",
+    };
+    format!("{model}, {} logical{physical}{smt}", m.logical_cores)
+}
+
+fn counters(m: &Machine) -> String {
+    let opened: Vec<_> = m
+        .counters
+        .events
+        .iter()
+        .filter(|(_, why)| why.is_none())
+        .collect();
+    let failed = crate::counters::unavailable(&m.counters.events).unwrap_or_default();
+    match (m.counters.enabled, opened.is_empty(), failed.is_empty()) {
+        (false, _, true) => "off".to_string(),
+        (false, _, false) => format!("off: {failed}"),
+        (true, true, _) => format!("none could open: {failed}"),
+        (true, false, failed_none) => {
+            let opened: Vec<&str> = opened.iter().map(|(event, _)| event.as_str()).collect();
+            let opened = opened.join(", ");
+            if failed_none {
+                opened
+            } else {
+                format!("{opened}; unavailable: {failed}")
+            }
+        }
+    }
+}
+
+fn run(c: &RunConfig) -> String {
+    let window = match c.ops_budget {
+        Some(ops) => format!("{ops} operations per primary thread"),
+        None => format!("{} ms window", c.duration_ms),
+    };
+    let sampling = match c.sample_every {
+        0 => "latency sampling off".to_string(),
+        n => format!("1 operation in {n} timed"),
+    };
+    let quick = if c.quick { ", quick" } else { "" };
+    format!(
+        "{window} after {} ms warm-up, {} repetition{}, {sampling}{quick}",
+        c.warmup_ms,
+        c.repeat,
+        plural(c.repeat)
+    )
+}
+
+fn parameters(c: &RunConfig) -> String {
+    let signallers = c
+        .signallers
+        .map_or("per workload".to_string(), |s| s.to_string());
+    format!(
+        "{} fences in flight, refresh every {}, stall {} ms, mix {}, wait timeout {} ms, \
+         signallers {signallers}",
+        c.in_flight, c.refresh_every, c.stall_ms, c.mix, c.wait_timeout_ms
+    )
+}
+
+/// `(workload, threads)` pairs: workloads in the order the file has them, thread counts
+/// ascending within each.
+fn groups(file: &ResultFile) -> Vec<(&str, usize)> {
+    let mut workloads: Vec<&str> = Vec::new();
+    for cell in &file.cells {
+        if !workloads.contains(&cell.workload.as_str()) {
+            workloads.push(&cell.workload);
+        }
+    }
+    workloads
+        .into_iter()
+        .flat_map(|w| {
+            let mut threads: Vec<usize> = file
+                .cells
+                .iter()
+                .filter(|c| c.workload == w)
+                .map(|c| c.threads)
+                .collect();
+            threads.sort_unstable();
+            threads.dedup();
+            threads.into_iter().map(move |t| (w, t))
+        })
+        .collect()
+}
+
+/// The workload whose table adds lost wake-ups and wake-up latency.
+const WAIT: &str = "wait";
+/// The workload whose table adds how long retired objects waited to be freed.
+const STALL: &str = "stall";
+
+fn table(file: &ResultFile, workload: &str, threads: usize) -> Table {
+    let mut cells: Vec<&Cell> = file
+        .cells
+        .iter()
+        .filter(|c| c.workload == workload && c.threads == threads)
+        .collect();
+    cells.sort_by_key(|c| c.implementation != BASELINE);
+
+    let mut columns: Vec<String> = [
+        "implementation",
+        &format!("vs {BASELINE}"),
+        "ns/op",
+        "ops/s",
+        "p99 ns",
+        "cycles/op",
+        "instr/op",
+        "violations",
+    ]
+    .map(String::from)
+    .to_vec();
+    if workload == WAIT {
+        columns.extend(["lost wake-ups", "wake p99 ns"].map(String::from));
+    }
+    columns.push("retained peak (mean)".into());
+    if workload == STALL {
+        columns.push("free delay (mean)".into());
+    }
+
+    let mut notes = Notes::default();
+    let rows = cells.iter().map(|cell| row(cell, &mut notes)).collect();
+    Table {
+        title: title(&cells, workload, threads),
+        columns,
+        rows,
+        notes: notes.lines(file),
+    }
+}
+
+/// `describe · 2 threads`, and the role split when there is more than one role.
+fn title(cells: &[&Cell], workload: &str, threads: usize) -> String {
+    let mut title = format!("{workload} · {threads} thread{}", plural(threads));
+    let roles = cells
+        .iter()
+        .find_map(|c| c.summary.as_ref())
+        .map(|s| &s.roles);
+    if let Some(roles) = roles.filter(|r| r.len() > 1) {
+        let split: Vec<String> = roles
+            .iter()
+            .filter(|r| r.threads > 0)
+            .map(|r| format!("{} ×{}", r.role, r.threads))
+            .collect();
+        title.push_str(&format!(" · {}", split.join(" + ")));
+        if let Some(primary) = roles.iter().find(|r| r.primary) {
+            title.push_str(&format!(" · figures for the {} role", primary.role));
+        }
+    }
+    title
+}
+
+fn row(cell: &Cell, notes: &mut Notes) -> Row {
+    let name = cell.implementation.clone();
+    if let Some(reason) = &cell.skipped {
+        return Row::Skipped(name, format!("skipped: {reason}"));
+    }
+    let Some((summary, primary)) = cell.summary.as_ref().and_then(|s| Some((s, s.primary()?)))
+    else {
+        return Row::Skipped(name, "no figures recorded".into());
+    };
+    notes.see(cell, primary);
+    let or_na = |text: Option<String>| text.unwrap_or_else(|| NA.to_string());
+    let mut texts = vec![
+        name,
+        or_na(primary.ratio_to_baseline.as_ref().map(stat)),
+        stat(&primary.ns_per_op),
+        si(primary.ops_per_sec.median),
+        or_na(primary.latency.map(|p| p.p99.to_string())),
+        or_na(primary.cycles_per_op.map(|s| num(s.median))),
+        or_na(primary.instructions_per_op.map(|s| num(s.median))),
+        summary.violations.to_string(),
+    ];
+    if cell.workload == WAIT {
+        texts.push(summary.lost_wakeups.to_string());
+        texts.push(or_na(summary.wake_latency.map(|p| p.p99.to_string())));
+    }
+    texts.push(match summary.retained_mean {
+        Some(mean) => format!("{} ({})", summary.retained_peak, num(mean.median)),
+        None => summary.retained_peak.to_string(),
+    });
+    if cell.workload == STALL {
+        texts.push(or_na(
+            summary.free_delay_mean_ns.map(|s| duration_ns(s.median)),
+        ));
+    }
+    Row::Figures(texts)
+}
+
+/// The "n/a"s a table shows, to explain each once under it.
+#[derive(Default)]
+struct Notes {
+    /// Why counters are missing, with the implementations each reason applies to.
+    counters: Vec<(String, Vec<String>)>,
+    ratio: bool,
+    latency: bool,
+    wake: bool,
+}
+
+impl Notes {
+    fn see(&mut self, cell: &Cell, primary: &RoleSummary) {
+        if primary.cycles_per_op.is_none() || primary.instructions_per_op.is_none() {
+            let reason = primary.counters_missing.clone().unwrap_or_default();
+            match self.counters.iter_mut().find(|(r, _)| *r == reason) {
+                Some((_, implementations)) => implementations.push(cell.implementation.clone()),
+                None => self
+                    .counters
+                    .push((reason, vec![cell.implementation.clone()])),
+            }
+        }
+        self.ratio |= primary.ratio_to_baseline.is_none();
+        self.latency |= primary.latency.is_none();
+        let summary = cell.summary.as_ref();
+        self.wake |= cell.workload == WAIT && summary.is_some_and(|s| s.wake_latency.is_none());
+    }
+
+    fn lines(self, file: &ResultFile) -> Vec<String> {
+        let mut lines: Vec<String> = self
+            .counters
+            .into_iter()
+            .map(|(reason, implementations)| {
+                let reason = match reason.as_str() {
+                    "" if !file.config.counters => "counters were off for this run",
+                    "" => "no reason recorded",
+                    r => r,
+                };
+                format!("{NA} counters ({}): {reason}", implementations.join(", "))
+            })
+            .collect();
+        if self.ratio {
+            lines.push(format!(
+                "{NA} ratio: no {BASELINE} figures for this workload and thread count"
+            ));
+        }
+        if self.latency {
+            lines.push(if file.config.sample_every == 0 {
+                format!("{NA} p99: latency sampling was off for this run")
+            } else {
+                format!("{NA} p99: no operation was sampled")
+            });
+        }
+        if self.wake {
+            lines.push(format!("{NA} wake p99: no wake-up was timed"));
+        }
+        lines
+    }
+}
+
+fn footnotes(file: &ResultFile) -> Vec<String> {
+    let mut notes = vec![
+        format!(
+            "Ratios divide ns/op by {BASELINE}'s median for the same workload and thread count \
+             in this run."
+        ),
+        format!(
+            "Figures are median [min–max] over {} repetition{}. ns/op is per thread of the \
+             primary role (threads × window ÷ operations); ops/s is that role's total; p99 is \
+             its sampled operation latency.",
+            file.config.repeat,
+            plural(file.config.repeat)
+        ),
+    ];
+    let cores = file.machine.logical_cores;
+    if cores <= 2 {
+        notes.push(format!(
+            "This machine has {cores} logical core{}: multi-thread figures here do not show \
+             multi-core scaling.",
+            plural(cores)
+        ));
+    }
+    notes
+}

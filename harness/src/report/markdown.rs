@@ -1,0 +1,70 @@
+//! Markdown: a header list, one pipe table per workload × thread count with its notes,
+//! then the footnotes. Columns are padded so the raw text reads as a table too.
+
+use super::document::{pad, Document, Row, Table};
+
+pub(super) fn render(doc: &Document) -> String {
+    let mut out = format!("# {}\n\n", doc.title);
+    for (label, text) in &doc.header {
+        out.push_str(&format!("- **{label}:** {text}\n"));
+    }
+    for table in &doc.tables {
+        out.push_str(&format!("\n## {}\n\n", table.title));
+        render_table(table, &mut out);
+        for note in &table.notes {
+            out.push_str(&format!("\n{note}\n"));
+        }
+    }
+    if let Some(overhead) = &doc.overhead {
+        out.push_str(&format!("\n{overhead}\n"));
+    }
+    out.push_str("\nNotes:\n\n");
+    for note in &doc.footnotes {
+        out.push_str(&format!("- {note}\n"));
+    }
+    out
+}
+
+fn render_table(table: &Table, out: &mut String) {
+    let widths = table.widths();
+    line(out, table.columns.iter().map(String::as_str), &widths);
+    let rule = widths.iter().enumerate().map(|(i, w)| {
+        let dashes = "-".repeat((*w).max(3) - 1);
+        if i == 0 {
+            format!("{dashes}-")
+        } else {
+            format!("{dashes}:")
+        }
+    });
+    out.push_str(&format!(
+        "|{}|\n",
+        rule.map(|r| format!(" {r} ")).collect::<Vec<_>>().join("|")
+    ));
+    for row in &table.rows {
+        match row {
+            Row::Figures(texts) => line(out, texts.iter().map(String::as_str), &widths),
+            // Fewer cells than columns: Markdown leaves the rest empty.
+            Row::Skipped(implementation, reason) => line(
+                out,
+                [implementation.as_str(), reason.as_str()].into_iter(),
+                &widths[..1],
+            ),
+        }
+    }
+}
+
+/// `| a | b |`, padded to `widths` (texts beyond them are written unpadded); pipes in
+/// texts are escaped.
+fn line<'a>(out: &mut String, texts: impl Iterator<Item = &'a str>, widths: &[usize]) {
+    let cells: Vec<String> = texts
+        .enumerate()
+        .map(|(i, text)| {
+            pad(
+                &text.replace('|', "\\|"),
+                widths.get(i).copied().unwrap_or(0),
+                i,
+            )
+        })
+        .collect();
+    out.push_str(&format!("| {} |\n", cells.join(" | ")));
+}

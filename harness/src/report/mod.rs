@@ -1,0 +1,248 @@
+//! Reports of a result file: an aligned table for the terminal, Markdown for documents,
+//! CSV with every repetition for plotting, or the file itself as JSON.
+
+mod csv;
+mod document;
+mod markdown;
+mod numbers;
+mod table;
+
+use crate::result::ResultFile;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Aligned columns for a terminal.
+    Table,
+    /// Header, one table per workload × thread count, and notes.
+    Markdown,
+    /// One row per repetition and role, every figure as measured.
+    Csv,
+    /// The result file itself.
+    Json,
+}
+
+pub fn render(file: &ResultFile, format: Format) -> String {
+    match format {
+        Format::Table => table::render(&document::document(file)),
+        Format::Markdown => markdown::render(&document::document(file)),
+        Format::Csv => csv::render(file),
+        Format::Json => {
+            let json = serde_json::to_string_pretty(file).expect("result files always serialise");
+            json + "\n"
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::result::fixture;
+
+    /// The non-empty lines of the section titled `title`: a Markdown table and its notes
+    /// run to the next heading or paragraph, a terminal table to the next blank line.
+    fn table<'a>(out: &'a str, title: &str) -> Vec<&'a str> {
+        let mut lines = out
+            .lines()
+            .skip_while(|l| l.trim_start_matches("## ") != title);
+        let heading = lines
+            .next()
+            .unwrap_or_else(|| panic!("no table {title:?} in\n{out}"));
+        if heading.starts_with("## ") {
+            let end = |l: &&str| l.starts_with("## ") || l.starts_with("Harness") || *l == "Notes:";
+            lines
+                .take_while(|l| !end(l))
+                .filter(|l| !l.is_empty())
+                .collect()
+        } else {
+            lines.take_while(|l| !l.is_empty()).collect()
+        }
+    }
+
+    const DESCRIBE_1: &str =
+        "describe · 1 thread · reader ×1 + signaller ×1 · figures for the reader role";
+    const WAIT_2: &str =
+        "wait · 2 threads · reader ×2 + signaller ×1 · figures for the reader role";
+
+    #[test]
+    fn markdown_has_header_one_table_per_cell_group_and_footnotes() {
+        let out = render(&fixture::result_file(), Format::Markdown);
+        assert!(out.starts_with("# fencebench results: testbox\n"));
+        for line in [
+            "- **machine:** testbox — a test machine",
+            "- **cpu:** Test CPU, 2 logical / 1 physical cores, SMT",
+            "- **kernel:** 6.1.0",
+            "- **barrier:** membarrier",
+            "- **counters:** cycles, instructions, branch-misses; unavailable: cache-misses: \
+             ENOENT: no such event",
+            "- **date:** 2025-01-02T03:04:05Z",
+        ] {
+            assert!(out.lines().any(|l| l == line), "missing {line:?} in\n{out}");
+        }
+        assert_eq!(out.lines().filter(|l| l.starts_with("## ")).count(), 6);
+        let rows = table(&out, DESCRIBE_1);
+        assert!(
+            rows[0].starts_with("| implementation |   vs unprotected |"),
+            "{}",
+            rows[0]
+        );
+        assert!(
+            rows[1].starts_with("| -------------- | ---------------: |"),
+            "{}",
+            rows[1]
+        );
+        let unprotected = "| unprotected    | 1.00 [0.99–1.01] | 1.26 [1.25–1.27] |  792M |";
+        assert!(rows[2].starts_with(unprotected), "{}", rows[2]);
+        assert!(rows[3].starts_with("| hazptr         | 1.20 [1.19–1.21] |"));
+        let rcu = "| rcu            |    200 [198–202] |    252 [250–255] | 3.96M |";
+        assert!(rows[4].starts_with(rcu), "{}", rows[4]);
+        assert_eq!(
+            rows.len(),
+            5,
+            "no notes when every figure exists: {rows:#?}"
+        );
+        assert!(table(&out, "stall · 1 thread")
+            .contains(&"| hazptr         | skipped: stall needs at least 2 threads |"));
+        let overhead = "Harness overhead: with 1 operation in 1024 timed, hazptr on describe × 1 \
+                        thread ran at 98.5% of its untimed throughput (650M vs 660M ops/s, \
+                        medians).";
+        assert!(out.lines().any(|l| l == overhead), "{out}");
+        assert!(out.contains("- Figures are median [min–max] over 3 repetitions."));
+        assert!(out
+            .contains("- This machine has 2 logical cores: multi-thread figures here do not show"));
+    }
+
+    #[test]
+    fn missing_counters_show_na_and_their_reason_once() {
+        let out = render(&fixture::result_file(), Format::Markdown);
+        let rows = table(&out, WAIT_2);
+        let hazptr: Vec<&str> = rows[3].split('|').map(str::trim).collect();
+        assert_eq!(
+            hazptr[1..7],
+            [
+                "hazptr",
+                "1.20 [1.19–1.21]",
+                "3.03 [3.00–3.06]",
+                "330M",
+                "16",
+                "n/a"
+            ]
+        );
+        assert_eq!(
+            rows.iter().filter(|l| l.contains("cycles: ENOENT")).count(),
+            1
+        );
+        assert!(
+            rows.contains(&"n/a counters (hazptr): cycles: ENOENT"),
+            "{rows:#?}"
+        );
+        let header: Vec<&str> = rows[0].split('|').map(str::trim).collect();
+        assert!(header.contains(&"lost wake-ups") && header.contains(&"wake p99 ns"));
+    }
+
+    #[test]
+    fn counters_off_no_baseline_and_no_samples_are_explained() {
+        let mut file = fixture::result_file();
+        file.config.counters = false;
+        file.machine.counters.enabled = false;
+        file.machine.logical_cores = 64;
+        file.cells.retain(|c| c.implementation != "unprotected");
+        for summary in file.cells.iter_mut().filter_map(|c| c.summary.as_mut()) {
+            for role in &mut summary.roles {
+                role.cycles_per_op = None;
+                role.instructions_per_op = None;
+                role.counters_missing = None;
+                role.ratio_to_baseline = None;
+                role.latency = None;
+            }
+            summary.wake_latency = None;
+        }
+        let out = render(&file, Format::Markdown);
+        assert!(out.contains("- **counters:** off: cache-misses: ENOENT: no such event\n"));
+        let rows = table(&out, DESCRIBE_1);
+        let hazptr: Vec<&str> = rows[2].split('|').map(str::trim).collect();
+        let expected = [
+            "hazptr",
+            "n/a",
+            "1.52 [1.50–1.53]",
+            "660M",
+            "n/a",
+            "n/a",
+            "n/a",
+        ];
+        assert_eq!(hazptr[1..8], expected);
+        assert!(rows.contains(&"n/a counters (hazptr, rcu): counters were off for this run"));
+        assert!(
+            rows.contains(&"n/a ratio: no unprotected figures for this workload and thread count")
+        );
+        assert!(rows.contains(&"n/a p99: no operation was sampled"));
+        let rows = table(&out, WAIT_2);
+        assert!(
+            rows.contains(&"n/a wake p99: no wake-up was timed"),
+            "{rows:#?}"
+        );
+        assert!(!out.contains("multi-core scaling"));
+    }
+
+    #[test]
+    fn baseline_comes_first_then_file_order() {
+        let mut file = fixture::result_file();
+        file.cells.reverse();
+        let out = render(&file, Format::Markdown);
+        let names: Vec<&str> = table(&out, DESCRIBE_1)[2..]
+            .iter()
+            .map(|l| l.split('|').nth(1).unwrap().trim())
+            .collect();
+        assert_eq!(names, ["unprotected", "rcu", "hazptr"]);
+        let titles: Vec<&str> = out.lines().filter_map(|l| l.strip_prefix("## ")).collect();
+        assert!(titles[0].starts_with("stall · 1 thread"), "{titles:?}");
+        assert!(titles[1].starts_with("stall · 2 threads"), "{titles:?}");
+    }
+
+    #[test]
+    fn terminal_table_aligns_columns() {
+        let out = render(&fixture::result_file(), Format::Table);
+        assert!(!out.contains('|'));
+        let rows = table(&out, WAIT_2);
+        let width = rows[0].chars().count();
+        assert!(
+            rows[..5].iter().all(|l| l.chars().count() == width),
+            "{rows:#?}"
+        );
+        assert!(rows[1]
+            .trim_start()
+            .starts_with("--------------  ----------------"));
+        assert!(
+            rows[3].split_whitespace().collect::<Vec<_>>()[..8]
+                == [
+                    "hazptr",
+                    "1.20",
+                    "[1.19–1.21]",
+                    "3.03",
+                    "[3.00–3.06]",
+                    "330M",
+                    "16",
+                    "n/a"
+                ]
+        );
+        assert_eq!(rows[5], "  n/a counters (hazptr): cycles: ENOENT");
+        assert!(table(&out, "stall · 1 thread")
+            .contains(&"  rcu             skipped: stall needs at least 2 threads"));
+        assert!(out.contains("  cpu         Test CPU, 2 logical / 1 physical cores, SMT\n"));
+    }
+
+    #[test]
+    fn csv_has_a_header_and_a_row_per_repetition_and_role() {
+        let file = fixture::result_file();
+        let out = render(&file, Format::Csv);
+        assert!(out.starts_with("machine,created,implementation,workload,threads,rep,role,"));
+        let ran = file.cells.iter().filter(|c| c.skipped.is_none()).count();
+        assert_eq!(out.lines().count(), 1 + ran * file.config.repeat * 2);
+    }
+
+    #[test]
+    fn json_is_the_file_itself() {
+        let file = fixture::result_file();
+        let out = render(&file, Format::Json);
+        assert!(serde_json::from_str::<crate::result::ResultFile>(&out).unwrap() == file);
+    }
+}

@@ -1,0 +1,94 @@
+//! Number formatting for tables: short enough to scan, precise where it matters
+//! (a few ns per operation needs two decimals; thousands do not).
+
+use crate::result::Stat;
+
+/// Two decimals under 100, whole numbers above.
+pub(super) fn num(v: f64) -> String {
+    if v.abs() < 100.0 {
+        format!("{v:.2}")
+    } else {
+        format!("{v:.0}")
+    }
+}
+
+/// `median [min–max]`.
+pub(super) fn stat(s: &Stat) -> String {
+    format!("{} [{}–{}]", num(s.median), num(s.min), num(s.max))
+}
+
+/// Three significant digits with an SI suffix: `950`, `12.3k`, `1.23M`, `456G`.
+pub(super) fn si(v: f64) -> String {
+    const PREFIXES: [&str; 5] = ["", "k", "M", "G", "T"];
+    let mut scaled = v;
+    let mut prefix = 0;
+    while scaled.abs() >= 999.5 && prefix + 1 < PREFIXES.len() {
+        scaled /= 1000.0;
+        prefix += 1;
+    }
+    let digits = if scaled.abs() >= 99.95 {
+        0
+    } else if scaled.abs() >= 9.995 {
+        1
+    } else {
+        2
+    };
+    format!("{scaled:.digits$}{}", PREFIXES[prefix])
+}
+
+/// A duration in ns with a readable unit: `850 ns`, `12.3 µs`, `50.0 ms`, `1.50 s`.
+pub(super) fn duration_ns(ns: f64) -> String {
+    const UNITS: [(f64, &str); 3] = [(1e9, "s"), (1e6, "ms"), (1e3, "µs")];
+    match UNITS.iter().find(|(scale, _)| ns.abs() >= *scale) {
+        Some((scale, unit)) => format!("{} {unit}", three_digits(ns / scale)),
+        None => format!("{ns:.0} ns"),
+    }
+}
+
+fn three_digits(v: f64) -> String {
+    if v.abs() >= 100.0 {
+        format!("{v:.0}")
+    } else if v.abs() >= 10.0 {
+        format!("{v:.1}")
+    } else {
+        format!("{v:.2}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn small_figures_keep_two_decimals_large_ones_none() {
+        assert_eq!(num(1.2449), "1.24");
+        assert_eq!(num(99.5), "99.50");
+        assert_eq!(num(250.4), "250");
+        assert_eq!(
+            stat(&Stat {
+                median: 1.5,
+                min: 1.25,
+                max: 120.0
+            }),
+            "1.50 [1.25–120]"
+        );
+    }
+
+    #[test]
+    fn si_suffixes_carry_three_significant_digits() {
+        assert_eq!(si(950.0), "950");
+        assert_eq!(si(12.5), "12.5");
+        assert_eq!(si(12_345.0), "12.3k");
+        assert_eq!(si(999_999.0), "1.00M");
+        assert_eq!(si(12_300_000.0), "12.3M");
+        assert_eq!(si(456e9), "456G");
+    }
+
+    #[test]
+    fn durations_pick_a_unit() {
+        assert_eq!(duration_ns(850.0), "850 ns");
+        assert_eq!(duration_ns(12_345.0), "12.3 µs");
+        assert_eq!(duration_ns(5e7), "50.0 ms");
+        assert_eq!(duration_ns(1.5e9), "1.50 s");
+    }
+}

@@ -1,0 +1,301 @@
+//! The result file: everything a run measured, with the configuration and machine it
+//! came from, so tables can be regenerated and compared across machines later.
+//! Serialised as JSON; [`SCHEMA_VERSION`] changes whenever a field changes meaning.
+
+use serde::{Deserialize, Serialize};
+
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResultFile {
+    pub schema_version: u32,
+    /// `fencebench <version>`.
+    pub tool: String,
+    /// RFC 3339 UTC time the run started.
+    pub created: String,
+    pub machine: Machine,
+    pub config: RunConfig,
+    /// Cost of the harness's own latency sampling, measured in the same run.
+    pub harness_overhead: Option<Overhead>,
+    pub cells: Vec<Cell>,
+}
+
+/// Where the run happened. Unknown facts are `None`, never guessed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Machine {
+    /// Short label used in result paths and table headers (hostname unless given).
+    pub name: String,
+    /// Free-text description given with `--machine-desc`.
+    pub description: Option<String>,
+    pub cpu_model: Option<String>,
+    pub logical_cores: usize,
+    pub physical_cores: Option<usize>,
+    pub smt: Option<bool>,
+    pub kernel: Option<String>,
+    pub rustc: Option<String>,
+    pub git_commit: Option<String>,
+    /// Read-side barrier mechanism: `membarrier` or `full-fence`.
+    pub barrier: String,
+    /// Why membarrier was not used, when it was not.
+    pub barrier_reason: Option<String>,
+    pub counters: CounterAvailability,
+    /// Kernel clock source (e.g. `tsc`, `kvm-clock`) and the harness's sampling timer.
+    pub clock_source: Option<String>,
+    pub timer: String,
+    /// Whether worker threads could be pinned, with the reason when not.
+    pub pinning: Availability,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Availability {
+    pub available: bool,
+    pub reason: Option<String>,
+}
+
+/// Hardware counters: which could open on this machine, and why not for the others.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CounterAvailability {
+    pub enabled: bool,
+    /// Per event: `None` = opened, `Some(reason)` = could not open.
+    pub events: Vec<(String, Option<String>)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunConfig {
+    pub implementations: Vec<String>,
+    pub workloads: Vec<String>,
+    pub threads: Vec<usize>,
+    pub duration_ms: u64,
+    pub warmup_ms: u64,
+    pub repeat: usize,
+    /// One operation in this many is timed into the latency histogram (0: none).
+    pub sample_every: u64,
+    pub counters: bool,
+    pub pin: bool,
+    pub quick: bool,
+    /// Operations per primary thread when the run used `--ops` instead of a timed window.
+    pub ops_budget: Option<u64>,
+    pub signallers: Option<usize>,
+    pub in_flight: usize,
+    pub refresh_every: u32,
+    pub stall_ms: u64,
+    pub mix: String,
+    pub wait_timeout_ms: u64,
+}
+
+/// Median with min and max over repetitions.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Stat {
+    pub median: f64,
+    pub min: f64,
+    pub max: f64,
+}
+
+impl Stat {
+    /// `None` for no values. The median of an even count is the mean of the middle two.
+    pub fn of(values: impl IntoIterator<Item = f64>) -> Option<Stat> {
+        let mut v: Vec<f64> = values.into_iter().filter(|x| x.is_finite()).collect();
+        if v.is_empty() {
+            return None;
+        }
+        v.sort_by(f64::total_cmp);
+        let n = v.len();
+        let median = if n % 2 == 1 {
+            v[n / 2]
+        } else {
+            (v[n / 2 - 1] + v[n / 2]) / 2.0
+        };
+        Some(Stat {
+            median,
+            min: v[0],
+            max: v[n - 1],
+        })
+    }
+
+    /// Whether two ranges overlap (an unflagged difference).
+    pub fn overlaps(&self, other: &Stat) -> bool {
+        self.min <= other.max && other.min <= self.max
+    }
+}
+
+/// Latency percentiles in ns from a merged histogram.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Percentiles {
+    pub samples: u64,
+    pub p50: u64,
+    pub p90: u64,
+    pub p99: u64,
+    pub p999: u64,
+    pub max: u64,
+}
+
+/// One implementation × workload × thread count.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Cell {
+    pub implementation: String,
+    pub workload: String,
+    pub threads: usize,
+    /// The implementation's read-side mechanism in this process.
+    pub mechanism: String,
+    /// Why the cell did not run (the workload does not support these parameters).
+    pub skipped: Option<String>,
+    pub reps: Vec<Rep>,
+    pub summary: Option<Summary>,
+}
+
+/// One repetition of a cell.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Rep {
+    /// The measured window as the coordinator timed it.
+    pub window_ns: u64,
+    pub roles: Vec<RoleRep>,
+    pub pool: PoolFigures,
+    pub lost_wakeups: u64,
+    pub trace_records: u64,
+    /// Signal-to-wake-up latency histogram (`wait`), V2+DEFLATE base64.
+    pub wake_latency: Option<String>,
+    /// Retained (retired, unfreed) driver objects sampled during the window:
+    /// `[ms since window start, retained]`.
+    pub retained_series: Vec<[u64; 2]>,
+}
+
+/// Pool figures for one repetition (all pools of the workload summed).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct PoolFigures {
+    /// Late reads detected during the repetition.
+    pub violations: u64,
+    pub freed: u64,
+    pub retained_peak: u64,
+    pub retained_mean: f64,
+    pub live_peak: u64,
+    /// Slots obtained from the allocator at the end (type-stable: never returned).
+    pub capacity: u64,
+    pub free_delay_mean_ns: Option<f64>,
+    pub free_delay_max_ns: Option<u64>,
+}
+
+/// One role's figures in one repetition.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RoleRep {
+    pub role: String,
+    pub threads: usize,
+    pub primary: bool,
+    pub ops: u64,
+    pub ops_per_sec: f64,
+    /// Per-thread cost: threads × window ÷ operations.
+    pub ns_per_op: f64,
+    pub counters: Counters,
+    /// Sampled per-operation latency histogram, V2+DEFLATE base64.
+    pub latency: Option<String>,
+}
+
+/// Hardware-counter figures per operation; each is `None` with a reason in `missing`
+/// when its counter could not be opened or did not run.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Counters {
+    pub cycles_per_op: Option<f64>,
+    pub instructions_per_op: Option<f64>,
+    pub cache_misses_per_op: Option<f64>,
+    pub branch_misses_per_op: Option<f64>,
+    pub ipc: Option<f64>,
+    /// time_running ÷ time_enabled of the group (1.0: never multiplexed).
+    pub running_fraction: Option<f64>,
+    pub missing: Option<String>,
+}
+
+/// Summary of a cell over its repetitions.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    pub roles: Vec<RoleSummary>,
+    pub violations: u64,
+    pub lost_wakeups: u64,
+    pub retained_peak: u64,
+    pub retained_mean: Option<Stat>,
+    pub free_delay_mean_ns: Option<Stat>,
+    pub wake_latency: Option<Percentiles>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RoleSummary {
+    pub role: String,
+    pub threads: usize,
+    pub primary: bool,
+    pub ns_per_op: Stat,
+    pub ops_per_sec: Stat,
+    pub cycles_per_op: Option<Stat>,
+    pub instructions_per_op: Option<Stat>,
+    pub cache_misses_per_op: Option<Stat>,
+    pub branch_misses_per_op: Option<Stat>,
+    pub ipc: Option<Stat>,
+    pub counters_missing: Option<String>,
+    pub latency: Option<Percentiles>,
+    /// ns/op as a ratio to `unprotected`'s median in the same run: median ratio, and the
+    /// range of this implementation's repetitions over the baseline median.
+    pub ratio_to_baseline: Option<Stat>,
+}
+
+/// Throughput of one cell with sampling off and on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Overhead {
+    pub implementation: String,
+    pub workload: String,
+    pub threads: usize,
+    pub sample_every: u64,
+    pub ops_per_sec_off: Stat,
+    pub ops_per_sec_on: Stat,
+    /// on ÷ off medians: 1.0 means sampling costs nothing measurable.
+    pub ratio: f64,
+}
+
+impl ResultFile {
+    /// The primary role's summary of a cell, for tables.
+    pub fn cell(&self, implementation: &str, workload: &str, threads: usize) -> Option<&Cell> {
+        self.cells.iter().find(|c| {
+            c.implementation == implementation && c.workload == workload && c.threads == threads
+        })
+    }
+}
+
+impl Summary {
+    pub fn primary(&self) -> Option<&RoleSummary> {
+        self.roles.iter().find(|r| r.primary)
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod fixture;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stat_median_min_max() {
+        let s = Stat::of([3.0, 1.0, 2.0]).unwrap();
+        assert_eq!((s.median, s.min, s.max), (2.0, 1.0, 3.0));
+        assert_eq!(Stat::of([4.0, 1.0, 2.0, 3.0]).unwrap().median, 2.5);
+        assert!(Stat::of([]).is_none());
+        assert!(Stat::of([f64::NAN]).is_none());
+    }
+
+    #[test]
+    fn overlap_flags_only_disjoint_ranges() {
+        let a = Stat {
+            median: 2.0,
+            min: 1.0,
+            max: 3.0,
+        };
+        let b = Stat {
+            median: 3.5,
+            min: 2.9,
+            max: 4.0,
+        };
+        let c = Stat {
+            median: 5.0,
+            min: 4.5,
+            max: 6.0,
+        };
+        assert!(a.overlaps(&b) && b.overlaps(&a));
+        assert!(!a.overlaps(&c));
+    }
+}

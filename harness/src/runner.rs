@@ -1,0 +1,365 @@
+//! Runs one repetition of one (implementation, workload, threads) cell, refscale-style:
+//! exactly N worker threads, pinned one per core, released together by a barrier; a
+//! warm-up; a measured window ended by a phase flag each worker polls every
+//! `POLL_EVERY` operations, so no clock is read per operation. One operation in
+//! `sample_every` is timed with the TSC into a per-thread histogram. Counters are read at
+//! the window edges. The coordinating thread samples the pools' retained objects.
+
+use crate::counters::{self, CounterGroup, Sample};
+use crate::io::encode_hist;
+use crate::result::{PoolFigures, Rep, RoleRep};
+use fencebench_impls::{Implementation, PoolStats};
+use fencebench_workloads::{Ctx, Params, WorkerReport, Workload};
+use hdrhistogram::Histogram;
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering::*};
+use std::sync::{Barrier, OnceLock};
+use std::time::{Duration, Instant};
+
+/// How a repetition's measured window ends.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Window {
+    /// Warm up, then measure for a fixed time.
+    Timed {
+        warmup: Duration,
+        duration: Duration,
+    },
+    /// Each thread of a primary role does this many operations; no warm-up. For tests
+    /// and smoke runs, whose length must not depend on the machine's speed.
+    Ops(u64),
+}
+
+/// Everything that shapes one repetition besides the implementation and workload.
+#[derive(Debug, Clone)]
+pub struct RepSpec {
+    pub params: Params,
+    pub window: Window,
+    /// Time one operation in this many (0: no sampling).
+    pub sample_every: u64,
+    pub counters: bool,
+    pub pin: bool,
+    /// How often the coordinator samples retained objects.
+    pub retained_every: Duration,
+}
+
+const WARMUP: u8 = 0;
+const MEASURE: u8 = 1;
+const STOP: u8 = 2;
+
+/// The process's TSC clock (calibrated once, ~16 ns a read).
+fn clock() -> &'static quanta::Clock {
+    static CLOCK: OnceLock<quanta::Clock> = OnceLock::new();
+    CLOCK.get_or_init(quanta::Clock::new)
+}
+
+/// What one worker thread measured.
+struct ThreadResult {
+    role: usize,
+    ops: u64,
+    window_ns: u64,
+    counters: Option<(Sample, Sample)>,
+    counters_missing: Option<String>,
+    latency: Histogram<u64>,
+    report: WorkerReport,
+}
+
+fn new_hist() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, 3_600_000_000_000, 3).expect("histogram bounds")
+}
+
+/// Shared control of a repetition.
+struct Control {
+    phase: AtomicU8,
+    stop: AtomicBool,
+    primaries_left: AtomicUsize,
+}
+
+impl Control {
+    fn set(&self, phase: u8) {
+        if phase == STOP {
+            self.stop.store(true, Relaxed);
+        }
+        self.phase.store(phase, Release);
+    }
+}
+
+/// Runs one repetition of workload `W` over implementation `I`.
+pub fn run_rep<I: Implementation, W: Workload<I>>(spec: &RepSpec, workload: &W) -> Rep {
+    let roles = workload.roles();
+    let assignment: Vec<(usize, usize)> = roles
+        .iter()
+        .enumerate()
+        .flat_map(|(r, role)| (0..role.threads).map(move |i| (r, i)))
+        .collect();
+    let threads = assignment.len();
+    let cores = if spec.pin {
+        core_affinity::get_core_ids().filter(|c| !c.is_empty())
+    } else {
+        None
+    };
+    let control = Control {
+        phase: AtomicU8::new(if matches!(spec.window, Window::Ops(_)) {
+            MEASURE
+        } else {
+            WARMUP
+        }),
+        stop: AtomicBool::new(false),
+        primaries_left: AtomicUsize::new(
+            roles.iter().filter(|r| r.primary).map(|r| r.threads).sum(),
+        ),
+    };
+    let barrier = Barrier::new(threads + 1);
+    let pools = workload.pools();
+    let pool_stats = || {
+        pools
+            .iter()
+            .map(|p| p.stats())
+            .fold(PoolStats::default(), |a, b| a + b)
+    };
+    clock();
+
+    let (results, window_ns, series, start_stats, end_stats) = std::thread::scope(|s| {
+        let handles: Vec<_> = assignment
+            .iter()
+            .enumerate()
+            .map(|(t, &(role, index))| {
+                let core = cores.as_ref().map(|c| c[t % c.len()]);
+                let (control, barrier) = (&control, &barrier);
+                let primary = roles[role].primary;
+                s.spawn(move || {
+                    if let Some(core) = core {
+                        core_affinity::set_for_current(core);
+                    }
+                    worker::<I, W>(spec, workload, control, barrier, role, index, primary)
+                })
+            })
+            .collect();
+
+        // An op-budget window opens at the barrier: snapshot the pools before it.
+        let ops_start = matches!(spec.window, Window::Ops(_)).then(pool_stats);
+        barrier.wait();
+        let mut series = Vec::new();
+        let mut live_peak = 0;
+        let mut sample = |series: &mut Vec<[u64; 2]>, start: Instant| {
+            let st = pool_stats();
+            live_peak = live_peak.max(st.live);
+            series.push([start.elapsed().as_millis() as u64, st.retained]);
+        };
+        let (start, start_stats) = match spec.window {
+            Window::Timed { warmup, .. } => {
+                std::thread::sleep(warmup);
+                let st = pool_stats();
+                control.set(MEASURE);
+                (Instant::now(), st)
+            }
+            Window::Ops(_) => (Instant::now(), ops_start.expect("taken before the barrier")),
+        };
+        match spec.window {
+            Window::Timed { duration, .. } => {
+                let end = start + duration;
+                loop {
+                    sample(&mut series, start);
+                    let now = Instant::now();
+                    if now >= end {
+                        break;
+                    }
+                    std::thread::sleep(spec.retained_every.min(end - now));
+                }
+                control.set(STOP);
+            }
+            Window::Ops(_) => {
+                while !control.stop.load(Acquire) {
+                    sample(&mut series, start);
+                    std::thread::sleep(spec.retained_every.min(Duration::from_millis(1)));
+                }
+            }
+        }
+        let window_ns = start.elapsed().as_nanos() as u64;
+        sample(&mut series, start);
+        let results: Vec<ThreadResult> = handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect();
+        (
+            results,
+            window_ns,
+            series,
+            start_stats,
+            (pool_stats(), live_peak),
+        )
+    });
+
+    assemble(roles, results, window_ns, series, start_stats, end_stats)
+}
+
+/// Stops the whole repetition if its worker panics, so the coordinator and the other
+/// workers (which may be waiting on it) end instead of hanging.
+struct StopOnPanic<'a>(&'a Control);
+
+impl Drop for StopOnPanic<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.0.set(STOP);
+        }
+    }
+}
+
+/// One worker thread: open counters, wait at the barrier, run until STOP.
+fn worker<I: Implementation, W: Workload<I>>(
+    spec: &RepSpec,
+    workload: &W,
+    control: &Control,
+    barrier: &Barrier,
+    role: usize,
+    index: usize,
+    primary: bool,
+) -> ThreadResult {
+    let (mut group, avail) = if spec.counters {
+        CounterGroup::open()
+    } else {
+        (None, Vec::new())
+    };
+    let counters_missing = if !spec.counters {
+        Some("counters off (--counters off)".to_string())
+    } else {
+        counters::unavailable(&avail)
+    };
+    let mut w = workload.worker(role, index);
+    let ctx = Ctx::new(&control.stop);
+    let budget = match spec.window {
+        Window::Ops(n) if primary => Some(n),
+        _ => None,
+    };
+    let mut latency = new_hist();
+    let _stop_on_panic = StopOnPanic(control);
+    barrier.wait();
+
+    let clock = clock();
+    let mut ops: u64 = 0;
+    let mut countdown = spec.sample_every;
+    let mut phase = WARMUP;
+    let mut start = (0u64, Instant::now(), None);
+    loop {
+        // The inner loop is the measured code: a countdown per operation, a TSC read
+        // pair on one in `sample_every`, nothing else.
+        for _ in 0..W::POLL_EVERY {
+            if spec.sample_every != 0 {
+                countdown -= 1;
+                if countdown == 0 {
+                    countdown = spec.sample_every;
+                    let t0 = clock.raw();
+                    workload.op(&mut w, &ctx);
+                    let t1 = clock.raw();
+                    latency.saturating_record(clock.delta_as_nanos(t0, t1).max(1));
+                } else {
+                    workload.op(&mut w, &ctx);
+                }
+            } else {
+                workload.op(&mut w, &ctx);
+            }
+        }
+        ops += W::POLL_EVERY as u64;
+        let now_phase = control.phase.load(Acquire);
+        if now_phase != phase && phase == WARMUP {
+            phase = MEASURE;
+            latency.reset();
+            start = (ops, Instant::now(), group.as_mut().and_then(|g| g.read()));
+        }
+        let budget_done = budget.is_some_and(|b| phase == MEASURE && ops - start.0 >= b);
+        if now_phase == STOP || budget_done {
+            break;
+        }
+    }
+    let end_ops = ops;
+    let window_ns = start.1.elapsed().as_nanos() as u64;
+    let end_counters = group.as_mut().and_then(|g| g.read());
+    if budget.is_some() && control.primaries_left.fetch_sub(1, AcqRel) == 1 {
+        control.set(STOP);
+    }
+    ThreadResult {
+        role,
+        ops: end_ops - start.0,
+        window_ns,
+        counters: start.2.zip(end_counters),
+        counters_missing,
+        latency,
+        report: workload.finish(w),
+    }
+}
+
+/// Folds per-thread results into the repetition record.
+fn assemble(
+    roles: &[fencebench_workloads::Role],
+    results: Vec<ThreadResult>,
+    window_ns: u64,
+    series: Vec<[u64; 2]>,
+    start: PoolStats,
+    (end, live_peak): (PoolStats, u64),
+) -> Rep {
+    let mut wake: Option<Histogram<u64>> = None;
+    let (mut lost, mut records) = (0, 0);
+    for r in &results {
+        lost += r.report.lost_wakeups;
+        records += r.report.trace_records;
+        if let Some(h) = &r.report.wake_latency {
+            wake.get_or_insert_with(new_hist)
+                .add(h)
+                .expect("histogram bounds");
+        }
+    }
+    let role_reps = roles
+        .iter()
+        .enumerate()
+        .filter(|(_, role)| role.threads > 0)
+        .map(|(i, role)| {
+            let mine: Vec<&ThreadResult> = results.iter().filter(|r| r.role == i).collect();
+            let ops: u64 = mine.iter().map(|r| r.ops).sum();
+            let thread_ns: u64 = mine.iter().map(|r| r.window_ns).sum();
+            let ops_per_sec: f64 = mine
+                .iter()
+                .map(|r| r.ops as f64 * 1e9 / r.window_ns.max(1) as f64)
+                .sum();
+            let mut hist = new_hist();
+            for r in &mine {
+                hist.add(&r.latency).expect("histogram bounds");
+            }
+            let deltas: Vec<Option<(Sample, Sample)>> = mine.iter().map(|r| r.counters).collect();
+            let missing = mine.iter().find_map(|r| r.counters_missing.clone());
+            RoleRep {
+                role: role.name.to_string(),
+                threads: role.threads,
+                primary: role.primary,
+                ops,
+                ops_per_sec,
+                ns_per_op: if ops == 0 {
+                    f64::NAN
+                } else {
+                    thread_ns as f64 / ops as f64
+                },
+                counters: counters::per_op(&deltas, ops, missing),
+                latency: (!hist.is_empty()).then(|| encode_hist(&hist)),
+            }
+        })
+        .collect();
+    let retained: Vec<u64> = series.iter().map(|s| s[1]).collect();
+    let delay_count = end.free_delay.count - start.free_delay.count;
+    Rep {
+        window_ns,
+        roles: role_reps,
+        pool: PoolFigures {
+            violations: end.violations - start.violations,
+            freed: end.freed - start.freed,
+            retained_peak: retained.iter().copied().max().unwrap_or(0),
+            retained_mean: retained.iter().sum::<u64>() as f64 / retained.len().max(1) as f64,
+            live_peak,
+            capacity: end.capacity,
+            free_delay_mean_ns: (delay_count > 0).then(|| {
+                (end.free_delay.total_ns - start.free_delay.total_ns) as f64 / delay_count as f64
+            }),
+            free_delay_max_ns: (delay_count > 0).then_some(end.free_delay.max_ns),
+        },
+        lost_wakeups: lost,
+        trace_records: records,
+        wake_latency: wake.filter(|h| !h.is_empty()).map(|h| encode_hist(&h)),
+        retained_series: series,
+    }
+}

@@ -1,0 +1,113 @@
+//! Every workload × implementation runs end to end on a tiny operation budget, and the
+//! correctness figures hold: zero violations and lost wake-ups for the safe
+//! implementations.
+
+use fencebench::result::Rep;
+use fencebench::runner::{run_rep, RepSpec, Window};
+use fencebench_impls::{for_each_impl, Implementation, IMPLEMENTATIONS};
+use fencebench_workloads::{for_each_workload, Params, Workload, WORKLOADS};
+use std::time::Duration;
+
+fn spec(threads: usize) -> RepSpec {
+    RepSpec {
+        params: Params {
+            threads,
+            stall: Duration::from_millis(2),
+            ..Params::default()
+        },
+        window: Window::Ops(300),
+        sample_every: 7,
+        counters: true,
+        pin: true,
+        retained_every: Duration::from_millis(1),
+    }
+}
+
+fn run<I: Implementation, W: Workload<I>>(threads: usize) -> Option<Rep> {
+    let workload = W::new(&spec(threads).params).ok()?;
+    let rep = run_rep::<I, W>(&spec(threads), &workload);
+    drop(workload);
+    I::quiesce();
+    Some(rep)
+}
+
+fn smoke(implementation: &str, workload: &str) {
+    for threads in [1, 2, 3] {
+        let rep = for_each_impl!(implementation, I => {
+            for_each_workload!(workload, I, W => run::<I, W>(threads)).unwrap()
+        })
+        .unwrap();
+        let Some(rep) = rep else {
+            // Only wait and stall refuse a single thread.
+            assert!(
+                threads == 1 && ["wait", "stall"].contains(&workload),
+                "{workload} refused {threads} threads"
+            );
+            continue;
+        };
+        let primary = rep
+            .roles
+            .iter()
+            .find(|r| r.primary)
+            .expect("a primary role");
+        assert!(
+            primary.ops >= 300 * primary.threads as u64,
+            "{implementation}/{workload}: {primary:?}"
+        );
+        assert!(primary.ns_per_op > 0.0 && primary.ops_per_sec > 0.0);
+        assert!(
+            primary.latency.is_some(),
+            "sampling 1 in 7 recorded nothing"
+        );
+        assert_eq!(
+            rep.lost_wakeups, 0,
+            "{implementation}/{workload}: lost wake-ups"
+        );
+        if implementation != "unprotected" {
+            assert_eq!(
+                rep.pool.violations, 0,
+                "{implementation}/{workload} t={threads}: violations"
+            );
+        }
+        if workload == "wait" {
+            assert!(rep.wake_latency.is_some());
+        }
+        if workload == "trace" {
+            assert!(rep.trace_records > 0);
+        }
+        if workload == "stall" {
+            assert!(
+                rep.pool.free_delay_mean_ns.is_some(),
+                "stall pools track free delay"
+            );
+        }
+        assert!(!rep.retained_series.is_empty());
+    }
+}
+
+macro_rules! smoke_tests {
+    ($($implementation:ident),*) => {$(
+        mod $implementation {
+            #[test] fn signal() { super::smoke(stringify!($implementation), "signal") }
+            #[test] fn wait() { super::smoke(stringify!($implementation), "wait") }
+            #[test] fn describe() { super::smoke(stringify!($implementation), "describe") }
+            #[test] fn trace() { super::smoke(stringify!($implementation), "trace") }
+            #[test] fn mixed() { super::smoke(stringify!($implementation), "mixed") }
+            #[test] fn stall() { super::smoke(stringify!($implementation), "stall") }
+        }
+    )*};
+}
+
+smoke_tests!(unprotected, rcu, refcount, hazptr);
+
+#[test]
+fn every_implementation_and_workload_has_a_smoke_test() {
+    assert_eq!(
+        IMPLEMENTATIONS,
+        ["unprotected", "rcu", "refcount", "hazptr"]
+    );
+    assert_eq!(
+        WORKLOADS,
+        ["signal", "wait", "describe", "trace", "mixed", "stall"]
+    );
+}

@@ -1,0 +1,421 @@
+//! Loom models of the dma-fence safe-access protocol: readers that test `SIGNALED` inside
+//! a read-side section race an exporter that sets the bit and then reclaims the driver
+//! data. The models run the crate's own `pool`, `rcu` and `hazptr` code, built against
+//! loom's atomics, fences and mutex under `cfg(loom)`, so loom explores the protocols as
+//! they are benchmarked (with `membarrier::{light, heavy}` modelled as `fence(SeqCst)`).
+//!
+//! Every model asserts that a reader which saw the fence unsignalled read valid names (the
+//! pool validates each read against the slot generation), that the pool counted no
+//! violation, and that the data was freed in the end. Planted bugs check that the models
+//! can fail: they are `should_panic` tests, so the suite fails if loom stops catching them.
+//!
+//! Run with
+//! `RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=target/loom cargo test -p fencebench-impls --test loom --release`
+//! (add `-- --nocapture` to see how many interleavings each model took).
+
+#![cfg(loom)]
+
+use fencebench_impls::pool::{DriverRef, Name, Pool};
+use fencebench_impls::{hazptr, rcu};
+use loom::sync::atomic::AtomicBool;
+use loom::thread::{self, JoinHandle};
+use std::cell::Cell;
+use std::sync::atomic::Ordering::{AcqRel, Acquire};
+use std::sync::Arc;
+
+/// Driver and timeline names differ so that reading the wrong field would show (the 6.17
+/// `dma_fence_timeline_name()` bug).
+const DRIVER: &str = "xe";
+const TIMELINE: &str = "gt0-rcs0";
+
+/// Start of the panic message of a late read; the planted-bug tests expect it.
+const LATE_READ: &str = "late read";
+
+thread_local! {
+    /// Interleavings explored by the running `check` (loom only logs its own count). Loom
+    /// runs a model's threads as coroutines on the test's OS thread, so this is per test
+    /// even when the test harness runs several tests at once.
+    static ITERATIONS: Cell<usize> = const { Cell::new(0) };
+}
+
+/// The interleaving being explored, for failure messages.
+fn iteration() -> usize {
+    ITERATIONS.with(Cell::get)
+}
+
+/// Runs `f` under every interleaving loom explores and reports how many there were.
+/// Two-thread models are explored exhaustively.
+fn check(name: &str, f: impl Fn() + Sync + Send + 'static) {
+    check_bounded(name, None, f);
+}
+
+/// Preemption bound of the three-thread models. Exhaustive exploration takes 70 s
+/// (hazptr, 650 thousand interleavings) to well over 100 s (rcu); bound 5 explores 78
+/// and 120 thousand in 8 and 14 s. Set `LOOM_MAX_PREEMPTIONS` to go deeper.
+const THREE_THREAD_PREEMPTIONS: Option<usize> = Some(5);
+
+/// As [`check`], with at most `preemptions` preemptions per interleaving unless the
+/// `LOOM_MAX_PREEMPTIONS` environment variable says otherwise.
+fn check_bounded(name: &str, preemptions: Option<usize>, f: impl Fn() + Sync + Send + 'static) {
+    let mut builder = loom::model::Builder::new();
+    if builder.preemption_bound.is_none() {
+        builder.preemption_bound = preemptions;
+    }
+    ITERATIONS.with(|i| i.set(0));
+    builder.check(move || {
+        ITERATIONS.with(|i| i.set(i.get() + 1));
+        f()
+    });
+    eprintln!(
+        "loom model {name}: {} interleavings (preemption bound {:?})",
+        iteration(),
+        builder.preemption_bound
+    );
+}
+
+/// The fence as the models see it: its driver data and its `SIGNALED` bit.
+#[derive(Clone)]
+struct Fence {
+    pool: Arc<Pool>,
+    data: DriverRef,
+    signaled: Arc<AtomicBool>,
+    /// Model the exporter's lock too: the exporter signals under it and readers take it
+    /// as `with_lock` does. Its spin loop multiplies the interleavings, so only some
+    /// models include it.
+    exporter_lock: bool,
+}
+
+impl Fence {
+    fn new(exporter_lock: bool) -> Self {
+        let pool = Pool::new();
+        let data = pool.alloc(&Name::new(DRIVER), &Name::new(TIMELINE), 1);
+        Fence {
+            pool,
+            data,
+            signaled: Arc::new(AtomicBool::new(false)),
+            exporter_lock,
+        }
+    }
+
+    fn is_signaled(&self) -> bool {
+        self.signaled.load(Acquire)
+    }
+
+    /// The exporter's side up to reclamation, as `GuardedFence::signal` does it:
+    /// `fetch_or(SIGNALED, AcqRel)`, under the exporter's lock if that is modelled, then
+    /// hand the data to retirement.
+    fn signal(&self) {
+        let lock = self
+            .exporter_lock
+            .then(|| self.data.lock().expect("the exporter's own data is live"));
+        assert!(!self.signaled.fetch_or(true, AcqRel), "signalled twice");
+        drop(lock);
+        self.data.retire(0);
+    }
+
+    /// Uses the driver data as a reader that saw the fence unsignalled may: copy both
+    /// names and, if modelled, take the exporter's lock as `with_lock` does. Both must find
+    /// the data live; a lock freed while held counts a violation when it is dropped.
+    fn use_data(&self) {
+        let (driver, timeline, ok) = self.data.read_names();
+        assert!(
+            ok,
+            "{LATE_READ}: names freed under a reader (interleaving {})",
+            iteration()
+        );
+        assert_eq!((driver.as_str(), timeline.as_str()), (DRIVER, TIMELINE));
+        if self.exporter_lock {
+            let lock = self.data.lock();
+            assert!(
+                lock.is_some(),
+                "{LATE_READ}: exporter lock freed under a reader"
+            );
+        }
+    }
+
+    /// A read-side section's body: test `SIGNALED` inside it and use the data only while
+    /// it is clear (contract rule 3).
+    fn read_if_unsignalled(&self) {
+        if !self.is_signaled() {
+            self.use_data();
+        }
+    }
+
+    /// Final checks once every thread has joined: no late read, nothing left retained.
+    fn assert_reclaimed(&self) {
+        let st = self.pool.stats();
+        assert_eq!(st.violations, 0, "{LATE_READ}: the pool counted violations");
+        assert!(!self.data.is_live(), "driver data never freed");
+        assert_eq!((st.live, st.retained, st.freed), (0, 0, 1));
+    }
+}
+
+/// The size of a model: reader threads (besides the exporter, the main thread), read-side
+/// sections per reader, and whether the exporter's lock is modelled.
+#[derive(Clone, Copy)]
+struct Shape {
+    readers: usize,
+    sections: usize,
+    exporter_lock: bool,
+}
+
+/// The smallest model: one reader, one section, no exporter lock.
+const ONE: Shape = Shape {
+    readers: 1,
+    sections: 1,
+    exporter_lock: false,
+};
+
+/// Spawns `threads` reader threads, each running `body` on its own clone of `ctx`.
+fn spawn_readers<C: Clone + Send + 'static>(
+    threads: usize,
+    ctx: &C,
+    body: impl Fn(&C) + Clone + Send + 'static,
+) -> Vec<JoinHandle<()>> {
+    (0..threads)
+        .map(|_| {
+            let (ctx, body) = (ctx.clone(), body.clone());
+            thread::spawn(move || body(&ctx))
+        })
+        .collect()
+}
+
+fn join(readers: Vec<JoinHandle<()>>) {
+    for r in readers {
+        r.join().unwrap();
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// RCU: the 6.17 contract.
+
+/// How the RCU exporter or reader deviates from the contract (planted bugs).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum RcuBug {
+    None,
+    /// The exporter frees right after signalling, without a grace period (rule 1).
+    NoGracePeriod,
+    /// The reader tests `SIGNALED` before `lock()` and uses the data inside (rule 2).
+    TestOutsideSection,
+}
+
+/// Readers register with the domain and run `sections` read-side sections each; the
+/// exporter (the model's main thread) signals, waits for a grace period, frees.
+fn rcu_model(shape: Shape, bug: RcuBug) {
+    let fence = Fence::new(shape.exporter_lock);
+    let domain = Arc::new(rcu::Domain::new());
+
+    let handles = spawn_readers(
+        shape.readers,
+        &(fence.clone(), domain.clone()),
+        move |(fence, domain)| {
+            let r = domain.register();
+            for _ in 0..shape.sections {
+                if bug == RcuBug::TestOutsideSection {
+                    let unsignalled = !fence.is_signaled();
+                    r.lock();
+                    if unsignalled {
+                        fence.use_data();
+                    }
+                } else {
+                    r.lock();
+                    fence.read_if_unsignalled();
+                }
+                r.unlock();
+            }
+        },
+    );
+
+    fence.signal();
+    if bug != RcuBug::NoGracePeriod {
+        domain.synchronize();
+    }
+    fence.data.free();
+
+    join(handles);
+    fence.assert_reclaimed();
+}
+
+#[test]
+fn rcu_one_reader() {
+    check("rcu 1 reader", || rcu_model(ONE, RcuBug::None));
+}
+
+/// A reader's second section reuses its record with the grace-period counter it reads
+/// then: a scan must neither miss it nor wait on it forever.
+#[test]
+fn rcu_one_reader_two_sections() {
+    check("rcu 1 reader x 2 sections", || {
+        rcu_model(Shape { sections: 2, ..ONE }, RcuBug::None)
+    });
+}
+
+/// The full signal path: the exporter signals under its lock, the reader takes it.
+#[test]
+fn rcu_exporter_lock() {
+    let shape = Shape {
+        exporter_lock: true,
+        ..ONE
+    };
+    check("rcu exporter lock", move || rcu_model(shape, RcuBug::None));
+}
+
+#[test]
+fn rcu_two_readers() {
+    check_bounded("rcu 2 readers", THREE_THREAD_PREEMPTIONS, || {
+        rcu_model(Shape { readers: 2, ..ONE }, RcuBug::None)
+    });
+}
+
+/// Planted bug: reclaim without waiting for readers. Loom must find the interleaving in
+/// which the reader sees the fence unsignalled and the free lands before its read.
+#[test]
+#[should_panic(expected = "late read")]
+fn planted_rcu_free_without_grace_period_is_caught() {
+    check("rcu no grace period", || {
+        rcu_model(ONE, RcuBug::NoGracePeriod)
+    });
+}
+
+/// Planted bug: `SIGNALED` tested before the section begins, so a whole grace period can
+/// pass between the test and the use.
+#[test]
+#[should_panic(expected = "late read")]
+fn planted_rcu_test_outside_section_is_caught() {
+    check("rcu test outside section", || {
+        rcu_model(ONE, RcuBug::TestOutsideSection)
+    });
+}
+
+// ---------------------------------------------------------------------------------------
+// Hazard pointers.
+
+/// Readers acquire a record and, per section, publish the data's address, then test
+/// `SIGNALED` (the re-validation) and use the data, then clear; the exporter signals,
+/// retires and scans, and scans again once the readers are done. With `validate_first`
+/// (the planted bug) readers test the bit before publishing.
+fn hazptr_model(shape: Shape, validate_first: bool) {
+    let fence = Fence::new(shape.exporter_lock);
+    let domain = Arc::new(hazptr::Domain::new());
+
+    let handles = spawn_readers(
+        shape.readers,
+        &(fence.clone(), domain.clone()),
+        move |(fence, domain)| {
+            let rec = domain.acquire();
+            for _ in 0..shape.sections {
+                if validate_first {
+                    let unsignalled = !fence.is_signaled();
+                    rec.protect(fence.data.addr());
+                    if unsignalled {
+                        fence.use_data();
+                    }
+                } else {
+                    rec.protect(fence.data.addr());
+                    fence.read_if_unsignalled();
+                }
+                rec.clear();
+            }
+            domain.release(&rec);
+        },
+    );
+
+    fence.signal();
+    let mut retired = vec![fence.data.clone()];
+    domain.scan(&mut retired);
+
+    join(handles);
+    // A reader's hazard may have kept the data; with every hazard cleared, a scan frees it.
+    domain.scan(&mut retired);
+    assert!(
+        retired.is_empty(),
+        "a scan with no hazards kept retired data"
+    );
+    fence.assert_reclaimed();
+}
+
+#[test]
+fn hazptr_one_reader() {
+    check("hazptr 1 reader", || hazptr_model(ONE, false));
+}
+
+#[test]
+fn hazptr_one_reader_two_sections() {
+    check("hazptr 1 reader x 2 sections", || {
+        hazptr_model(Shape { sections: 2, ..ONE }, false)
+    });
+}
+
+/// The full signal path: the exporter signals under its lock, the reader takes it.
+#[test]
+fn hazptr_exporter_lock() {
+    let shape = Shape {
+        exporter_lock: true,
+        ..ONE
+    };
+    check("hazptr exporter lock", move || hazptr_model(shape, false));
+}
+
+/// Two readers: the second may reuse the record the first released.
+#[test]
+fn hazptr_two_readers() {
+    check_bounded("hazptr 2 readers", THREE_THREAD_PREEMPTIONS, || {
+        hazptr_model(Shape { readers: 2, ..ONE }, false)
+    });
+}
+
+/// Planted bug: a reader that tests `SIGNALED` before publishing its hazard is missed by
+/// a scan that runs in between.
+#[test]
+#[should_panic(expected = "late read")]
+fn planted_hazptr_validate_before_publish_is_caught() {
+    check("hazptr validate first", || hazptr_model(ONE, true));
+}
+
+// ---------------------------------------------------------------------------------------
+// Reference counting: the rejected design.
+
+/// The fence holds the reference `alloc` set up; readers take one with get-unless-zero
+/// and use the data only while holding it; the fence's last put frees. No `SIGNALED` test
+/// is needed: data cannot be freed under a reference.
+fn refcount_model(shape: Shape) {
+    let fence = Fence::new(shape.exporter_lock);
+
+    let handles = spawn_readers(shape.readers, &fence, move |fence| {
+        for _ in 0..shape.sections {
+            if fence.data.try_get() {
+                fence.use_data();
+                fence.data.put();
+            }
+        }
+    });
+
+    // The fence's release: retire the data, then drop the fence's own reference.
+    fence.signal();
+    fence.data.put();
+
+    join(handles);
+    fence.assert_reclaimed();
+}
+
+#[test]
+fn refcount_one_reader() {
+    check("refcount 1 reader", || refcount_model(ONE));
+}
+
+#[test]
+fn refcount_exporter_lock() {
+    let shape = Shape {
+        exporter_lock: true,
+        ..ONE
+    };
+    check("refcount exporter lock", move || refcount_model(shape));
+}
+
+/// Two readers: the last put may be either reader's rather than the fence's.
+#[test]
+fn refcount_two_readers() {
+    check("refcount 2 readers", || {
+        refcount_model(Shape { readers: 2, ..ONE })
+    });
+}
