@@ -182,8 +182,9 @@ pub struct RoleRep {
     pub primary: bool,
     pub ops: u64,
     pub ops_per_sec: f64,
-    /// Per-thread cost: threads × window ÷ operations.
-    pub ns_per_op: f64,
+    /// Per-thread cost: threads × window ÷ operations; `None` when the role completed
+    /// no operation in the window (never NaN: result files hold finite numbers only).
+    pub ns_per_op: Option<f64>,
     pub counters: Counters,
     /// Sampled per-operation latency histogram, V2+DEFLATE base64.
     pub latency: Option<String>,

@@ -330,11 +330,7 @@ fn assemble(
                 primary: role.primary,
                 ops,
                 ops_per_sec,
-                ns_per_op: if ops == 0 {
-                    f64::NAN
-                } else {
-                    thread_ns as f64 / ops as f64
-                },
+                ns_per_op: (ops > 0).then(|| thread_ns as f64 / ops as f64),
                 counters: counters::per_op(&deltas, ops, missing),
                 latency: (!hist.is_empty()).then(|| encode_hist(&hist)),
             }

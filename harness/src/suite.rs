@@ -195,6 +195,9 @@ fn measure_overhead(spec: &SuiteSpec, progress: &mut impl FnMut(Progress)) -> Op
         }
     }
     let (off, on) = (Stat::of(off)?, Stat::of(on)?);
+    if off.median <= 0.0 {
+        return None;
+    }
     Some(Overhead {
         implementation: implementation.clone(),
         workload: workload.clone(),

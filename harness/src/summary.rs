@@ -44,7 +44,7 @@ pub fn summarize(cell: &mut Cell) {
                 role: r0.role.clone(),
                 threads: r0.threads,
                 primary: r0.primary,
-                ns_per_op: Stat::of(reps.iter().map(|r| r.ns_per_op))?,
+                ns_per_op: Stat::of(reps.iter().filter_map(|r| r.ns_per_op))?,
                 ops_per_sec: Stat::of(reps.iter().map(|r| r.ops_per_sec))?,
                 cycles_per_op: counter(|c| c.cycles_per_op),
                 instructions_per_op: counter(|c| c.instructions_per_op),

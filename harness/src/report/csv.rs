@@ -47,7 +47,7 @@ pub(super) fn render(file: &ResultFile) -> String {
                     role.primary.to_string(),
                     role.ops.to_string(),
                     role.ops_per_sec.to_string(),
-                    role.ns_per_op.to_string(),
+                    opt(role.ns_per_op),
                     opt(c.cycles_per_op),
                     opt(c.instructions_per_op),
                     opt(c.cache_misses_per_op),
@@ -139,7 +139,7 @@ mod tests {
                 &role.ops.to_string()
             ]
         );
-        assert_eq!(fields[11].parse::<f64>().unwrap(), role.ns_per_op);
+        assert_eq!(fields[11].parse::<f64>().ok(), role.ns_per_op);
         assert_eq!(fields[14], "", "cache misses could not be counted");
         assert_eq!(fields[21], "", "no free delay outside stall");
     }

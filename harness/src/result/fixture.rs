@@ -133,7 +133,7 @@ fn cell(
                 primary,
                 ops: (1e9 / ns) as u64,
                 ops_per_sec: 1e9 / ns,
-                ns_per_op: ns,
+                ns_per_op: Some(ns),
                 counters: Counters {
                     cycles_per_op: (!no_cycles).then_some(ns * 2.6),
                     instructions_per_op: Some(ns * 4.0),
@@ -179,7 +179,7 @@ fn cell(
         .map(|i| {
             let rr: Vec<&RoleRep> = reps.iter().map(|r| &r.roles[i]).collect();
             let stat = |f: fn(&RoleRep) -> Option<f64>| Stat::of(rr.iter().filter_map(|r| f(r)));
-            let ns_per_op = stat(|r| Some(r.ns_per_op)).expect("reps");
+            let ns_per_op = stat(|r| r.ns_per_op).expect("reps");
             let base = if i == 0 {
                 baseline.or(Some(ns_per_op.median))
             } else {
