@@ -4,7 +4,7 @@
 
 use crate::contract::*;
 use crate::pool::{DataLock, DriverRef, Name, Pool};
-use crate::scheme::Scheme;
+use crate::scheme::{FenceView, InlineGuard, InlineLock, Scheme};
 use crate::trace::{TraceEvent, TraceRecord, TraceSink};
 use std::cell::UnsafeCell;
 use std::marker::PhantomData;
@@ -87,6 +87,8 @@ impl<S: Scheme> Timeline for GuardedTimeline<S> {
                 callbacks: Vec::new(),
                 next_id: 0,
             }),
+            inline: InlineLock::default(),
+            per_fence: S::per_fence(&data),
             data,
             trace: c.trace.clone(),
             _s: PhantomData,
@@ -104,6 +106,12 @@ impl<S: Scheme> Timeline for GuardedTimeline<S> {
     }
 }
 
+/// The exporter's lock, held; released on drop.
+enum ExporterLock<'a> {
+    Inline { _held: InlineGuard<'a> },
+    Data { _held: DataLock<'a> },
+}
+
 /// State guarded by the exporter's lock (which lives in driver data).
 struct Locked {
     callbacks: Vec<(u64, Callback)>,
@@ -117,13 +125,16 @@ pub struct Inner<S: Scheme> {
     timestamp: AtomicU64,
     error: AtomicI32,
     locked: UnsafeCell<Locked>,
+    /// The exporter's lock when the scheme keeps it inline ([`Scheme::INLINE_LOCK`]).
+    inline: InlineLock,
+    per_fence: S::PerFence,
     data: DriverRef,
     trace: Option<TraceSink>,
     _s: PhantomData<S>,
 }
 
-// SAFETY: `locked` is only accessed while holding the exporter's lock (`DataLock`),
-// which provides mutual exclusion; every other field is atomic or immutable.
+// SAFETY: `locked` is only accessed while holding the exporter's lock (`ExporterLock`),
+// which provides mutual exclusion; every other field is atomic, immutable or `Sync`.
 unsafe impl<S: Scheme> Sync for Inner<S> {}
 
 /// A reference to a fence: clone is `dma_fence_get`, drop is `dma_fence_put`.
@@ -148,31 +159,58 @@ impl<S: Scheme> Inner<S> {
         self.flags.load(Acquire) & SIGNALED != 0
     }
 
-    /// One read-side section: `live` runs with the data protected and the fence seen
-    /// unsignalled inside the section; otherwise `detached` runs.
+    fn view(&self) -> FenceView<'_, S::PerFence> {
+        FenceView { data: &self.data, per_fence: &self.per_fence, inline: &self.inline }
+    }
+
+    /// Enters a read-side section; `Some` while the data is protected and attached
+    /// (seen unsignalled, or its pointer still set, inside the section).
+    #[inline]
+    fn attached(&self) -> Option<S::Guard<'_>> {
+        S::protect(self.view()).filter(|_| !S::CHECKS_SIGNALED_BIT || !self.signaled())
+    }
+
+    /// One read-side section: `live` runs with the data attached, otherwise `detached`.
     #[inline]
     fn read<R>(&self, detached: impl FnOnce() -> R, live: impl FnOnce(&DriverRef) -> R) -> R {
-        match S::protect(&self.data) {
-            Some(_guard) if !self.signaled() => live(&self.data),
-            _ => detached(),
+        match self.attached() {
+            Some(_guard) => live(&self.data),
+            None => detached(),
         }
     }
 
-    /// Runs `f` with the exporter's lock held, inside a read-side section, if the fence
-    /// is unsignalled; `None` once signalled.
-    fn with_lock<R>(&self, f: impl FnOnce(&DataLock<'_>, &mut Locked) -> R) -> Option<R> {
+    /// Takes the exporter's lock: inline, or the one in driver data. `None` when the
+    /// driver data was freed (only possible without protection).
+    fn lock_exporter(&self) -> Option<ExporterLock<'_>> {
+        if S::INLINE_LOCK {
+            Some(ExporterLock::Inline { _held: self.inline.lock() })
+        } else {
+            self.data.lock().map(|_held| ExporterLock::Data { _held })
+        }
+    }
+
+    /// Runs `f` with the exporter's lock held if the fence is unsignalled; `None` once
+    /// signalled. A lock in driver data is only taken inside a read-side section; an
+    /// inline lock lives as long as the fence and, held, keeps signal (and so any
+    /// retirement of the data) from starting.
+    fn with_lock<R>(&self, f: impl FnOnce(&mut Locked) -> R) -> Option<R> {
         if self.signaled() {
             return None;
         }
-        self.read(
-            || None,
-            |data| {
-                let lock = data.lock()?;
-                // SAFETY: we hold the exporter's lock, which guards `locked`.
-                let locked = unsafe { &mut *self.locked.get() };
-                Some(f(&lock, locked))
-            },
-        )
+        let locked_call = |lock: ExporterLock<'_>| {
+            if self.signaled() {
+                return None;
+            }
+            // SAFETY: we hold the exporter's lock, which guards `locked`.
+            let r = f(unsafe { &mut *self.locked.get() });
+            drop(lock);
+            Some(r)
+        };
+        if S::INLINE_LOCK {
+            locked_call(self.lock_exporter()?)
+        } else {
+            self.read(|| None, |_| locked_call(self.lock_exporter()?))
+        }
     }
 
     fn record(&self, event: TraceEvent, driver: Name, timeline: Name) -> TraceRecord {
@@ -241,7 +279,7 @@ impl<S: Scheme> Inner<S> {
             };
             self.data.retire(at);
             if S::RECLAIM_AT_SIGNAL {
-                S::reclaim(&self.data);
+                S::reclaim(&self.per_fence, &self.data);
             }
         }
     }
@@ -258,7 +296,7 @@ impl<S: Scheme> Drop for Inner<S> {
     fn drop(&mut self) {
         self.trace_safe(TraceEvent::Destroy);
         if !self.signaled() {
-            let pending = self.with_lock(|_, locked| {
+            let pending = self.with_lock(|locked| {
                 if locked.callbacks.is_empty() {
                     false
                 } else {
@@ -276,7 +314,7 @@ impl<S: Scheme> Drop for Inner<S> {
         }
         self.retire();
         if !S::RECLAIM_AT_SIGNAL {
-            S::reclaim(&self.data);
+            S::reclaim(&self.per_fence, &self.data);
         }
     }
 }
@@ -305,7 +343,7 @@ impl<S: Scheme> Fence for GuardedFence<S> {
             return Err(AlreadySignaled);
         }
         // The exporter owns its data until it retires it below, so no read-side section.
-        let lock = self.data.lock().ok_or(AlreadySignaled)?;
+        let lock = self.lock_exporter().ok_or(AlreadySignaled)?;
         // SAFETY: we hold the exporter's lock, which guards `locked`.
         let result = self.signal_locked(unsafe { &mut *self.locked.get() });
         drop(lock);
@@ -322,12 +360,12 @@ impl<S: Scheme> Fence for GuardedFence<S> {
 
     fn enable_signaling(&self) {
         if self.flags.load(Acquire) & (ENABLE_SIGNAL | SIGNALED) == 0 {
-            self.with_lock(|_, _| self.enable_signaling_locked());
+            self.with_lock(|_| self.enable_signaling_locked());
         }
     }
 
     fn add_callback(&self, cb: Callback) -> Result<CallbackId, AlreadySignaled> {
-        self.with_lock(|_, locked| {
+        self.with_lock(|locked| {
             if !self.enable_signaling_locked() {
                 return Err(AlreadySignaled);
             }
@@ -340,7 +378,7 @@ impl<S: Scheme> Fence for GuardedFence<S> {
     }
 
     fn remove_callback(&self, id: CallbackId) -> bool {
-        self.with_lock(|_, locked| {
+        self.with_lock(|locked| {
             let before = locked.callbacks.len();
             locked.callbacks.retain(|(i, _)| *i != id.0);
             locked.callbacks.len() != before
@@ -421,12 +459,12 @@ impl<S: Scheme> Fence for GuardedFence<S> {
     }
 
     fn with_names<R>(&self, f: impl FnOnce(&Name, &Name) -> R) -> R {
-        match S::protect(&self.data) {
-            Some(_guard) if !self.signaled() => {
+        match self.attached() {
+            Some(_guard) => {
                 let (d, t, _) = self.data.read_names();
                 f(&d, &t)
             }
-            _ => {
+            None => {
                 let (d, t) = detached_names();
                 f(&d, &t)
             }

@@ -119,7 +119,7 @@ pub use global::{HazardGuard, Hazptr};
 mod global {
     use super::{Domain, HazardRecord};
     use crate::pool::DriverRef;
-    use crate::scheme::Scheme;
+    use crate::scheme::{FenceView, Scheme};
     use std::cell::{Cell, RefCell};
     use std::marker::PhantomData;
     use std::sync::{Arc, Mutex};
@@ -200,17 +200,21 @@ mod global {
         const NAME: &'static str = "hazptr";
         const SUMMARY: &'static str =
             "hazard pointer on the driver data, re-validated by SIGNALED; retire at signal";
+        type PerFence = ();
+
+        fn per_fence(_: &DriverRef) {}
+
         type Guard<'a> = HazardGuard;
 
         #[inline]
-        fn protect(data: &DriverRef) -> Option<HazardGuard> {
+        fn protect(fence: FenceView<'_, ()>) -> Option<HazardGuard> {
             LOCAL.with(|l| {
                 let d = l.depth.get();
                 assert!(
                     d < SLOTS,
                     "hazard-pointer sections nested deeper than {SLOTS}"
                 );
-                l.records[d].protect(data.addr());
+                l.records[d].protect(fence.data.addr());
                 l.depth.set(d + 1);
                 Some(HazardGuard {
                     local: l,
@@ -219,9 +223,7 @@ mod global {
             })
         }
 
-        const RECLAIM_AT_SIGNAL: bool = true;
-
-        fn reclaim(data: &DriverRef) {
+        fn reclaim(_: &(), data: &DriverRef) {
             retire(data.clone());
         }
 

@@ -6,6 +6,7 @@
 //! [`Implementation`] and [`for_each_impl!`] instantiates them once per implementation.
 
 pub mod hazptr;
+pub mod inline_lock;
 pub mod membarrier;
 pub mod pool;
 pub mod rcu;

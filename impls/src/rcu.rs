@@ -163,7 +163,7 @@ pub use global::{rcu_read_lock, synchronize_rcu, Rcu, RcuReadGuard};
 mod global {
     use super::{Domain, Reader};
     use crate::pool::DriverRef;
-    use crate::scheme::Scheme;
+    use crate::scheme::{FenceView, Scheme};
     use std::cell::RefCell;
     use std::marker::PhantomData;
     use std::sync::{Condvar, Mutex, OnceLock};
@@ -313,16 +313,18 @@ mod global {
         const NAME: &'static str = "rcu";
         const SUMMARY: &'static str =
             "the 6.17 contract: RCU read section, free after a grace period (membarrier RCU)";
+        type PerFence = ();
+
+        fn per_fence(_: &DriverRef) {}
+
         type Guard<'a> = RcuReadGuard;
 
         #[inline]
-        fn protect(_: &DriverRef) -> Option<RcuReadGuard> {
+        fn protect(_: FenceView<'_, ()>) -> Option<RcuReadGuard> {
             Some(rcu_read_lock())
         }
 
-        const RECLAIM_AT_SIGNAL: bool = true;
-
-        fn reclaim(data: &DriverRef) {
+            fn reclaim(_: &(), data: &DriverRef) {
             call_rcu_free(data.clone());
         }
 

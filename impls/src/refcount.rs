@@ -4,7 +4,7 @@
 //! reference goes, so a long-held signalled fence pins the driver.
 
 use crate::pool::DriverRef;
-use crate::scheme::Scheme;
+use crate::scheme::{FenceView, Scheme};
 
 pub enum Refcount {}
 
@@ -22,17 +22,21 @@ impl Scheme for Refcount {
     const NAME: &'static str = "refcount";
     const SUMMARY: &'static str =
         "driver data refcounted by fences and readers; freed on the last fence put";
+    type PerFence = ();
+
+    fn per_fence(_: &DriverRef) {}
+
     type Guard<'a> = RefGuard<'a>;
 
     #[inline]
-    fn protect(data: &DriverRef) -> Option<RefGuard<'_>> {
-        data.try_get().then_some(RefGuard(data))
+    fn protect(fence: FenceView<'_, ()>) -> Option<RefGuard<'_>> {
+        fence.data.try_get().then_some(RefGuard(fence.data))
     }
 
     const RECLAIM_AT_SIGNAL: bool = false;
 
     /// Drops the fence's own reference at release.
-    fn reclaim(data: &DriverRef) {
+    fn reclaim(_: &(), data: &DriverRef) {
         data.put();
     }
 

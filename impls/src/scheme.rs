@@ -1,28 +1,54 @@
 //! How an implementation protects driver data from readers and when it reclaims it.
 //! The generic fence in [`crate::guarded`] calls these hooks; each implementation module
-//! (`unprotected`, `rcu`, `refcount`, `hazptr`) provides one.
+//! provides one.
 
 use crate::pool::DriverRef;
+pub use crate::inline_lock::{InlineGuard, InlineLock};
+
+/// What a scheme sees of a fence when a reader enters a section.
+pub struct FenceView<'a, P> {
+    pub data: &'a DriverRef,
+    /// The scheme's own per-fence state.
+    pub per_fence: &'a P,
+    /// The fence's inline lock (used by schemes with [`Scheme::INLINE_LOCK`]).
+    pub inline: &'a InlineLock,
+}
 
 pub trait Scheme: Send + Sync + 'static {
     const NAME: &'static str;
     const SUMMARY: &'static str;
 
+    /// Per-fence state: a detachable pointer, an `ArcSwap`, or nothing.
+    type PerFence: Send + Sync;
+
+    /// Builds the per-fence state for newly allocated driver data.
+    fn per_fence(data: &DriverRef) -> Self::PerFence;
+
     /// Held for the duration of one read-side section.
     type Guard<'a>;
 
-    /// Enters a read-side section for `data`. `None` means the data could not be
-    /// protected and must be treated as detached (a failed get-unless-zero).
-    /// Callers check `SIGNALED` *after* this returns, inside the section.
-    fn protect(data: &DriverRef) -> Option<Self::Guard<'_>>;
+    /// Enters a read-side section. `None` means the data must be treated as detached:
+    /// it could not be protected (a failed get-unless-zero) or, for schemes that detach
+    /// by pointer, the pointer was already cleared.
+    fn protect<'a>(fence: FenceView<'a, Self::PerFence>) -> Option<Self::Guard<'a>>;
+
+    /// Whether the fence checks `SIGNALED` inside the section (the 6.17 contract) after
+    /// [`protect`](Self::protect) succeeds. Schemes that detach by clearing a pointer
+    /// (the 7.1 design, `ArcSwap`, library hazard pointers) test the pointer instead.
+    const CHECKS_SIGNALED_BIT: bool = true;
+
+    /// Whether the exporter's lock is an inline per-fence lock (7.1) instead of the
+    /// lock in driver data (6.17).
+    const INLINE_LOCK: bool = false;
 
     /// Whether [`reclaim`](Self::reclaim) runs at signal (the contract) or only when the
     /// fence itself is released (refcounting).
-    const RECLAIM_AT_SIGNAL: bool;
+    const RECLAIM_AT_SIGNAL: bool = true;
 
-    /// Takes the exporter's retired data: free it now, after a grace period, once no
-    /// hazard covers it, or on the last reference, per the scheme.
-    fn reclaim(data: &DriverRef);
+    /// Takes the exporter's retired data: detach it from the fence if the scheme does,
+    /// then free it now, after a grace period, once no hazard covers it, or on the last
+    /// reference, per the scheme.
+    fn reclaim(per_fence: &Self::PerFence, data: &DriverRef);
 
     /// See [`crate::Implementation::quiesce`].
     fn quiesce();

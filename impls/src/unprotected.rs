@@ -3,7 +3,7 @@
 //! its violation count is the use-after-free the contract exists to prevent.
 
 use crate::pool::DriverRef;
-use crate::scheme::Scheme;
+use crate::scheme::{FenceView, Scheme};
 
 pub enum Unprotected {}
 
@@ -11,16 +11,18 @@ impl Scheme for Unprotected {
     const NAME: &'static str = "unprotected";
     const SUMMARY: &'static str =
         "no protection; frees driver data at signal (the baseline, and the bug)";
+    type PerFence = ();
+
+    fn per_fence(_: &DriverRef) {}
+
     type Guard<'a> = ();
 
     #[inline]
-    fn protect(_: &DriverRef) -> Option<()> {
+    fn protect(_: FenceView<'_, ()>) -> Option<()> {
         Some(())
     }
 
-    const RECLAIM_AT_SIGNAL: bool = true;
-
-    fn reclaim(data: &DriverRef) {
+    fn reclaim(_: &(), data: &DriverRef) {
         data.free();
     }
 
