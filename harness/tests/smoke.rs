@@ -86,28 +86,30 @@ fn smoke(implementation: &str, workload: &str) {
 }
 
 macro_rules! smoke_tests {
-    ($($implementation:ident),*) => {$(
-        mod $implementation {
-            #[test] fn signal() { super::smoke(stringify!($implementation), "signal") }
-            #[test] fn wait() { super::smoke(stringify!($implementation), "wait") }
-            #[test] fn describe() { super::smoke(stringify!($implementation), "describe") }
-            #[test] fn trace() { super::smoke(stringify!($implementation), "trace") }
-            #[test] fn mixed() { super::smoke(stringify!($implementation), "mixed") }
-            #[test] fn stall() { super::smoke(stringify!($implementation), "stall") }
+    ($($module:ident => $name:literal),* $(,)?) => {$(
+        mod $module {
+            #[test] fn signal() { super::smoke($name, "signal") }
+            #[test] fn wait() { super::smoke($name, "wait") }
+            #[test] fn describe() { super::smoke($name, "describe") }
+            #[test] fn trace() { super::smoke($name, "trace") }
+            #[test] fn mixed() { super::smoke($name, "mixed") }
+            #[test] fn stall() { super::smoke($name, "stall") }
         }
-    )*};
+    )*
+        /// The list above must name every implementation.
+        #[test]
+        fn every_implementation_and_workload_has_a_smoke_test() {
+            assert_eq!(IMPLEMENTATIONS, [$($name),*]);
+            assert_eq!(WORKLOADS, ["signal", "wait", "describe", "trace", "mixed", "stall"]);
+        }
+    };
 }
 
-smoke_tests!(unprotected, rcu, refcount, hazptr);
-
-#[test]
-fn every_implementation_and_workload_has_a_smoke_test() {
-    assert_eq!(
-        IMPLEMENTATIONS,
-        ["unprotected", "rcu", "refcount", "hazptr"]
-    );
-    assert_eq!(
-        WORKLOADS,
-        ["signal", "wait", "describe", "trace", "mixed", "stall"]
-    );
-}
+smoke_tests!(
+    unprotected => "unprotected",
+    rcu => "rcu",
+    rcu_detach => "rcu-detach",
+    refcount => "refcount",
+    hazptr => "hazptr",
+    lock => "lock",
+);

@@ -17,6 +17,10 @@ mod contract;
 #[cfg(not(loom))]
 mod guarded;
 #[cfg(not(loom))]
+mod lock;
+#[cfg(not(loom))]
+mod rcu_detach;
+#[cfg(not(loom))]
 mod refcount;
 #[cfg(not(loom))]
 mod scheme;
@@ -44,9 +48,16 @@ pub type Refcount = Guarded<refcount::Refcount>;
 /// Hazard pointers with asymmetric fences.
 #[cfg(not(loom))]
 pub type Hazptr = Guarded<hazptr::Hazptr>;
+/// The Linux 7.1 design: ops pointer cleared at signal, inline lock, RCU.
+#[cfg(not(loom))]
+pub type RcuDetach = Guarded<rcu_detach::RcuDetach>;
+/// An inline per-fence lock taken by readers and signal.
+#[cfg(not(loom))]
+pub type Lock = Guarded<lock::Lock>;
 
 /// Names of every implementation, in the order tables list them (baseline first).
-pub const IMPLEMENTATIONS: &[&str] = &["unprotected", "rcu", "refcount", "hazptr"];
+pub const IMPLEMENTATIONS: &[&str] =
+    &["unprotected", "rcu", "rcu-detach", "refcount", "hazptr", "lock"];
 
 /// Expands `$body` once per implementation with `$impl` bound to its type, inside a
 /// match on `$name`; evaluates to `Some(result)`, or `None` for an unknown name.
@@ -74,6 +85,14 @@ macro_rules! for_each_impl {
             }
             "hazptr" => {
                 type $impl = $crate::Hazptr;
+                Some($body)
+            }
+            "rcu-detach" => {
+                type $impl = $crate::RcuDetach;
+                Some($body)
+            }
+            "lock" => {
+                type $impl = $crate::Lock;
                 Some($body)
             }
             _ => None,

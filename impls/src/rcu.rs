@@ -157,7 +157,7 @@ impl Drop for Reader<'_> {
 }
 
 #[cfg(not(loom))]
-pub use global::{rcu_read_lock, synchronize_rcu, Rcu, RcuReadGuard};
+pub use global::{call_rcu_free, rcu_barrier, rcu_read_lock, synchronize_rcu, Rcu, RcuReadGuard};
 
 #[cfg(not(loom))]
 mod global {
@@ -295,7 +295,7 @@ mod global {
     }
 
     /// `call_rcu(kfree)`: free after a grace period, batched.
-    fn call_rcu_free(data: DriverRef) {
+    pub fn call_rcu_free(data: DriverRef) {
         BATCH.with(|b| {
             let mut b = b.0.borrow_mut();
             b.push(data);
@@ -303,6 +303,14 @@ mod global {
                 reclaimer().submit(std::mem::take(&mut *b));
             }
         });
+    }
+
+    /// `rcu_barrier()`: waits until everything this thread (and exited threads) handed
+    /// to [`call_rcu_free`] has been freed.
+    pub fn rcu_barrier() {
+        let batch = BATCH.with(|b| std::mem::take(&mut *b.0.borrow_mut()));
+        let r = reclaimer();
+        r.wait_for(r.submit(batch));
     }
 
     /// The kernel contract: readers in one RCU section check `SIGNALED`; the exporter's
@@ -329,9 +337,7 @@ mod global {
         }
 
         fn quiesce() {
-            let batch = BATCH.with(|b| std::mem::take(&mut *b.0.borrow_mut()));
-            let r = reclaimer();
-            r.wait_for(r.submit(batch));
+            rcu_barrier();
         }
 
         fn mechanism() -> &'static str {

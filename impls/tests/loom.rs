@@ -1,6 +1,6 @@
 //! Loom models of the dma-fence safe-access protocol: readers that test `SIGNALED` inside
 //! a read-side section race an exporter that sets the bit and then reclaims the driver
-//! data. The models run the crate's own `pool`, `rcu` and `hazptr` code, built against
+//! data. The models run the crate's own `pool`, `rcu`, `hazptr` and `inline_lock` code, built against
 //! loom's atomics, fences and mutex under `cfg(loom)`, so loom explores the protocols as
 //! they are benchmarked (with `membarrier::{light, heavy}` modelled as `fence(SeqCst)`).
 //!
@@ -15,12 +15,13 @@
 
 #![cfg(loom)]
 
+use fencebench_impls::inline_lock::InlineLock;
 use fencebench_impls::pool::{DriverRef, Name, Pool};
 use fencebench_impls::{hazptr, rcu};
-use loom::sync::atomic::AtomicBool;
+use loom::sync::atomic::{AtomicBool, AtomicUsize};
 use loom::thread::{self, JoinHandle};
 use std::cell::Cell;
-use std::sync::atomic::Ordering::{AcqRel, Acquire};
+use std::sync::atomic::Ordering::{AcqRel, Acquire, Release};
 use std::sync::Arc;
 
 /// Driver and timeline names differ so that reading the wrong field would show (the 6.17
@@ -418,4 +419,91 @@ fn refcount_two_readers() {
     check("refcount 2 readers", || {
         refcount_model(Shape { readers: 2, ..ONE })
     });
+}
+
+// ---------------------------------------------------------------------------------------
+// rcu-detach: the 7.1 contract. Readers test the `ops` pointer, not `SIGNALED`.
+
+/// Signal clears the pointer (after setting the bit); a grace period; then the free.
+/// With `unpublish_late`, the planted bug: the grace period runs before the pointer is
+/// cleared, so a reader entering in between still finds it and reads freed data.
+fn rcu_detach_model(unpublish_late: bool) {
+    check("rcu-detach", move || {
+        let fence = Fence::new(false);
+        let domain = Arc::new(rcu::Domain::new());
+        let ops = Arc::new(AtomicUsize::new(fence.data.addr()));
+        let ctx = (fence.clone(), domain.clone(), ops.clone());
+        let readers = spawn_readers(1, &ctx, |(fence, domain, ops)| {
+            let reader = domain.register();
+            reader.lock();
+            if ops.load(Acquire) != 0 {
+                fence.use_data();
+            }
+            reader.unlock();
+        });
+        fence.signal();
+        if unpublish_late {
+            domain.synchronize();
+            ops.store(0, Release);
+        } else {
+            ops.store(0, Release);
+            domain.synchronize();
+        }
+        fence.data.free();
+        join(readers);
+        fence.assert_reclaimed();
+    });
+}
+
+#[test]
+fn rcu_detach_one_reader() {
+    rcu_detach_model(false);
+}
+
+#[test]
+#[should_panic(expected = "late read")]
+fn planted_rcu_detach_grace_period_before_unpublish_is_caught() {
+    rcu_detach_model(true);
+}
+
+// ---------------------------------------------------------------------------------------
+// lock: readers and the exporter take the fence's inline lock; data freed at signal.
+
+/// With `unlocked_test`, the planted bug: the reader tests `SIGNALED` before taking the
+/// lock, so signal and free can run between the test and the read.
+fn inline_lock_model(unlocked_test: bool) {
+    check("inline-lock", move || {
+        let fence = Fence::new(false);
+        let lock = Arc::new(InlineLock::default());
+        let ctx = (fence.clone(), lock.clone());
+        let readers = spawn_readers(1, &ctx, move |(fence, lock)| {
+            if unlocked_test {
+                if !fence.is_signaled() {
+                    let _held = lock.lock();
+                    fence.use_data();
+                }
+            } else {
+                let _held = lock.lock();
+                fence.read_if_unsignalled();
+            }
+        });
+        {
+            let _held = lock.lock();
+            fence.signal();
+        }
+        fence.data.free();
+        join(readers);
+        fence.assert_reclaimed();
+    });
+}
+
+#[test]
+fn inline_lock_one_reader() {
+    inline_lock_model(false);
+}
+
+#[test]
+#[should_panic(expected = "late read")]
+fn planted_inline_lock_test_outside_lock_is_caught() {
+    inline_lock_model(true);
 }

@@ -1,0 +1,53 @@
+//! `rcu-detach`: the Linux 7.1 generation of the contract. `fence->ops` is an
+//! RCU-protected pointer that signalling clears; readers load it with acquire inside the
+//! RCU section and treat NULL as detached, instead of testing `SIGNALED` (which can
+//! reorder against the clear on weakly ordered CPUs: the June 2026 fix). The exporter's
+//! lock is inline in the fence, so taking it never touches driver data. Freed after a
+//! grace period, on the same membarrier RCU as `rcu`.
+
+use crate::pool::DriverRef;
+use crate::rcu::{call_rcu_free, rcu_barrier, rcu_read_lock, RcuReadGuard};
+use crate::scheme::{FenceView, Scheme};
+use std::sync::atomic::AtomicUsize;
+use std::sync::atomic::Ordering::{Acquire, Release};
+
+pub enum RcuDetach {}
+
+/// The fence's `ops` pointer: the driver data's address, 0 once detached.
+pub struct OpsPtr(AtomicUsize);
+
+impl Scheme for RcuDetach {
+    const NAME: &'static str = "rcu-detach";
+    const SUMMARY: &'static str =
+        "the 7.1 contract: ops pointer cleared at signal, tested under RCU; inline lock";
+
+    type PerFence = OpsPtr;
+
+    fn per_fence(data: &DriverRef) -> OpsPtr {
+        OpsPtr(AtomicUsize::new(data.addr()))
+    }
+
+    type Guard<'a> = RcuReadGuard;
+
+    #[inline]
+    fn protect(fence: FenceView<'_, OpsPtr>) -> Option<RcuReadGuard> {
+        let guard = rcu_read_lock();
+        (fence.per_fence.0.load(Acquire) != 0).then_some(guard)
+    }
+
+    const CHECKS_SIGNALED_BIT: bool = false;
+    const INLINE_LOCK: bool = true;
+
+    fn reclaim(ops: &OpsPtr, data: &DriverRef) {
+        ops.0.store(0, Release);
+        call_rcu_free(data.clone());
+    }
+
+    fn quiesce() {
+        rcu_barrier();
+    }
+
+    fn mechanism() -> &'static str {
+        crate::membarrier::mode().label()
+    }
+}
