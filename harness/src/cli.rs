@@ -1,10 +1,13 @@
 //! Command-line interface. Every user error is one line naming the bad value, exit 2.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use fencebench::compare;
 use fencebench::counters::CounterGroup;
 use fencebench::io;
 use fencebench::machine;
-use fencebench::report::{self, Format};
+use fencebench::plot;
+use fencebench::published;
+use fencebench::report::{self, Format, Layout};
 use fencebench::result::{
     Availability, CounterAvailability, ResultFile, RunConfig, SCHEMA_VERSION,
 };
@@ -39,6 +42,53 @@ enum Command {
     Run(Box<RunArgs>),
     /// List the implementations and workloads.
     List,
+    /// Compare result files in one table, a column per file.
+    ///
+    /// A row per implementation × workload × threads: ns/op median [min–max], the ratio
+    /// to the first file and to unprotected in the same run. A change is flagged only
+    /// where the min–max ranges do not overlap.
+    Compare(CompareArgs),
+    /// Draw SVG charts of a result file.
+    ///
+    /// Throughput against threads, ns/op with min–max bars, latency percentiles and
+    /// retained driver data under a stalled reader.
+    Plot(PlotArgs),
+    /// Write the published results document from DIR/<machine>/ result files.
+    ///
+    /// Uses the latest file of each machine directory (DIR/runs/ is left out), redraws
+    /// its charts beside it, and adds a cross-machine comparison.
+    Report(ReportArgs),
+}
+
+#[derive(Args, Debug)]
+struct CompareArgs {
+    /// Result files, or directories standing for the latest result file in each; ratios
+    /// are to the first
+    #[arg(value_name = "FILE|DIR", num_args = 2.., required = true)]
+    files: Vec<PathBuf>,
+    /// How to print the comparison
+    #[arg(long, value_name = "FORMAT", default_value = "table")]
+    format: Layout,
+}
+
+#[derive(Args, Debug)]
+struct PlotArgs {
+    /// Result file, or a directory standing for its latest result file
+    #[arg(value_name = "RESULT")]
+    file: PathBuf,
+    /// Directory for the SVG files [default: <result-stem>-plots/ beside the result file]
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+struct ReportArgs {
+    /// Published results directory, holding <machine>/<timestamp>.json
+    #[arg(value_name = "DIR")]
+    dir: PathBuf,
+    /// The document to write [default: DIR/README.md]
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -192,6 +242,9 @@ pub fn main() -> i32 {
             Ok(())
         }
         Some(Command::Run(args)) => run(*args),
+        Some(Command::Compare(args)) => compare(args),
+        Some(Command::Plot(args)) => plot(args),
+        Some(Command::Report(args)) => report(args),
         None => run(RunArgs::parse_from(["fencebench", "--quick"])),
     };
     match result {
@@ -254,7 +307,11 @@ fn run(args: RunArgs) -> Result<(), String> {
     } else {
         args.implementations
     };
-    let workloads = if args.workloads.is_empty() { all(WORKLOADS) } else { args.workloads };
+    let workloads = if args.workloads.is_empty() {
+        all(WORKLOADS)
+    } else {
+        args.workloads
+    };
     let cores = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1);
@@ -399,7 +456,8 @@ fn run(args: RunArgs) -> Result<(), String> {
         harness_overhead: overhead,
         cells,
     };
-    print!("{}", report::render(&file, args.format));
+    // Printed before the file is written, but a failure to print must not lose the run.
+    let printed = emit(&report::render(&file, args.format));
     match io::write(&out, &file) {
         Ok(()) => eprintln!("wrote {}", out.display()),
         Err(e) => {
@@ -413,7 +471,51 @@ fn run(args: RunArgs) -> Result<(), String> {
             ));
         }
     }
-    Ok(())
+    printed
+}
+
+/// Writes `text` to stdout. A closed pipe (`fencebench compare … | head`) is not an
+/// error: the reader has taken what it wanted.
+fn emit(text: &str) -> Result<(), String> {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(format!("cannot write to stdout: {e}"))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// One path per line, for scripts.
+fn paths<'a>(paths: impl Iterator<Item = &'a Path>) -> String {
+    paths.map(|p| format!("{}\n", p.display())).collect()
+}
+
+fn compare(args: CompareArgs) -> Result<(), String> {
+    let sources = compare::load(&args.files).map_err(|e| e.to_string())?;
+    emit(&compare::render(&sources, args.format))
+}
+
+/// Prints each chart's path.
+fn plot(args: PlotArgs) -> Result<(), String> {
+    let path = compare::resolve(&args.file).map_err(|e| e.to_string())?;
+    let file = io::read(&path).map_err(|e| e.to_string())?;
+    let dir = args.out.unwrap_or_else(|| plot::default_dir(&path));
+    let charts = plot::write(&file, &path, &dir)?;
+    emit(&paths(charts.iter().map(|c| c.path.as_path())))
+}
+
+/// Prints the document's path, then each chart's.
+fn report(args: ReportArgs) -> Result<(), String> {
+    let out = args.out.unwrap_or_else(|| args.dir.join("README.md"));
+    let published = published::generate(&args.dir, &out)?;
+    let written = std::iter::once(published.document.as_path())
+        .chain(published.charts.iter().map(|c| c.path.as_path()));
+    emit(&paths(written))
 }
 
 fn all(names: &[&str]) -> Vec<String> {

@@ -33,6 +33,8 @@ pub enum IoError {
         path: PathBuf,
         source: std::io::Error,
     },
+    /// A directory given in place of a result file holds none.
+    NoResults { dir: PathBuf },
 }
 
 impl fmt::Display for IoError {
@@ -69,6 +71,13 @@ impl fmt::Display for IoError {
             }
             IoError::Write { path, source } => {
                 write!(f, "cannot write {}: {source}", path.display())
+            }
+            IoError::NoResults { dir } => {
+                write!(
+                    f,
+                    "{}: no result files (*.json) in this directory",
+                    dir.display()
+                )
             }
         }
     }
@@ -149,6 +158,36 @@ pub fn read(path: &Path) -> Result<ResultFile, IoError> {
     serde_json::from_str(&text).map_err(|e| IoError::Malformed {
         path: path.to_path_buf(),
         why: located(&e),
+    })
+}
+
+/// Reads several files in parallel; the error of the first failing file in `paths`'
+/// order, so the message does not depend on thread timing.
+pub fn read_all(paths: &[PathBuf]) -> Result<Vec<ResultFile>, IoError> {
+    use rayon::prelude::*;
+    let read: Vec<Result<ResultFile, IoError>> = paths.par_iter().map(|p| read(p)).collect();
+    read.into_iter().collect()
+}
+
+/// The latest result file in `dir`: result files are named by their UTC start time
+/// (`<YYYYmmddTHHMMSSZ>.json`), so the last name in sort order is the latest run.
+/// Hidden files (interrupted writes leave `.name.tmp`) are not results.
+pub fn latest(dir: &Path) -> Result<PathBuf, IoError> {
+    let unreadable = |source| IoError::Read {
+        path: dir.to_path_buf(),
+        source,
+    };
+    let mut latest: Option<PathBuf> = None;
+    for entry in fs::read_dir(dir).map_err(unreadable)? {
+        let path = entry.map_err(unreadable)?.path();
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+        let is_result = name.is_some_and(|n| n.ends_with(".json") && !n.starts_with('.'));
+        if is_result && path.is_file() && latest.as_ref().is_none_or(|l| path > *l) {
+            latest = Some(path);
+        }
+    }
+    latest.ok_or_else(|| IoError::NoResults {
+        dir: dir.to_path_buf(),
     })
 }
 
@@ -359,6 +398,50 @@ mod tests {
         );
         let later = default_path("box-1", t + Duration::from_secs(1));
         assert!(later > default_path("box-1", t));
+    }
+
+    #[test]
+    fn latest_is_the_last_result_name_and_skips_other_files() {
+        let dir = TempDir::new("latest");
+        let msg = latest(&dir.0).unwrap_err().to_string();
+        assert_eq!(
+            msg,
+            format!(
+                "{}: no result files (*.json) in this directory",
+                dir.0.display()
+            )
+        );
+        for name in [
+            "20250102T030405Z.json",
+            "20250309T000000Z.json",
+            "20250101T000000Z.json",
+            ".20991231T000000Z.json.1.tmp",
+            "notes.txt",
+        ] {
+            fs::write(dir.0.join(name), "{}").unwrap();
+        }
+        fs::create_dir(dir.0.join("20991231T000000Z-plots")).unwrap();
+        assert_eq!(latest(&dir.0).unwrap(), dir.0.join("20250309T000000Z.json"));
+        let missing = dir.0.join("absent");
+        assert!(latest(&missing)
+            .unwrap_err()
+            .to_string()
+            .starts_with(&format!("cannot read {}: ", missing.display())));
+    }
+
+    #[test]
+    fn read_all_reports_the_first_bad_file_in_order() {
+        let dir = TempDir::new("read-all");
+        let good = dir.0.join("good.json");
+        write(&good, &fixture::result_file()).unwrap();
+        let (bad1, bad2) = (dir.0.join("bad1.json"), dir.0.join("bad2.json"));
+        fs::write(&bad1, "nonsense").unwrap();
+        fs::write(&bad2, "{}").unwrap();
+        assert_eq!(read_all(&[good.clone(), good.clone()]).unwrap().len(), 2);
+        let msg = read_all(&[good, bad1.clone(), bad2])
+            .unwrap_err()
+            .to_string();
+        assert!(msg.starts_with(&bad1.display().to_string()), "{msg}");
     }
 
     #[test]

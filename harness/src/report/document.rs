@@ -10,27 +10,30 @@ use crate::summary::BASELINE;
 /// Shown where a figure does not exist; a note under the table says why.
 const NA: &str = "n/a";
 
-pub(super) struct Document {
+pub(crate) struct Document {
     pub title: String,
     /// `(label, text)` lines describing the machine and the run.
-    pub header: Vec<(&'static str, String)>,
+    pub header: Vec<(String, String)>,
     pub tables: Vec<Table>,
     /// The harness's own sampling cost, when it was measured.
     pub overhead: Option<String>,
     pub footnotes: Vec<String>,
 }
 
-pub(super) struct Table {
+pub(crate) struct Table {
     pub title: String,
+    /// How many leading columns name the row (left-aligned); the rest are figures.
+    pub labels: usize,
     pub columns: Vec<String>,
     pub rows: Vec<Row>,
     pub notes: Vec<String>,
 }
 
-pub(super) enum Row {
+pub(crate) enum Row {
     /// One text per column.
     Figures(Vec<String>),
-    /// A cell that did not run: the implementation and why.
+    /// A cell that did not run: the implementation and why (only in tables with one
+    /// label column).
     Skipped(String, String),
 }
 
@@ -53,11 +56,11 @@ impl Table {
     }
 }
 
-/// `text` padded to `width` characters: the first column (names) to the left, figures
-/// to the right so their digits line up.
-pub(super) fn pad(text: &str, width: usize, column: usize) -> String {
+/// `text` padded to `width` characters: label columns (names) to the left, figures to
+/// the right so their digits line up.
+pub(super) fn pad(text: &str, width: usize, left: bool) -> String {
     let fill = " ".repeat(width.saturating_sub(self::width(text)));
-    if column == 0 {
+    if left {
         format!("{text}{fill}")
     } else {
         format!("{fill}{text}")
@@ -69,7 +72,7 @@ fn width(text: &str) -> usize {
     text.chars().count()
 }
 
-pub(super) fn document(file: &ResultFile) -> Document {
+pub(crate) fn document(file: &ResultFile) -> Document {
     Document {
         title: format!("fencebench results: {}", file.machine.name),
         header: header(file),
@@ -95,7 +98,7 @@ pub(super) fn document(file: &ResultFile) -> Document {
     }
 }
 
-fn plural(n: usize) -> &'static str {
+pub(crate) fn plural(n: usize) -> &'static str {
     if n == 1 {
         ""
     } else {
@@ -103,11 +106,11 @@ fn plural(n: usize) -> &'static str {
     }
 }
 
-fn header(file: &ResultFile) -> Vec<(&'static str, String)> {
+fn header(file: &ResultFile) -> Vec<(String, String)> {
     let m = &file.machine;
     let c = &file.config;
     let unknown = || "unknown".to_string();
-    vec![
+    let lines = [
         (
             "machine",
             m.description
@@ -156,10 +159,14 @@ fn header(file: &ResultFile) -> Vec<(&'static str, String)> {
         ("date", file.created.clone()),
         ("run", run(c)),
         ("parameters", parameters(c)),
-    ]
+    ];
+    lines
+        .into_iter()
+        .map(|(label, text)| (label.to_string(), text))
+        .collect()
 }
 
-fn cpu(m: &Machine) -> String {
+pub(crate) fn cpu(m: &Machine) -> String {
     let model = m.cpu_model.as_deref().unwrap_or("unknown model");
     let physical = match m.physical_cores {
         Some(p) => format!(" / {p} physical cores"),
@@ -197,7 +204,7 @@ fn counters(m: &Machine) -> String {
     }
 }
 
-fn run(c: &RunConfig) -> String {
+pub(crate) fn run(c: &RunConfig) -> String {
     let window = match c.ops_budget {
         Some(ops) => format!("{ops} operations per primary thread"),
         None => format!("{} ms window", c.duration_ms),
@@ -288,6 +295,7 @@ fn table(file: &ResultFile, workload: &str, threads: usize) -> Table {
     let rows = cells.iter().map(|cell| row(cell, &mut notes)).collect();
     Table {
         title: title(&cells, workload, threads),
+        labels: 1,
         columns,
         rows,
         notes: notes.lines(file),

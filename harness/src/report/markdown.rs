@@ -3,13 +3,16 @@
 
 use super::document::{pad, Document, Row, Table};
 
-pub(super) fn render(doc: &Document) -> String {
-    let mut out = format!("# {}\n\n", doc.title);
+/// The document with its title at heading `level` (1: `#`) and its tables one level
+/// below, so a document can stand alone or be a section of a larger one.
+pub(super) fn render(doc: &Document, level: usize) -> String {
+    let mut out = format!("{} {}\n\n", "#".repeat(level), doc.title);
     for (label, text) in &doc.header {
         out.push_str(&format!("- **{label}:** {text}\n"));
     }
+    let table_heading = "#".repeat(level + 1);
     for table in &doc.tables {
-        out.push_str(&format!("\n## {}\n\n", table.title));
+        out.push_str(&format!("\n{table_heading} {}\n\n", table.title));
         render_table(table, &mut out);
         for note in &table.notes {
             out.push_str(&format!("\n{note}\n"));
@@ -27,10 +30,15 @@ pub(super) fn render(doc: &Document) -> String {
 
 fn render_table(table: &Table, out: &mut String) {
     let widths = table.widths();
-    line(out, table.columns.iter().map(String::as_str), &widths);
+    line(
+        out,
+        table.columns.iter().map(String::as_str),
+        &widths,
+        table.labels,
+    );
     let rule = widths.iter().enumerate().map(|(i, w)| {
         let dashes = "-".repeat((*w).max(3) - 1);
-        if i == 0 {
+        if i < table.labels {
             format!("{dashes}-")
         } else {
             format!("{dashes}:")
@@ -42,27 +50,35 @@ fn render_table(table: &Table, out: &mut String) {
     ));
     for row in &table.rows {
         match row {
-            Row::Figures(texts) => line(out, texts.iter().map(String::as_str), &widths),
+            Row::Figures(texts) => {
+                line(out, texts.iter().map(String::as_str), &widths, table.labels)
+            }
             // Fewer cells than columns: Markdown leaves the rest empty.
             Row::Skipped(implementation, reason) => line(
                 out,
                 [implementation.as_str(), reason.as_str()].into_iter(),
                 &widths[..1],
+                table.labels,
             ),
         }
     }
 }
 
-/// `| a | b |`, padded to `widths` (texts beyond them are written unpadded); pipes in
-/// texts are escaped.
-fn line<'a>(out: &mut String, texts: impl Iterator<Item = &'a str>, widths: &[usize]) {
+/// `| a | b |`, padded to `widths` (texts beyond them are written unpadded), the first
+/// `labels` texts to the left; pipes in texts are escaped.
+fn line<'a>(
+    out: &mut String,
+    texts: impl Iterator<Item = &'a str>,
+    widths: &[usize],
+    labels: usize,
+) {
     let cells: Vec<String> = texts
         .enumerate()
         .map(|(i, text)| {
             pad(
                 &text.replace('|', "\\|"),
                 widths.get(i).copied().unwrap_or(0),
-                i,
+                i < labels,
             )
         })
         .collect();

@@ -1,11 +1,14 @@
 //! Reports of a result file: an aligned table for the terminal, Markdown for documents,
-//! CSV with every repetition for plotting, or the file itself as JSON.
+//! CSV with every repetition for plotting, or the file itself as JSON. Comparisons and
+//! the published results document lay out their own documents the same way.
 
 mod csv;
 mod document;
 mod markdown;
-mod numbers;
+pub(crate) mod numbers;
 mod table;
+
+pub(crate) use document::{cpu, document, plural, run, Document, Row, Table};
 
 use crate::result::ResultFile;
 
@@ -21,16 +24,37 @@ pub enum Format {
     Json,
 }
 
+/// The two human-readable layouts, for documents that are not a single result file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Layout {
+    /// Aligned columns for a terminal.
+    Table,
+    /// Markdown pipe tables.
+    Markdown,
+}
+
 pub fn render(file: &ResultFile, format: Format) -> String {
     match format {
-        Format::Table => table::render(&document::document(file)),
-        Format::Markdown => markdown::render(&document::document(file)),
+        Format::Table => lay_out(&document(file), Layout::Table),
+        Format::Markdown => lay_out(&document(file), Layout::Markdown),
         Format::Csv => csv::render(file),
         Format::Json => {
             let json = serde_json::to_string_pretty(file).expect("result files always serialise");
             json + "\n"
         }
     }
+}
+
+pub(crate) fn lay_out(doc: &Document, layout: Layout) -> String {
+    match layout {
+        Layout::Table => table::render(doc),
+        Layout::Markdown => markdown::render(doc, 1),
+    }
+}
+
+/// `doc` as a Markdown section titled at heading `level`, its tables one level below.
+pub(crate) fn markdown_section(doc: &Document, level: usize) -> String {
+    markdown::render(doc, level)
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 use crate::result::Stat;
 
 /// Two decimals under 100, whole numbers above.
-pub(super) fn num(v: f64) -> String {
+pub(crate) fn num(v: f64) -> String {
     if v.abs() < 100.0 {
         format!("{v:.2}")
     } else {
@@ -13,12 +13,12 @@ pub(super) fn num(v: f64) -> String {
 }
 
 /// `median [min–max]`.
-pub(super) fn stat(s: &Stat) -> String {
+pub(crate) fn stat(s: &Stat) -> String {
     format!("{} [{}–{}]", num(s.median), num(s.min), num(s.max))
 }
 
 /// Three significant digits with an SI suffix: `950`, `12.3k`, `1.23M`, `456G`.
-pub(super) fn si(v: f64) -> String {
+pub(crate) fn si(v: f64) -> String {
     const PREFIXES: [&str; 5] = ["", "k", "M", "G", "T"];
     let mut scaled = v;
     let mut prefix = 0;
@@ -37,7 +37,7 @@ pub(super) fn si(v: f64) -> String {
 }
 
 /// A duration in ns with a readable unit: `850 ns`, `12.3 µs`, `50.0 ms`, `1.50 s`.
-pub(super) fn duration_ns(ns: f64) -> String {
+pub(crate) fn duration_ns(ns: f64) -> String {
     const UNITS: [(f64, &str); 3] = [(1e9, "s"), (1e6, "ms"), (1e3, "µs")];
     match UNITS.iter().find(|(scale, _)| ns.abs() >= *scale) {
         Some((scale, unit)) => format!("{} {unit}", three_digits(ns / scale)),

@@ -33,7 +33,13 @@ pub(super) fn render(doc: &Document) -> String {
 
 fn render_table(table: &Table, out: &mut String) {
     let widths = table.widths();
-    line(out, table.columns.iter().map(String::as_str), &widths);
+    let labels = table.labels;
+    line(
+        out,
+        table.columns.iter().map(String::as_str),
+        &widths,
+        labels,
+    );
     line(
         out,
         widths
@@ -43,25 +49,32 @@ fn render_table(table: &Table, out: &mut String) {
             .iter()
             .map(String::as_str),
         &widths,
+        labels,
     );
     for row in &table.rows {
         match row {
-            Row::Figures(texts) => line(out, texts.iter().map(String::as_str), &widths),
+            Row::Figures(texts) => line(out, texts.iter().map(String::as_str), &widths, labels),
             Row::Skipped(implementation, reason) => line(
                 out,
                 [implementation.as_str(), reason.as_str()].into_iter(),
                 &widths[..1],
+                labels,
             ),
         }
     }
 }
 
-/// Texts separated by two spaces, padded to `widths` (texts beyond them unpadded), with
-/// no trailing spaces.
-fn line<'a>(out: &mut String, texts: impl Iterator<Item = &'a str>, widths: &[usize]) {
+/// Texts separated by two spaces, padded to `widths` (texts beyond them unpadded), the
+/// first `labels` to the left, with no trailing spaces.
+fn line<'a>(
+    out: &mut String,
+    texts: impl Iterator<Item = &'a str>,
+    widths: &[usize],
+    labels: usize,
+) {
     let cells: Vec<String> = texts
         .enumerate()
-        .map(|(i, text)| pad(text, widths.get(i).copied().unwrap_or(0), i))
+        .map(|(i, text)| pad(text, widths.get(i).copied().unwrap_or(0), i < labels))
         .collect();
     out.push_str(&format!("  {}\n", cells.join("  ").trim_end()));
 }

@@ -1,0 +1,37 @@
+#!/bin/sh
+# Compares the latest result files of two (or more) machine directories.
+set -eu
+
+usage() {
+    cat <<'USAGE'
+Usage: scripts/compare.sh [--markdown] DIR_A DIR_B [DIR_C...]
+
+Prints one table comparing the latest result file in each directory (for example
+results/vm and results/h100-host): per implementation x workload x threads, the
+median ns/op [min-max] of each, the ratio to the first directory, and the ratio to
+`unprotected` within each run. A change is flagged only when the min-max ranges do
+not overlap.
+
+  --markdown   Markdown table instead of the terminal table
+  -h, --help   this text
+USAGE
+}
+
+format=table
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --markdown) format=markdown; shift ;;
+        -h|--help) usage; exit 0 ;;
+        -*) echo "compare.sh: unknown option '$1' (try --help)" >&2; exit 2 ;;
+        *) break ;;
+    esac
+done
+if [ $# -lt 2 ]; then
+    echo "compare.sh: need at least two result directories (try --help)" >&2
+    exit 2
+fi
+
+# The directories are relative to the caller, so build from the repo root without cd.
+root=$(cd "$(dirname "$0")/.." && pwd)
+cargo build --release --quiet --manifest-path "$root/Cargo.toml"
+exec "$root/target/release/fencebench" compare --format "$format" "$@"

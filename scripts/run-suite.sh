@@ -1,0 +1,76 @@
+#!/bin/sh
+# Runs the full fencebench sweep on this machine into results/<machine>/, then regenerates
+# the published report (results/README.md) and its plots.
+set -eu
+
+usage() {
+    cat <<'USAGE'
+Usage: scripts/run-suite.sh [--machine NAME] [--desc TEXT] [--threads LIST]
+                            [--repeat N] [--duration D] [-- EXTRA-RUN-ARGS...]
+
+Runs every implementation on every workload, sweeping thread counts, and writes
+results/<machine>/<UTC time>.json; then `fencebench report results` rewrites
+results/README.md and the plots next to each result file.
+
+  --machine NAME   label for results/<NAME>/ and tables (default: hostname)
+  --desc TEXT      free-text machine description stored in the result file
+  --threads LIST   comma-separated thread counts (default: 1,2,4,... up to and
+                   including the number of logical CPUs)
+  --repeat N       repetitions per cell (default: 5)
+  --duration D     measured window per repetition (default: 1s)
+  -h, --help       this text
+
+Anything after `--` is passed to `fencebench run` unchanged.
+On a 2-core machine the default sweep takes about 15 minutes.
+USAGE
+}
+
+machine=""
+desc=""
+threads=""
+repeat=5
+duration=1s
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --machine) machine=${2:?--machine needs a value}; shift 2 ;;
+        --desc) desc=${2:?--desc needs a value}; shift 2 ;;
+        --threads) threads=${2:?--threads needs a value}; shift 2 ;;
+        --repeat) repeat=${2:?--repeat needs a value}; shift 2 ;;
+        --duration) duration=${2:?--duration needs a value}; shift 2 ;;
+        -h|--help) usage; exit 0 ;;
+        --) shift; break ;;
+        *) echo "run-suite.sh: unknown option '$1' (try --help)" >&2; exit 2 ;;
+    esac
+done
+
+cd "$(dirname "$0")/.."
+
+if [ -z "$machine" ]; then
+    machine=$(hostname 2>/dev/null || uname -n)
+    machine=$(printf '%s' "$machine" | tr -c 'A-Za-z0-9._-' '-')
+fi
+if [ -z "$threads" ]; then
+    cpus=$(getconf _NPROCESSORS_ONLN 2>/dev/null || nproc)
+    threads=1
+    t=2
+    while [ "$t" -lt "$cpus" ]; do
+        threads="$threads,$t"
+        t=$((t * 2))
+    done
+    [ "$cpus" -gt 1 ] && threads="$threads,$cpus"
+fi
+
+cargo build --release --quiet
+bin=target/release/fencebench
+out="results/$machine/$(date -u +%Y%m%dT%H%M%SZ).json"
+
+echo "fencebench sweep on $machine: threads $threads, $repeat x $duration -> $out" >&2
+if [ -n "$desc" ]; then
+    "$bin" run --threads "$threads" --repeat "$repeat" --duration "$duration" \
+        --machine "$machine" --machine-desc "$desc" --out "$out" --format markdown "$@"
+else
+    "$bin" run --threads "$threads" --repeat "$repeat" --duration "$duration" \
+        --machine "$machine" --out "$out" --format markdown "$@"
+fi
+"$bin" report results
+echo "published: results/README.md" >&2
