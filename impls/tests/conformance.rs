@@ -1,0 +1,516 @@
+//! Behavioural conformance of every implementation to the dma-fence contract.
+//!
+//! The cases port the kernel's own KUnit suite (`drivers/dma-buf/st-dma-fence.c`,
+//! `dma-buf-fence`) and add what fencebench relies on beyond it: names before and after
+//! signal, tracepoints, release with pending callbacks, and pool accounting. Each case is
+//! written once, generic over [`Implementation`], and [`conformance_suite!`] instantiates
+//! it for every implementation, so a difference in behaviour between implementations is a
+//! test failure rather than a silent difference in what the benchmarks measure.
+
+#![cfg(not(loom))]
+
+mod common;
+
+use arc_swap::ArcSwapOption;
+use common::{SetOnDrop, DRIVER, TIMELINE};
+use fencebench_impls::trace::{TraceEvent, TraceRecord, TraceSink};
+use fencebench_impls::{
+    now_ns, AlreadySignaled, Callback, Fence, Implementation, Name, PoolStats, Timeline,
+    TimelineConfig, WaitOutcome, DETACHED_DRIVER, SIGNALED_TIMELINE,
+};
+use std::sync::atomic::AtomicBool;
+use std::sync::atomic::AtomicUsize;
+use std::sync::atomic::Ordering::{Acquire, Relaxed};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::Duration;
+
+/// Instantiates every case for each `module => Implementation` pair: a module per
+/// implementation with one `#[test]` per case, so failures name both.
+macro_rules! conformance_suite {
+    ($($module:ident => $impl:ty),+ $(,)?) => {$(
+        mod $module {
+            conformance_suite!(@cases $impl;
+                sanitycheck, signaling, add_callback, late_add_callback, rm_callback,
+                late_rm_callback, status, error, wait, wait_timeout, stub,
+                race_signal_callback, timestamp, ref_count, release_with_pending_callback,
+                names, tracepoints, pool_accounting,
+            );
+        }
+    )+};
+    (@cases $impl:ty; $($case:ident),+ $(,)?) => {$(
+        #[test]
+        fn $case() {
+            super::$case::<$impl>()
+        }
+    )+};
+}
+
+conformance_suite! {
+    unprotected => fencebench_impls::Unprotected,
+    rcu => fencebench_impls::Rcu,
+    refcount => fencebench_impls::Refcount,
+    hazptr => fencebench_impls::Hazptr,
+    rcu_detach => fencebench_impls::RcuDetach,
+    lock => fencebench_impls::Lock,
+    rcu_crossbeam => fencebench_impls::RcuCrossbeam,
+    hyaline_seize => fencebench_impls::HyalineSeize,
+    hazptr_haphazard => fencebench_impls::HazptrHaphazard,
+    arcswap => fencebench_impls::ArcSwapped,
+}
+
+/// `-EIO`.
+const EIO: i32 = -5;
+
+/// A safety deadline for waits that must succeed: long enough never to expire on a
+/// loaded machine, so reaching it means a lost wake-up, never slowness.
+const DEADLINE: Duration = Duration::from_secs(10);
+
+fn timeline<I: Implementation>() -> I::Timeline {
+    I::timeline(TimelineConfig::new(DRIVER, TIMELINE))
+}
+
+/// A callback that counts its runs, and the counter.
+fn counting_callback() -> (Arc<AtomicUsize>, Callback) {
+    let runs = Arc::new(AtomicUsize::new(0));
+    let r = runs.clone();
+    (
+        runs,
+        Box::new(move || {
+            r.fetch_add(1, Relaxed);
+        }),
+    )
+}
+
+fn runs(counter: &AtomicUsize) -> usize {
+    counter.load(Relaxed)
+}
+
+/// Whether the implementation protects readers at all (the baseline does not, and may
+/// legitimately count violations when readers race signalling).
+fn is_protected<I: Implementation>() -> bool {
+    I::NAME != "unprotected"
+}
+
+/// Whether driver data is reclaimed once the fence signals, as the 6.17 contract lets
+/// the exporter do. Refcounting (the rejected design) instead pins it until the last
+/// fence reference goes: the retained memory fencebench reports.
+fn frees_at_signal<I: Implementation>() -> bool {
+    I::NAME != "refcount"
+}
+
+/// The pool counters the accounting checks compare: `(live, retained, freed, violations)`.
+fn settled(stats: PoolStats) -> (u64, u64, u64, u64) {
+    (stats.live, stats.retained, stats.freed, stats.violations)
+}
+
+fn sanitycheck<I: Implementation>() {
+    let tl = timeline::<I>();
+    let f = tl.create();
+    f.enable_signaling();
+    assert_eq!(f.signal(), Ok(()));
+    drop(f);
+    I::quiesce();
+    assert_eq!(settled(tl.pool().stats()), (0, 0, 1, 0));
+}
+
+fn signaling<I: Implementation>() {
+    let tl = timeline::<I>();
+    let f = tl.create();
+    assert!(!f.is_signaled());
+    assert_eq!(f.signal(), Ok(()));
+    assert!(f.is_signaled());
+    assert_eq!(f.signal(), Err(AlreadySignaled));
+    assert!(f.is_signaled());
+}
+
+fn add_callback<I: Implementation>() {
+    let f = timeline::<I>().create();
+    let (count, cb) = counting_callback();
+    assert!(f.add_callback(cb).is_ok());
+    assert_eq!(runs(&count), 0, "callback ran before signal");
+    f.signal().unwrap();
+    assert_eq!(runs(&count), 1);
+    assert_eq!(f.signal(), Err(AlreadySignaled));
+    assert_eq!(runs(&count), 1, "a second signal reran the callback");
+}
+
+fn late_add_callback<I: Implementation>() {
+    let f = timeline::<I>().create();
+    f.signal().unwrap();
+    let (count, cb) = counting_callback();
+    assert_eq!(f.add_callback(cb), Err(AlreadySignaled));
+    drop(f);
+    assert_eq!(runs(&count), 0, "a rejected callback ran");
+}
+
+fn rm_callback<I: Implementation>() {
+    let f = timeline::<I>().create();
+    let (removed, cb) = counting_callback();
+    let id = f.add_callback(cb).unwrap();
+    let (kept, cb) = counting_callback();
+    f.add_callback(cb).unwrap();
+    assert!(f.remove_callback(id));
+    assert!(!f.remove_callback(id), "removed the same callback twice");
+    f.signal().unwrap();
+    assert_eq!(runs(&removed), 0, "a removed callback ran");
+    assert_eq!(runs(&kept), 1, "removal took the wrong callback");
+}
+
+fn late_rm_callback<I: Implementation>() {
+    let f = timeline::<I>().create();
+    let (count, cb) = counting_callback();
+    let id = f.add_callback(cb).unwrap();
+    f.signal().unwrap();
+    assert_eq!(runs(&count), 1);
+    assert!(
+        !f.remove_callback(id),
+        "removed a callback that already ran"
+    );
+    assert_eq!(runs(&count), 1);
+}
+
+fn status<I: Implementation>() {
+    let f = timeline::<I>().create();
+    assert_eq!(f.status(), 0);
+    f.signal().unwrap();
+    assert_eq!(f.status(), 1);
+}
+
+fn error<I: Implementation>() {
+    let f = timeline::<I>().create();
+    assert_eq!(f.set_error(EIO), Ok(()));
+    assert_eq!(f.status(), 0, "error visible before signal");
+    assert!(!f.is_signaled(), "set_error signalled the fence");
+    f.signal().unwrap();
+    assert_eq!(f.status(), EIO);
+    assert_eq!(f.info().status, EIO);
+    assert!(f.info().to_string().ends_with(" seq 1 signalled"));
+    assert_eq!(f.set_error(EIO), Err(AlreadySignaled));
+    assert_eq!(f.status(), EIO);
+}
+
+fn wait<I: Implementation>() {
+    let f = timeline::<I>().create();
+    assert_eq!(f.wait(Duration::ZERO), WaitOutcome::TimedOut);
+    f.signal().unwrap();
+    assert!(f.wait(Duration::ZERO).is_signaled());
+}
+
+fn wait_timeout<I: Implementation>() {
+    let f = timeline::<I>().create();
+    assert_eq!(f.wait(Duration::from_millis(1)), WaitOutcome::TimedOut);
+    // The kernel arms a timer; a thread signalling after a delay makes the waiter park.
+    let signaller = {
+        let f = f.clone();
+        thread::spawn(move || {
+            thread::sleep(Duration::from_millis(10));
+            f.signal().unwrap();
+        })
+    };
+    match f.wait(DEADLINE) {
+        WaitOutcome::Signaled(left) => assert!(
+            left > Duration::ZERO && left < DEADLINE,
+            "remaining time {left:?} outside (0, {DEADLINE:?})"
+        ),
+        WaitOutcome::TimedOut => panic!("wait missed the signal"),
+    }
+    signaller.join().unwrap();
+}
+
+fn stub<I: Implementation>() {
+    let f = timeline::<I>().stub();
+    assert!(f.is_signaled());
+    assert_eq!(f.status(), 1);
+    let (count, cb) = counting_callback();
+    assert_eq!(f.add_callback(cb), Err(AlreadySignaled));
+    // A poll already reports it: waiting never has to block.
+    assert!(f.wait(Duration::ZERO).is_signaled());
+    assert!(f.wait(DEADLINE).is_signaled());
+    assert_eq!(f.driver_name().as_str(), DETACHED_DRIVER);
+    assert_eq!(f.timeline_name().as_str(), SIGNALED_TIMELINE);
+    drop(f);
+    assert_eq!(runs(&count), 0);
+}
+
+/// Passes per direction (signal before / after add_callback) per thread. Bounded by
+/// operations, not time; each pass is one add_callback-vs-signal race.
+const RACE_PASSES: usize = 2_000;
+
+/// One thread of the kernel's `thread_signal_callback`: publish a fence of its own,
+/// take a reference to the peer's current fence, and race `add_callback` on it against
+/// the peer signalling it. Returns, per pass, whether the add succeeded and how often the
+/// callback ran (read after both threads finished, when every signal has returned).
+fn race_thread<I: Implementation>(
+    tl: &I::Timeline,
+    slots: &[ArcSwapOption<I::Fence>; 2],
+    done: &[AtomicBool; 2],
+    id: usize,
+    before: bool,
+) -> Vec<(bool, Arc<AtomicUsize>)> {
+    let _done = SetOnDrop(&done[id]);
+    let peer = 1 - id;
+    let mut last_peer_seqno = 0;
+    let mut outcomes = Vec::with_capacity(RACE_PASSES);
+    for _ in 0..RACE_PASSES {
+        let f1 = tl.create();
+        f1.enable_signaling();
+        slots[id].store(Some(Arc::new(f1.clone())));
+        // The kernel's `dma_fence_get_rcu_safe(&fences[!id])` spins until the peer has
+        // published. Waiting for a fence not raced before keeps the threads in step, so
+        // (unlike the kernel's time-bounded loop) most passes race a live fence; stop
+        // once the peer has finished its passes.
+        let f2 = loop {
+            if let Some(f) = slots[peer].load().as_deref() {
+                if f.seqno() > last_peer_seqno {
+                    last_peer_seqno = f.seqno();
+                    break Some(f.clone());
+                }
+            }
+            if done[peer].load(Acquire) {
+                break None;
+            }
+            thread::yield_now();
+        };
+        if before {
+            f1.signal().unwrap();
+        }
+        let (count, cb) = counting_callback();
+        let added = f2.as_ref().is_some_and(|f2| f2.add_callback(cb).is_ok());
+        if !before {
+            f1.signal().unwrap();
+        }
+        if added {
+            let f2 = f2.as_ref().unwrap();
+            assert!(
+                f2.wait(DEADLINE).is_signaled(),
+                "peer fence never signalled"
+            );
+        }
+        outcomes.push((added, count));
+        slots[id].store(None);
+    }
+    outcomes
+}
+
+/// The kernel's `race_signal_callback`: two threads, each with its own timeline,
+/// publish fences and race `add_callback` on the other's fence against its signal, with
+/// the signal before and after the add. Every callback that was added must run exactly
+/// once; one whose add reported "already signalled" must never run.
+///
+/// The fences are published in `ArcSwapOption`s: a load there is protected and the
+/// reference is taken while protected, standing in for `dma_fence_get_rcu_safe()` on an
+/// RCU-published pointer.
+fn race_signal_callback<I: Implementation>() {
+    let pool = fencebench_impls::Pool::new();
+    let timelines: [I::Timeline; 2] = std::array::from_fn(|i| {
+        let config = TimelineConfig::new(DRIVER, &format!("{TIMELINE}.{i}"));
+        I::timeline(config.with_pool(pool.clone()))
+    });
+    for before in [false, true] {
+        let slots: [ArcSwapOption<I::Fence>; 2] = Default::default();
+        let done: [AtomicBool; 2] = Default::default();
+        let outcomes: Vec<_> = thread::scope(|s| {
+            let handles: Vec<_> = (0..2)
+                .map(|id| {
+                    let (tl, slots, done) = (&timelines[id], &slots, &done);
+                    s.spawn(move || race_thread::<I>(tl, slots, done, id, before))
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().unwrap())
+                .collect()
+        });
+        let added = outcomes.iter().filter(|(added, _)| *added).count();
+        for (pass, (added, count)) in outcomes.iter().enumerate() {
+            let expected = usize::from(*added);
+            assert_eq!(
+                runs(count),
+                expected,
+                "pass {pass} (signal {} add): add {} but callback ran {} times",
+                if before { "before" } else { "after" },
+                if *added { "succeeded" } else { "failed" },
+                runs(count)
+            );
+        }
+        eprintln!(
+            "{}: signal {} add_callback: {added}/{} callbacks added",
+            I::NAME,
+            if before { "before" } else { "after" },
+            outcomes.len()
+        );
+    }
+    I::quiesce();
+    let stats = pool.stats();
+    assert_eq!((stats.live, stats.retained), (0, 0));
+    assert_eq!(stats.freed, 4 * RACE_PASSES as u64);
+    if is_protected::<I>() {
+        assert_eq!(
+            stats.violations, 0,
+            "protected implementation read freed data"
+        );
+    }
+}
+
+fn timestamp<I: Implementation>() {
+    let f = timeline::<I>().create();
+    assert_eq!(f.timestamp(), None);
+    assert_eq!(f.info().timestamp_ns, 0);
+    let before = now_ns();
+    f.signal().unwrap();
+    let after = now_ns();
+    let ts = f.timestamp().expect("no timestamp after signal");
+    assert!(
+        (before..=after).contains(&ts),
+        "timestamp {ts} not taken during signal ({before}..={after})"
+    );
+    assert_eq!(f.info().timestamp_ns, ts);
+}
+
+fn ref_count<I: Implementation>() {
+    let f = timeline::<I>().create();
+    assert_eq!(f.ref_count(), 1);
+    let g = f.clone();
+    let h = g.clone();
+    assert_eq!((f.ref_count(), g.ref_count(), h.ref_count()), (3, 3, 3));
+    drop(g);
+    assert_eq!(f.ref_count(), 2);
+    f.signal().unwrap();
+    drop(h);
+    assert_eq!(f.ref_count(), 1);
+}
+
+/// `dma_fence_release` of an unsignalled fence with callbacks queued signals it (with
+/// `-EDEADLK`), so the callback still runs exactly once and the driver data is retired
+/// and freed like any other.
+fn release_with_pending_callback<I: Implementation>() {
+    let tl = timeline::<I>();
+    let f = tl.create();
+    let (count, cb) = counting_callback();
+    f.add_callback(cb).unwrap();
+    let (removed, cb) = counting_callback();
+    let id = f.add_callback(cb).unwrap();
+    assert!(f.remove_callback(id));
+    let extra = f.clone();
+    drop(f);
+    assert_eq!(runs(&count), 0, "dropping a non-last reference signalled");
+    drop(extra);
+    assert_eq!(runs(&count), 1, "release did not run the pending callback");
+    assert_eq!(runs(&removed), 0);
+    I::quiesce();
+    assert_eq!(settled(tl.pool().stats()), (0, 0, 1, 0));
+}
+
+fn names<I: Implementation>() {
+    let f = timeline::<I>().create();
+    assert_ne!(f.driver_name(), f.timeline_name());
+    assert_eq!(f.driver_name().as_str(), DRIVER);
+    assert_eq!(f.timeline_name().as_str(), TIMELINE);
+    let info = f.info();
+    assert_eq!(info.driver_name.as_str(), DRIVER);
+    assert_eq!(info.obj_name.as_str(), TIMELINE);
+    assert_eq!((info.context, info.seqno, info.status), (f.context(), 1, 0));
+    assert_eq!(
+        info.to_string(),
+        format!("{DRIVER} {TIMELINE} seq 1 unsignalled")
+    );
+
+    f.signal().unwrap();
+    assert_eq!(f.driver_name().as_str(), DETACHED_DRIVER);
+    assert_eq!(f.timeline_name().as_str(), SIGNALED_TIMELINE);
+    let info = f.info();
+    assert_eq!(info.driver_name.as_str(), DETACHED_DRIVER);
+    assert_eq!(info.obj_name.as_str(), SIGNALED_TIMELINE);
+    assert_eq!(info.status, 1);
+    assert_eq!(
+        info.to_string(),
+        format!("{DETACHED_DRIVER} {SIGNALED_TIMELINE} seq 1 signalled")
+    );
+}
+
+fn tracepoints<I: Implementation>() {
+    let records = Arc::new(Mutex::new(Vec::<TraceRecord>::new()));
+    let sink: TraceSink = {
+        let records = records.clone();
+        Arc::new(move |r: &TraceRecord| records.lock().unwrap().push(*r))
+    };
+    let tl = I::timeline(TimelineConfig::new(DRIVER, TIMELINE).with_trace(sink));
+    let live = (Name::new(DRIVER), Name::new(TIMELINE));
+    let detached = (Name::new(DETACHED_DRIVER), Name::new(SIGNALED_TIMELINE));
+    // Takes the records so far and compares them with `want`, all for fence `id`.
+    let check = |id: (u64, u64), want: &[(TraceEvent, (Name, Name))]| {
+        let got: Vec<_> = std::mem::take(&mut *records.lock().unwrap())
+            .into_iter()
+            .map(|r| {
+                assert_eq!((r.context, r.seqno), id, "{:?} for another fence", r.event);
+                (r.event, (r.driver, r.timeline))
+            })
+            .collect();
+        assert_eq!(got, want);
+    };
+    let id = |f: &I::Fence| (f.context(), f.seqno());
+
+    let f = tl.create();
+    check(id(&f), &[(TraceEvent::Init, live)]);
+    f.emit();
+    check(id(&f), &[(TraceEvent::Emit, live)]);
+    let (_, cb) = counting_callback();
+    f.add_callback(cb).unwrap();
+    check(id(&f), &[(TraceEvent::EnableSignal, live)]);
+    // Signalling is already enabled, so the wait only brackets itself.
+    assert_eq!(f.wait(Duration::ZERO), WaitOutcome::TimedOut);
+    check(
+        id(&f),
+        &[(TraceEvent::WaitStart, live), (TraceEvent::WaitEnd, live)],
+    );
+    f.signal().unwrap();
+    check(id(&f), &[(TraceEvent::Signaled, live)]);
+    assert!(f.wait(Duration::ZERO).is_signaled());
+    check(
+        id(&f),
+        &[
+            (TraceEvent::WaitStart, detached),
+            (TraceEvent::WaitEnd, detached),
+        ],
+    );
+    let (g, fence) = (f.clone(), id(&f));
+    drop(f);
+    check(fence, &[]);
+    drop(g);
+    check(fence, &[(TraceEvent::Destroy, detached)]);
+
+    // A fence released unsignalled (no callbacks) still has its driver data.
+    let f = tl.create();
+    let fence = id(&f);
+    check(fence, &[(TraceEvent::Init, live)]);
+    drop(f);
+    check(fence, &[(TraceEvent::Destroy, live)]);
+}
+
+/// Fences created, signalled and released leave nothing live or retained once the
+/// implementation quiesces. Between signal and release the implementations differ:
+/// under the contract the data can be reclaimed while fences are still held; refcounting
+/// keeps every signalled fence's data until the fence goes.
+fn pool_accounting<I: Implementation>() {
+    // More than one reclamation batch (RCU batches and hazard-pointer scans take 64).
+    const N: u64 = 200;
+    let tl = timeline::<I>();
+    let fences: Vec<_> = (0..N).map(|_| tl.create()).collect();
+    let stats = tl.pool().stats();
+    assert_eq!(settled(stats), (N, 0, 0, 0));
+    assert!(stats.capacity >= N);
+    for f in &fences {
+        f.signal().unwrap();
+    }
+    I::quiesce();
+    let held = if frees_at_signal::<I>() {
+        (0, 0, N, 0)
+    } else {
+        (0, N, 0, 0)
+    };
+    assert_eq!(settled(tl.pool().stats()), held, "signalled, fences held");
+    drop(fences);
+    I::quiesce();
+    assert_eq!(settled(tl.pool().stats()), (0, 0, N, 0), "fences released");
+}
