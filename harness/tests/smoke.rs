@@ -75,10 +75,13 @@ fn smoke(implementation: &str, workload: &str) {
         if workload == "trace" {
             assert!(rep.trace_records > 0);
         }
+        // A scheme that reclaims in large batches (haphazard scans once 1,000 objects
+        // are retired) may free nothing within this tiny budget.
         if workload == "stall" {
-            assert!(
+            assert_eq!(
                 rep.pool.free_delay_mean_ns.is_some(),
-                "stall pools track free delay"
+                rep.pool.freed > 0,
+                "stall pools track the free delay of every free"
             );
         }
         assert!(!rep.retained_series.is_empty());
@@ -109,7 +112,11 @@ smoke_tests!(
     unprotected => "unprotected",
     rcu => "rcu",
     rcu_detach => "rcu-detach",
+    rcu_crossbeam => "rcu-crossbeam",
+    hyaline_seize => "hyaline-seize",
     refcount => "refcount",
     hazptr => "hazptr",
+    hazptr_haphazard => "hazptr-haphazard",
+    arcswap => "arcswap",
     lock => "lock",
 );

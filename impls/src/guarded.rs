@@ -160,7 +160,11 @@ impl<S: Scheme> Inner<S> {
     }
 
     fn view(&self) -> FenceView<'_, S::PerFence> {
-        FenceView { data: &self.data, per_fence: &self.per_fence, inline: &self.inline }
+        FenceView {
+            data: &self.data,
+            per_fence: &self.per_fence,
+            inline: &self.inline,
+        }
     }
 
     /// Enters a read-side section; `Some` while the data is protected and attached
@@ -183,7 +187,9 @@ impl<S: Scheme> Inner<S> {
     /// driver data was freed (only possible without protection).
     fn lock_exporter(&self) -> Option<ExporterLock<'_>> {
         if S::INLINE_LOCK {
-            Some(ExporterLock::Inline { _held: self.inline.lock() })
+            Some(ExporterLock::Inline {
+                _held: self.inline.lock(),
+            })
         } else {
             self.data.lock().map(|_held| ExporterLock::Data { _held })
         }

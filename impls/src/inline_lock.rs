@@ -16,7 +16,11 @@ impl InlineLock {
     #[inline]
     pub fn lock(&self) -> InlineGuard<'_> {
         loop {
-            if self.0.compare_exchange_weak(false, true, Acquire, Relaxed).is_ok() {
+            if self
+                .0
+                .compare_exchange_weak(false, true, Acquire, Relaxed)
+                .is_ok()
+            {
                 return InlineGuard(self);
             }
             while self.0.load(Relaxed) {

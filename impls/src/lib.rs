@@ -13,9 +13,19 @@ pub mod rcu;
 mod sync;
 
 #[cfg(not(loom))]
+mod arcswap;
+#[cfg(not(loom))]
+mod backlog;
+#[cfg(not(loom))]
 mod contract;
 #[cfg(not(loom))]
+mod epoch;
+#[cfg(not(loom))]
 mod guarded;
+#[cfg(not(loom))]
+mod haphazard;
+#[cfg(not(loom))]
+mod hyaline;
 #[cfg(not(loom))]
 mod lock;
 #[cfg(not(loom))]
@@ -51,13 +61,35 @@ pub type Hazptr = Guarded<hazptr::Hazptr>;
 /// The Linux 7.1 design: ops pointer cleared at signal, inline lock, RCU.
 #[cfg(not(loom))]
 pub type RcuDetach = Guarded<rcu_detach::RcuDetach>;
+/// The 6.17 contract on the `crossbeam-epoch` crate.
+#[cfg(not(loom))]
+pub type RcuCrossbeam = Guarded<epoch::RcuCrossbeam>;
+/// The 6.17 contract on the `seize` crate (Hyaline reclamation).
+#[cfg(not(loom))]
+pub type HyalineSeize = Guarded<hyaline::HyalineSeize>;
+/// Hazard pointers from the `haphazard` crate on a detachable ops pointer.
+#[cfg(not(loom))]
+pub type HazptrHaphazard = Guarded<haphazard::HazptrHaphazard>;
+/// Driver data behind an `arc_swap::ArcSwapOption`, cleared at signal.
+#[cfg(not(loom))]
+pub type ArcSwapped = Guarded<arcswap::ArcSwapped>;
 /// An inline per-fence lock taken by readers and signal.
 #[cfg(not(loom))]
 pub type Lock = Guarded<lock::Lock>;
 
 /// Names of every implementation, in the order tables list them (baseline first).
-pub const IMPLEMENTATIONS: &[&str] =
-    &["unprotected", "rcu", "rcu-detach", "refcount", "hazptr", "lock"];
+pub const IMPLEMENTATIONS: &[&str] = &[
+    "unprotected",
+    "rcu",
+    "rcu-detach",
+    "rcu-crossbeam",
+    "hyaline-seize",
+    "refcount",
+    "hazptr",
+    "hazptr-haphazard",
+    "arcswap",
+    "lock",
+];
 
 /// Expands `$body` once per implementation with `$impl` bound to its type, inside a
 /// match on `$name`; evaluates to `Some(result)`, or `None` for an unknown name.
@@ -89,6 +121,22 @@ macro_rules! for_each_impl {
             }
             "rcu-detach" => {
                 type $impl = $crate::RcuDetach;
+                Some($body)
+            }
+            "rcu-crossbeam" => {
+                type $impl = $crate::RcuCrossbeam;
+                Some($body)
+            }
+            "hyaline-seize" => {
+                type $impl = $crate::HyalineSeize;
+                Some($body)
+            }
+            "hazptr-haphazard" => {
+                type $impl = $crate::HazptrHaphazard;
+                Some($body)
+            }
+            "arcswap" => {
+                type $impl = $crate::ArcSwapped;
                 Some($body)
             }
             "lock" => {

@@ -332,7 +332,7 @@ mod global {
             Some(rcu_read_lock())
         }
 
-            fn reclaim(_: &(), data: &DriverRef) {
+        fn reclaim(_: &(), data: &DriverRef) {
             call_rcu_free(data.clone());
         }
 

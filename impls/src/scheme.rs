@@ -2,8 +2,8 @@
 //! The generic fence in [`crate::guarded`] calls these hooks; each implementation module
 //! provides one.
 
-use crate::pool::DriverRef;
 pub use crate::inline_lock::{InlineGuard, InlineLock};
+use crate::pool::DriverRef;
 
 /// What a scheme sees of a fence when a reader enters a section.
 pub struct FenceView<'a, P> {
