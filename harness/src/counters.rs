@@ -127,7 +127,7 @@ pub fn unavailable(avail: &[(String, Option<String>)]) -> Option<String> {
 }
 
 /// Turns an open error into the reason a reader of the result file needs.
-fn explain(e: &std::io::Error) -> String {
+pub fn explain(e: &std::io::Error) -> String {
     match e.raw_os_error() {
         Some(libc::ENOENT) => "ENOENT: no such hardware event (VM without a PMU?)".into(),
         Some(libc::EACCES) => "EACCES: not permitted (kernel.perf_event_paranoid)".into(),

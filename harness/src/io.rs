@@ -251,25 +251,6 @@ mod tests {
     use crate::result::fixture;
     use std::time::Duration;
 
-    /// A fresh directory under the system temp dir, removed when dropped.
-    struct TempDir(PathBuf);
-
-    impl TempDir {
-        fn new(name: &str) -> TempDir {
-            let dir =
-                std::env::temp_dir().join(format!("fencebench-io-{name}-{}", std::process::id()));
-            let _ = fs::remove_dir_all(&dir);
-            fs::create_dir_all(&dir).unwrap();
-            TempDir(dir)
-        }
-    }
-
-    impl Drop for TempDir {
-        fn drop(&mut self) {
-            let _ = fs::remove_dir_all(&self.0);
-        }
-    }
-
     /// Two million latencies shaped like a sampled run: most between 15 and 45 ns, one in
     /// a hundred in a tail spread evenly over octaves up to 100 µs.
     fn big_histogram() -> Histogram<u64> {
@@ -292,7 +273,7 @@ mod tests {
 
     #[test]
     fn result_file_round_trips_exactly() {
-        let dir = TempDir::new("roundtrip");
+        let dir = tempfile::tempdir().unwrap();
         let mut file = fixture::result_file();
         let big = big_histogram();
         let encoded = encode_hist(&big);
@@ -303,7 +284,7 @@ mod tests {
             encoded.len()
         );
         file.cells[0].reps[0].roles[0].latency = Some(encoded);
-        let path = dir.0.join("nested/dir/run.json");
+        let path = dir.path().join("nested/dir/run.json");
         write(&path, &file).unwrap();
         // Not assert_eq: the debug dump of a whole file would bury the difference.
         assert!(
@@ -319,8 +300,8 @@ mod tests {
 
     #[test]
     fn corrupt_file_error_names_file_and_position() {
-        let dir = TempDir::new("corrupt");
-        let path = dir.0.join("x.json");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.json");
         fs::write(&path, "{\n  \"schema_version\": 1,\n  \"tool\": ]\n}").unwrap();
         let msg = read(&path).unwrap_err().to_string();
         assert!(
@@ -337,8 +318,8 @@ mod tests {
 
     #[test]
     fn other_schema_versions_are_refused_by_name() {
-        let dir = TempDir::new("version");
-        let path = dir.0.join("x.json");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.json");
         fs::write(&path, "{\"schema_version\": 7, \"tool\": \"fencebench 9\"}").unwrap();
         let msg = read(&path).unwrap_err().to_string();
         let expected = format!(
@@ -353,8 +334,8 @@ mod tests {
 
     #[test]
     fn malformed_and_missing_files_name_the_file() {
-        let dir = TempDir::new("malformed");
-        let path = dir.0.join("x.json");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.json");
         fs::write(&path, format!("{{\"schema_version\": {SCHEMA_VERSION}}}")).unwrap();
         let msg = read(&path).unwrap_err().to_string();
         assert!(
@@ -362,7 +343,7 @@ mod tests {
             "{msg}"
         );
         assert!(msg.contains("missing field"), "{msg}");
-        let missing = dir.0.join("absent.json");
+        let missing = dir.path().join("absent.json");
         let msg = read(&missing).unwrap_err().to_string();
         assert!(
             msg.starts_with(&format!("cannot read {}: ", missing.display())),
@@ -372,8 +353,8 @@ mod tests {
 
     #[test]
     fn unwritable_path_errors_with_the_file() {
-        let dir = TempDir::new("unwritable");
-        let blocker = dir.0.join("file");
+        let dir = tempfile::tempdir().unwrap();
+        let blocker = dir.path().join("file");
         fs::write(&blocker, "not a directory").unwrap();
         let path = blocker.join("x.json");
         let msg = write(&path, &fixture::result_file())
@@ -402,13 +383,13 @@ mod tests {
 
     #[test]
     fn latest_is_the_last_result_name_and_skips_other_files() {
-        let dir = TempDir::new("latest");
-        let msg = latest(&dir.0).unwrap_err().to_string();
+        let dir = tempfile::tempdir().unwrap();
+        let msg = latest(dir.path()).unwrap_err().to_string();
         assert_eq!(
             msg,
             format!(
                 "{}: no result files (*.json) in this directory",
-                dir.0.display()
+                dir.path().display()
             )
         );
         for name in [
@@ -418,11 +399,14 @@ mod tests {
             ".20991231T000000Z.json.1.tmp",
             "notes.txt",
         ] {
-            fs::write(dir.0.join(name), "{}").unwrap();
+            fs::write(dir.path().join(name), "{}").unwrap();
         }
-        fs::create_dir(dir.0.join("20991231T000000Z-plots")).unwrap();
-        assert_eq!(latest(&dir.0).unwrap(), dir.0.join("20250309T000000Z.json"));
-        let missing = dir.0.join("absent");
+        fs::create_dir(dir.path().join("20991231T000000Z-plots")).unwrap();
+        assert_eq!(
+            latest(dir.path()).unwrap(),
+            dir.path().join("20250309T000000Z.json")
+        );
+        let missing = dir.path().join("absent");
         assert!(latest(&missing)
             .unwrap_err()
             .to_string()
@@ -431,10 +415,10 @@ mod tests {
 
     #[test]
     fn read_all_reports_the_first_bad_file_in_order() {
-        let dir = TempDir::new("read-all");
-        let good = dir.0.join("good.json");
+        let dir = tempfile::tempdir().unwrap();
+        let good = dir.path().join("good.json");
         write(&good, &fixture::result_file()).unwrap();
-        let (bad1, bad2) = (dir.0.join("bad1.json"), dir.0.join("bad2.json"));
+        let (bad1, bad2) = (dir.path().join("bad1.json"), dir.path().join("bad2.json"));
         fs::write(&bad1, "nonsense").unwrap();
         fs::write(&bad2, "{}").unwrap();
         assert_eq!(read_all(&[good.clone(), good.clone()]).unwrap().len(), 2);

@@ -10,6 +10,7 @@ use crate::plot::{self, Chart};
 use crate::report::{document, markdown_section, plural};
 use crate::result::ResultFile;
 use crate::summary::BASELINE;
+use crate::targets;
 use rayon::prelude::*;
 use std::fs;
 use std::path::{Component, Path, PathBuf};
@@ -139,6 +140,10 @@ fn markdown(
             .insert(0, ("result file".into(), format!("[{target}]({target})")));
         out.push('\n');
         out.push_str(&markdown_section(&doc, 2));
+        if let Some(targets) = targets::section(file) {
+            out.push('\n');
+            out.push_str(&targets);
+        }
         if !charts.is_empty() {
             out.push_str("\nCharts:\n\n");
             let mut workloads: Vec<&str> = charts.iter().map(|c| c.workload.as_str()).collect();
@@ -196,27 +201,6 @@ mod tests {
     use super::*;
     use crate::result::fixture;
 
-    /// A fresh directory under the system temp dir, removed when dropped.
-    struct TempDir(PathBuf);
-
-    impl TempDir {
-        fn new(name: &str) -> TempDir {
-            let dir = std::env::temp_dir().join(format!(
-                "fencebench-published-{name}-{}",
-                std::process::id()
-            ));
-            let _ = fs::remove_dir_all(&dir);
-            fs::create_dir_all(&dir).unwrap();
-            TempDir(dir)
-        }
-    }
-
-    impl Drop for TempDir {
-        fn drop(&mut self) {
-            let _ = fs::remove_dir_all(&self.0);
-        }
-    }
-
     fn write(dir: &Path, machine: &str, stamp: &str) {
         let mut file = fixture::result_file();
         file.machine.name = machine.into();
@@ -226,34 +210,37 @@ mod tests {
 
     #[test]
     fn latest_file_per_machine_and_never_runs() {
-        let dir = TempDir::new("latest");
-        assert!(latest_per_machine(&dir.0)
+        let dir = tempfile::tempdir().unwrap();
+        assert!(latest_per_machine(dir.path())
             .unwrap_err()
             .contains("no published result files"));
-        write(&dir.0, "vm", "20250101T000000Z");
-        write(&dir.0, "vm", "20250301T000000Z");
-        write(&dir.0, "bigbox", "20250201T000000Z");
-        write(&dir.0, RUNS, "20991231T000000Z");
-        fs::create_dir_all(dir.0.join("empty")).unwrap();
-        fs::write(dir.0.join("stray.json"), "{}").unwrap();
+        write(dir.path(), "vm", "20250101T000000Z");
+        write(dir.path(), "vm", "20250301T000000Z");
+        write(dir.path(), "bigbox", "20250201T000000Z");
+        write(dir.path(), RUNS, "20991231T000000Z");
+        fs::create_dir_all(dir.path().join("empty")).unwrap();
+        fs::write(dir.path().join("stray.json"), "{}").unwrap();
         assert_eq!(
-            latest_per_machine(&dir.0).unwrap(),
+            latest_per_machine(dir.path()).unwrap(),
             [
-                dir.0.join("bigbox/20250201T000000Z.json"),
-                dir.0.join("vm/20250301T000000Z.json")
+                dir.path().join("bigbox/20250201T000000Z.json"),
+                dir.path().join("vm/20250301T000000Z.json")
             ]
         );
     }
 
     #[test]
     fn links_are_relative_to_the_document() {
-        let dir = TempDir::new("links");
-        fs::create_dir_all(dir.0.join("a/b c")).unwrap();
-        fs::create_dir_all(dir.0.join("d")).unwrap();
-        fs::write(dir.0.join("a/b c/x.svg"), "").unwrap();
-        assert_eq!(link(&dir.0, &dir.0.join("a/b c/x.svg")), "a/b%20c/x.svg");
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir_all(dir.path().join("a/b c")).unwrap();
+        fs::create_dir_all(dir.path().join("d")).unwrap();
+        fs::write(dir.path().join("a/b c/x.svg"), "").unwrap();
         assert_eq!(
-            link(&dir.0.join("d"), &dir.0.join("a/b c/x.svg")),
+            link(dir.path(), &dir.path().join("a/b c/x.svg")),
+            "a/b%20c/x.svg"
+        );
+        assert_eq!(
+            link(&dir.path().join("d"), &dir.path().join("a/b c/x.svg")),
             "../a/b%20c/x.svg"
         );
     }

@@ -4,7 +4,7 @@
 
 use fencebench::result::{ResultFile, Stat};
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 fn fencebench(args: &[&str]) -> Output {
@@ -21,25 +21,6 @@ fn stdout(out: &Output) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8(out.stdout.clone()).unwrap()
-}
-
-/// A fresh directory under the system temp dir, removed when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> TempDir {
-        let dir =
-            std::env::temp_dir().join(format!("fencebench-post-{name}-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
-        fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
 }
 
 /// Runs a tiny sweep (well under a second) on `machine` and returns its file. One
@@ -104,8 +85,8 @@ fn row(out: &str, workload: &str, implementation: &str) -> Vec<String> {
 
 #[test]
 fn compare_flags_only_non_overlapping_changes() {
-    let dir = TempDir::new("compare");
-    let before_path = dir.0.join("box/20250101T000000Z.json");
+    let dir = tempfile::tempdir().unwrap();
+    let before_path = dir.path().join("box/20250101T000000Z.json");
     let before = run("box", &before_path);
     let mut after = before.clone();
     after.created = "2025-02-01T00:00:00Z".into();
@@ -120,13 +101,13 @@ fn compare_flags_only_non_overlapping_changes() {
         min: s.min * 10.0,
         max: s.max * 10.0,
     });
-    let after_path = dir.0.join("after.json");
+    let after_path = dir.path().join("after.json");
     fencebench::io::write(&after_path, &after).unwrap();
 
     // A directory stands for its latest result file.
     let out = stdout(&fencebench(&[
         "compare",
-        dir.0.join("box").to_str().unwrap(),
+        dir.path().join("box").to_str().unwrap(),
         after_path.to_str().unwrap(),
         "--format",
         "markdown",
@@ -176,22 +157,22 @@ fn rejects(args: &[&str], needles: &[&str]) {
 
 #[test]
 fn compare_refuses_corrupt_and_other_version_files_by_name() {
-    let dir = TempDir::new("refuse");
-    let good = dir.0.join("good.json");
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good.json");
     run("box", &good);
     let good = good.to_str().unwrap();
-    let corrupt = dir.0.join("corrupt.json");
+    let corrupt = dir.path().join("corrupt.json");
     fs::write(&corrupt, "{\"schema_version\": 1, \"tool\": ").unwrap();
     let corrupt = corrupt.to_str().unwrap();
     rejects(
         &["compare", good, corrupt],
         &[corrupt, "not a fencebench result file"],
     );
-    let old = dir.0.join("old.json");
+    let old = dir.path().join("old.json");
     fs::write(&old, "{\"schema_version\": 0, \"cells\": []}").unwrap();
     let old = old.to_str().unwrap();
     rejects(&["compare", old, good], &[old, "schema version 0"]);
-    let empty = dir.0.join("empty");
+    let empty = dir.path().join("empty");
     fs::create_dir(&empty).unwrap();
     let empty = empty.to_str().unwrap();
     rejects(&["compare", good, empty], &[empty, "no result files"]);
@@ -214,12 +195,12 @@ fn is_svg(text: &str) -> bool {
 
 #[test]
 fn plot_writes_svg_charts_beside_the_result_file() {
-    let dir = TempDir::new("plot");
-    let result = dir.0.join("vm/20250101T000000Z.json");
+    let dir = tempfile::tempdir().unwrap();
+    let result = dir.path().join("vm/20250101T000000Z.json");
     run("vm", &result);
     let out = stdout(&fencebench(&["plot", result.to_str().unwrap()]));
     let written: Vec<&str> = out.lines().collect();
-    let plots = dir.0.join("vm/20250101T000000Z-plots");
+    let plots = dir.path().join("vm/20250101T000000Z-plots");
     let names: Vec<String> = written
         .iter()
         .map(|p| {
@@ -245,17 +226,17 @@ fn plot_writes_svg_charts_beside_the_result_file() {
         assert!(svg.contains("\nvm · "), "{path} does not name its machine");
     }
 
-    let elsewhere = dir.0.join("charts");
+    let elsewhere = dir.path().join("charts");
     let out = stdout(&fencebench(&[
         "plot",
-        dir.0.join("vm").to_str().unwrap(),
+        dir.path().join("vm").to_str().unwrap(),
         "--out",
         elsewhere.to_str().unwrap(),
     ]));
     assert_eq!(out.lines().count(), written.len());
     assert!(out.lines().all(|p| Path::new(p).starts_with(&elsewhere)));
 
-    let blocker = dir.0.join("file");
+    let blocker = dir.path().join("file");
     fs::write(&blocker, "").unwrap();
     let blocked = blocker.join("plots");
     rejects(
@@ -267,7 +248,7 @@ fn plot_writes_svg_charts_beside_the_result_file() {
         ],
         &["cannot write", blocked.to_str().unwrap()],
     );
-    let missing = dir.0.join("absent.json");
+    let missing = dir.path().join("absent.json");
     rejects(
         &["plot", missing.to_str().unwrap()],
         &["cannot read", missing.to_str().unwrap()],
@@ -284,8 +265,8 @@ fn links(text: &str) -> Vec<&str> {
 
 #[test]
 fn report_publishes_the_latest_file_per_machine_and_never_runs() {
-    let dir = TempDir::new("report");
-    let results = dir.0.join("results");
+    let dir = tempfile::tempdir().unwrap();
+    let results = dir.path().join("results");
     let vm = run("vm", &results.join("vm/20250101T000000Z.json"));
     let mut newer = vm.clone();
     newer.created = "2025-03-01T00:00:00Z".into();
@@ -320,7 +301,7 @@ fn report_publishes_the_latest_file_per_machine_and_never_runs() {
     }
 
     // Elsewhere, links are relative to the document.
-    let doc = dir.0.join("docs/results.md");
+    let doc = dir.path().join("docs/results.md");
     stdout(&fencebench(&[
         "report",
         results.to_str().unwrap(),
@@ -336,7 +317,7 @@ fn report_publishes_the_latest_file_per_machine_and_never_runs() {
         );
     }
 
-    let empty = dir.0.join("empty");
+    let empty = dir.path().join("empty");
     fs::create_dir_all(empty.join("runs/vm")).unwrap();
     rejects(
         &["report", empty.to_str().unwrap()],
