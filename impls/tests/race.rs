@@ -195,9 +195,9 @@ protected! {
 }
 
 /// Rounds the baseline gets to show a violation. On the 2-core development VM (loaded by
-/// other builds), 20 runs each found the first violation in round 1 or 2 in debug
-/// builds (2-32 violations in that round) and within rounds 1-18 in release (mean about
-/// 5; a release reader's window is a few loads, so it is mostly hit by preemption). At
+/// other builds), 60 runs of each build found the first violation in round 1 or 2 in
+/// debug (1-118 violations in that round) and within rounds 1-18 in release (mean about
+/// 4; a release reader's window is a few loads, so it is mostly hit by preemption). At
 /// a one-in-five chance per round, 300 rounds leave a working detector no real chance
 /// of going unseen, and bound a blind one's run.
 const MAX_UNPROTECTED_ROUNDS: usize = 300;
