@@ -199,6 +199,12 @@ pub trait Fence: Clone + Send + Sync + 'static {
     /// info ioctl and `dma_fence_describe` do. The hot read path being measured.
     fn info(&self) -> FenceInfo;
 
+    /// One read-side section and nothing else, refscale's reader: enter protection, test
+    /// `SIGNALED` (or load the detachable pointer), read one word of driver data (the ops
+    /// word), leave. `None` once signalled or detached. Benchmarks count it as the cost
+    /// of the read section alone.
+    fn section(&self) -> Option<u64>;
+
     /// `dma_fence_driver_name`: the driver's name while unsignalled, then [`DETACHED_DRIVER`].
     fn driver_name(&self) -> Name;
 

@@ -456,6 +456,11 @@ impl<S: Scheme> Fence for GuardedFence<S> {
         }
     }
 
+    #[inline]
+    fn section(&self) -> Option<u64> {
+        self.read(|| None, DriverRef::read_ops)
+    }
+
     fn driver_name(&self) -> Name {
         self.read(|| Name::new(DETACHED_DRIVER), |data| data.read_names().0)
     }

@@ -405,6 +405,10 @@ fn release_with_pending_callback<I: Implementation>() {
 fn names<I: Implementation>() {
     let f = timeline::<I>().create();
     assert_ne!(f.driver_name(), f.timeline_name());
+    assert!(
+        f.section().is_some(),
+        "the read section found a live fence detached"
+    );
     assert_eq!(f.driver_name().as_str(), DRIVER);
     assert_eq!(f.timeline_name().as_str(), TIMELINE);
     let info = f.info();
@@ -417,6 +421,11 @@ fn names<I: Implementation>() {
     );
 
     f.signal().unwrap();
+    assert_eq!(
+        f.section(),
+        None,
+        "the read section used a signalled fence's data"
+    );
     assert_eq!(f.driver_name().as_str(), DETACHED_DRIVER);
     assert_eq!(f.timeline_name().as_str(), SIGNALED_TIMELINE);
     let info = f.info();
