@@ -1,18 +1,18 @@
 //! Command-line interface. Every user error is one line naming the bad value, exit 2.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use fencebench::compare;
-use fencebench::counters::CounterGroup;
-use fencebench::io;
-use fencebench::machine;
-use fencebench::plot;
-use fencebench::published;
-use fencebench::report::{self, Format, Layout};
+use fencebench::fs as io;
+use fencebench::present::compare;
+use fencebench::present::export::{self as report, Format, Layout};
+use fencebench::present::plot;
+use fencebench::present::published;
 use fencebench::result::{
     Availability, CounterAvailability, ResultFile, RunConfig, SCHEMA_VERSION,
 };
-use fencebench::runner::{RepSpec, Window};
-use fencebench::suite::{run_suite, Progress, SuiteSpec};
+use fencebench::run::counters::CounterGroup;
+use fencebench::run::machine;
+use fencebench::run::runner::{RepSpec, Window};
+use fencebench::run::suite::{run_suite, Progress, SuiteSpec};
 use fencebench_impls::{for_each_impl, Implementation, IMPLEMENTATIONS};
 use fencebench_workloads::{Mix, Params, WORKLOADS};
 use indicatif::{ProgressBar, ProgressStyle};

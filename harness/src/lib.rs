@@ -1,16 +1,9 @@
-//! The fencebench harness: runs workloads over implementations with pinned threads,
-//! a start barrier, a timed window, sampled latencies and hardware counters, and writes,
-//! reads, compares, plots and reports result files, and writes the published results.
+//! The fencebench harness, laid out as its pipeline: [`run`] measures workloads over
+//! implementations (pinned threads, a start barrier, a timed window, sampled latencies,
+//! counters) into a [`result`] file, which [`fs`] writes and reads; [`present`] turns
+//! result files into reports, exports, charts, comparisons and the published document.
 
-pub mod compare;
-pub mod counters;
-pub mod io;
-pub mod machine;
-pub mod plot;
-pub mod published;
-pub mod report;
+pub mod fs;
+pub mod present;
 pub mod result;
-pub mod runner;
-pub mod suite;
-pub mod summary;
-pub mod targets;
+pub mod run;

@@ -149,7 +149,7 @@ fn run_writes_a_result_file_that_reads_back() {
     let csv = String::from_utf8(res.stdout).unwrap();
     // Header, then 2 implementations × 2 workloads × 2 repetitions; describe has two roles.
     assert_eq!(csv.lines().count(), 1 + 2 * 2 * (2 + 1));
-    let file = fencebench::io::read(&out).expect("result file reads back");
+    let file = fencebench::fs::read(&out).expect("result file reads back");
     assert_eq!(file.cells.len(), 4);
     let rcu = file.cell("rcu", "describe", 2).unwrap();
     assert_eq!(rcu.reps.len(), 2);

@@ -50,7 +50,7 @@ fn run(machine: &str, out: &Path) -> ResultFile {
         out.to_str().unwrap(),
     ]);
     stdout(&res);
-    fencebench::io::read(out).unwrap()
+    fencebench::fs::read(out).unwrap()
 }
 
 /// Replaces the primary ns/op of `implementation` on `workload`.
@@ -102,7 +102,7 @@ fn compare_flags_only_non_overlapping_changes() {
         max: s.max * 10.0,
     });
     let after_path = dir.path().join("after.json");
-    fencebench::io::write(&after_path, &after).unwrap();
+    fencebench::fs::write(&after_path, &after).unwrap();
 
     // A directory stands for its latest result file.
     let out = stdout(&fencebench(&[
@@ -270,7 +270,7 @@ fn report_publishes_the_latest_file_per_machine_and_never_runs() {
     let vm = run("vm", &results.join("vm/20250101T000000Z.json"));
     let mut newer = vm.clone();
     newer.created = "2025-03-01T00:00:00Z".into();
-    fencebench::io::write(&results.join("vm/20250301T000000Z.json"), &newer).unwrap();
+    fencebench::fs::write(&results.join("vm/20250301T000000Z.json"), &newer).unwrap();
     run("bigbox", &results.join("bigbox/20250201T000000Z.json"));
     run("adhoc", &results.join("runs/adhoc/20991231T000000Z.json"));
 

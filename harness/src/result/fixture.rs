@@ -15,7 +15,7 @@ fn latency(ns: f64) -> String {
     for i in 0..1000 {
         h.record(ns as u64 + i % 50).expect("in bounds");
     }
-    crate::io::encode_hist(&h)
+    crate::fs::encode_hist(&h)
 }
 
 /// ns/op of one thread of each implementation's primary role.

@@ -263,6 +263,8 @@ impl Summary {
     }
 }
 
+pub mod summary;
+
 #[cfg(test)]
 pub(crate) mod fixture;
 

@@ -2,9 +2,9 @@
 //! are the outer loop and the implementation order rotates between them, so slow drift
 //! of a shared machine lands on every implementation alike and ratios stay fair.
 
+use crate::result::summary::{add_ratios, summarize, BASELINE};
 use crate::result::{Cell, Overhead, Rep, Stat};
-use crate::runner::{run_rep, RepSpec};
-use crate::summary::{add_ratios, summarize, BASELINE};
+use crate::run::runner::{run_rep, RepSpec};
 use fencebench_impls::{for_each_impl, Implementation};
 use fencebench_workloads::{for_each_workload, Params, Unsupported, Workload};
 use std::panic::{catch_unwind, AssertUnwindSafe};

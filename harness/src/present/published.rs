@@ -4,18 +4,18 @@
 //! Generated, never edited, so the tables cannot drift from the result files; ad-hoc
 //! runs in `DIR/runs/` stay out of it.
 
-use crate::compare::{self, Source};
-use crate::io;
-use crate::plot::{self, Chart};
-use crate::report::{document, markdown_section, plural};
+use crate::present::compare::{self, Source};
+use crate::present::export::markdown_section;
+use crate::present::plot::{self, Chart};
+use crate::present::targets;
+use crate::present::{document, plural};
+use crate::result::summary::BASELINE;
 use crate::result::ResultFile;
-use crate::summary::BASELINE;
-use crate::targets;
 use rayon::prelude::*;
 use std::fs;
 use std::path::{Component, Path, PathBuf};
 
-/// Where ad-hoc runs go (see [`io::default_path`]); never published.
+/// Where ad-hoc runs go (see [`crate::fs::default_path`]); never published.
 const RUNS: &str = "runs";
 
 /// What [`generate`] wrote.
@@ -38,7 +38,10 @@ pub fn latest_per_machine(dir: &Path) -> Result<Vec<PathBuf>, String> {
         }
     }
     machines.sort();
-    let latest: Vec<PathBuf> = machines.iter().filter_map(|m| io::latest(m).ok()).collect();
+    let latest: Vec<PathBuf> = machines
+        .iter()
+        .filter_map(|m| crate::fs::latest(m).ok())
+        .collect();
     if latest.is_empty() {
         return Err(format!(
             "{}: no published result files (expected <machine>/<timestamp>.json in it; \
@@ -53,7 +56,7 @@ pub fn latest_per_machine(dir: &Path) -> Result<Vec<PathBuf>, String> {
 /// writes the document to `out`, linking files and charts relative to it.
 pub fn generate(dir: &Path, out: &Path) -> Result<Published, String> {
     let paths = latest_per_machine(dir)?;
-    let files = io::read_all(&paths).map_err(|e| e.to_string())?;
+    let files = crate::fs::read_all(&paths).map_err(|e| e.to_string())?;
     let drawn: Vec<Result<Vec<Chart>, String>> = paths
         .par_iter()
         .zip(&files)
@@ -205,7 +208,7 @@ mod tests {
         let mut file = fixture::result_file();
         file.machine.name = machine.into();
         let path = dir.join(machine).join(format!("{stamp}.json"));
-        io::write(&path, &file).unwrap();
+        crate::fs::write(&path, &file).unwrap();
     }
 
     #[test]

@@ -3,12 +3,10 @@
 //! the published results document lay out their own documents the same way.
 
 mod csv;
-mod document;
 mod markdown;
-pub(crate) mod numbers;
 mod table;
 
-pub(crate) use document::{cpu, document, plural, run, Document, Row, Table};
+use crate::present::{document, Document};
 
 use crate::result::ResultFile;
 

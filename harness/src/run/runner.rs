@@ -5,9 +5,9 @@
 //! `sample_every` is timed with the TSC into a per-thread histogram. Counters are read at
 //! the window edges. The coordinating thread samples the pools' retained objects.
 
-use crate::counters::{self, CounterGroup, Sample};
-use crate::io::encode_hist;
+use crate::fs::encode_hist;
 use crate::result::{PoolFigures, Rep, RoleRep};
+use crate::run::counters::{self, CounterGroup, Sample};
 use fencebench_impls::{Implementation, PoolStats};
 use fencebench_workloads::{Ctx, Params, WorkerReport, Workload};
 use hdrhistogram::Histogram;

@@ -1,7 +1,7 @@
 //! Markdown: a header list, one pipe table per workload × thread count with its notes,
 //! then the footnotes. Columns are padded so the raw text reads as a table too.
 
-use super::document::{pad, Document, Row, Table};
+use crate::present::document::{pad, Document, Row, Table};
 
 /// The document with its title at heading `level` (1: `#`) and its tables one level
 /// below, so a document can stand alone or be a section of a larger one.

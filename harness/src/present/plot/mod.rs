@@ -4,11 +4,11 @@
 //! renders in a browser and on a Git host; every chart names its machine and date, so a
 //! chart copied out of its directory still says where it came from.
 
-use crate::io::decode_hist;
-use crate::machine::sanitise;
-use crate::report::numbers::{num, si};
-use crate::report::plural;
+use crate::fs::decode_hist;
+use crate::present::numbers::{num, si};
+use crate::present::plural;
 use crate::result::{Cell, ResultFile, RoleSummary};
+use crate::run::machine::sanitise;
 use hdrhistogram::Histogram;
 use plotters::coord::ranged1d::SegmentedCoord;
 use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint};

@@ -2,7 +2,7 @@
 //! `describe`, ratios to `unprotected` in the same run), evaluated from a result file so
 //! the published document states whether they were met instead of asserting it.
 
-use crate::report::numbers;
+use crate::present::numbers;
 use crate::result::{ResultFile, Stat};
 
 const WORKLOAD: &str = "describe";

@@ -2,8 +2,8 @@
 //! Writes are atomic (temp file, then rename) so a crash never leaves half a result, and
 //! every error names the file.
 
-use crate::machine::sanitise;
 use crate::result::{Percentiles, ResultFile, SCHEMA_VERSION};
+use crate::run::machine::sanitise;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use hdrhistogram::serialization::{Deserializer, Serializer, V2DeflateSerializer};

@@ -4,11 +4,12 @@
 //! flagged only when the min–max ranges do not overlap: medians of a few repetitions
 //! move by chance, and an unflagged change must not read as a finding.
 
-use crate::io::{self, IoError};
-use crate::report::numbers::{num, stat};
-use crate::report::{cpu, lay_out, run, Document, Layout, Row, Table};
+use crate::fs::IoError;
+use crate::present::export::{lay_out, Layout};
+use crate::present::numbers::{num, stat};
+use crate::present::{cpu, run, Document, Row, Table};
+use crate::result::summary::BASELINE;
 use crate::result::{Cell, ResultFile, Stat};
-use crate::summary::BASELINE;
 use std::path::{Path, PathBuf};
 
 /// Shown where a file has no such row.
@@ -26,7 +27,7 @@ pub struct Source {
 /// directory (`results/<machine>/` holds one file per sweep, named by time).
 pub fn resolve(arg: &Path) -> Result<PathBuf, IoError> {
     if arg.is_dir() {
-        io::latest(arg)
+        crate::fs::latest(arg)
     } else {
         Ok(arg.to_path_buf())
     }
@@ -38,7 +39,7 @@ pub fn load(args: &[PathBuf]) -> Result<Vec<Source>, IoError> {
         .iter()
         .map(|a| resolve(a))
         .collect::<Result<Vec<_>, _>>()?;
-    let files = io::read_all(&paths)?;
+    let files = crate::fs::read_all(&paths)?;
     Ok(paths
         .into_iter()
         .zip(files)

@@ -4,8 +4,8 @@
 //! render the same document, so they never disagree.
 
 use super::numbers::{duration_ns, num, si, stat};
+use crate::result::summary::BASELINE;
 use crate::result::{Cell, Machine, ResultFile, RoleSummary, RunConfig};
-use crate::summary::BASELINE;
 
 /// Shown where a figure does not exist; a note under the table says why.
 const NA: &str = "n/a";
@@ -187,7 +187,7 @@ fn counters(m: &Machine) -> String {
         .iter()
         .filter(|(_, why)| why.is_none())
         .collect();
-    let failed = crate::counters::unavailable(&m.counters.events).unwrap_or_default();
+    let failed = crate::run::counters::unavailable(&m.counters.events).unwrap_or_default();
     match (m.counters.enabled, opened.is_empty(), failed.is_empty()) {
         (false, _, true) => "off".to_string(),
         (false, _, false) => format!("off: {failed}"),

@@ -2,7 +2,7 @@
 //! merged histograms, and each figure as a ratio to the `unprotected` baseline measured
 //! in the same run.
 
-use crate::io::{decode_hist, percentiles};
+use crate::fs::{decode_hist, percentiles};
 use crate::result::{Cell, Counters, RoleSummary, Stat, Summary};
 use hdrhistogram::Histogram;
 use std::collections::HashMap;

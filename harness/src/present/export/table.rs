@@ -1,7 +1,7 @@
 //! The terminal table: the Markdown content without the markup, columns aligned with
 //! spaces so figures line up on a terminal.
 
-use super::document::{pad, Document, Row, Table};
+use crate::present::document::{pad, Document, Row, Table};
 
 pub(super) fn render(doc: &Document) -> String {
     let mut out = format!("{}\n\n", doc.title);
