@@ -4,6 +4,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use fencebench::fs as io;
 use fencebench::present::compare;
 use fencebench::present::export::{self as report, Format, Layout};
+use fencebench::present::instructions;
 use fencebench::present::plot;
 use fencebench::present::published;
 use fencebench::result::{
@@ -59,6 +60,32 @@ enum Command {
     /// Uses the latest file of each machine directory (DIR/runs/ is left out), redraws
     /// its charts beside it, and adds a cross-machine comparison.
     Report(ReportArgs),
+    /// Collect Callgrind instruction counts (`cargo bench --bench instructions`) and gate
+    /// them against the committed counts, or re-baseline with --write.
+    ///
+    /// Fails when a describe or read-section count grew by more than 2 % over FILE and
+    /// FILE was made with the same rustc; under another rustc it reports and passes.
+    Instructions(InstructionsArgs),
+}
+
+#[derive(Args, Debug)]
+struct InstructionsArgs {
+    /// gungraun's output directory for the bench, with one summary.json per benchmark
+    #[arg(
+        long,
+        value_name = "DIR",
+        default_value = "target/gungraun/fencebench/instructions"
+    )]
+    summaries: PathBuf,
+    /// The committed counts
+    #[arg(long, value_name = "FILE", default_value = instructions::DEFAULT_FILE)]
+    file: PathBuf,
+    /// Write the collected counts to FILE (re-baseline) instead of checking against it
+    #[arg(long)]
+    write: bool,
+    /// Machine name recorded with --write [default: the hostname]
+    #[arg(long, value_name = "NAME", value_parser = parse_machine_name)]
+    machine: Option<String>,
 }
 
 #[derive(Args, Debug)]
@@ -251,6 +278,7 @@ pub fn main() -> i32 {
         Some(Command::Compare(args)) => compare(args),
         Some(Command::Plot(args)) => plot(args),
         Some(Command::Report(args)) => report(args),
+        Some(Command::Instructions(args)) => instructions_command(args),
         None => run(RunArgs::parse_from(["fencebench", "--quick"])),
     };
     match result {
@@ -526,4 +554,31 @@ fn report(args: ReportArgs) -> Result<(), String> {
 
 fn all(names: &[&str]) -> Vec<String> {
     names.iter().map(|s| s.to_string()).collect()
+}
+
+fn instructions_command(args: InstructionsArgs) -> Result<(), String> {
+    let machine = args.machine.unwrap_or_else(machine::default_name);
+    let new = instructions::collect(&args.summaries, machine)?;
+    if args.write {
+        new.write(&args.file)?;
+        println!("{}", args.file.display());
+        return Ok(());
+    }
+    let base = instructions::Counts::read(&args.file)?;
+    let verdict = instructions::check(&base, &new);
+    print!("{}", verdict.report);
+    match verdict.regressions.len() {
+        0 => {
+            println!(
+                "instruction counts: no read-side regression over {}",
+                args.file.display()
+            );
+            Ok(())
+        }
+        n => Err(format!(
+            "{n} read-side instruction count{} grew more than 2 % over {}",
+            if n == 1 { "" } else { "s" },
+            args.file.display()
+        )),
+    }
 }

@@ -6,6 +6,7 @@
 
 use crate::present::compare::{self, Source};
 use crate::present::export::markdown_section;
+use crate::present::instructions::{self, Counts};
 use crate::present::plot::{self, Chart};
 use crate::present::targets;
 use crate::present::{document, plural};
@@ -69,7 +70,13 @@ pub fn generate(dir: &Path, out: &Path) -> Result<Published, String> {
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     fs::create_dir_all(base).map_err(|e| format!("cannot write {}: {e}", out.display()))?;
-    let text = markdown(&paths, &files, &charts, &|target| link(base, target));
+    let mut text = markdown(&paths, &files, &charts, &|target| link(base, target));
+    let counts = dir.join("instructions.json");
+    if counts.exists() {
+        let table = instructions::markdown(&Counts::read(&counts)?, &link(base, &counts));
+        text.push('\n');
+        text.push_str(&table);
+    }
     fs::write(out, text).map_err(|e| format!("cannot write {}: {e}", out.display()))?;
     Ok(Published {
         document: out.to_path_buf(),
