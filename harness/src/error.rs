@@ -55,8 +55,8 @@ impl fmt::Display for Error {
                 total,
             } => write!(
                 f,
-                "interrupted: {missing} of {total} cells missing; finished cells written to \
-                 {} (marked partial)",
+                "interrupted: {missing} of {total} cells short of their repetitions; what \
+                 finished is in {} (marked partial)",
                 partial.display()
             ),
         }
@@ -94,10 +94,17 @@ fn one_line(text: &str) -> String {
         .filter(|l| !l.is_empty())
         .filter(|l| !l.starts_with("Usage:") && !l.starts_with("For more information"))
         .collect();
-    if kept.is_empty() {
+    let mut line = String::new();
+    for part in kept {
+        if !line.is_empty() {
+            line.push_str(if line.ends_with(':') { " " } else { "; " });
+        }
+        line.push_str(part);
+    }
+    if line.is_empty() {
         "error: invalid arguments".into()
     } else {
-        kept.join("; ")
+        line
     }
 }
 
