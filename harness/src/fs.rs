@@ -191,7 +191,9 @@ pub fn runs_dir() -> PathBuf {
     root.map_or_else(|| PathBuf::from("results/runs"), |r| r.join("results/runs"))
 }
 
-/// Writes `file` as pretty JSON, creating parent directories, replacing an existing
+/// Writes `file` as compact JSON (a published sweep must stay small enough to commit;
+/// `fencebench export FILE --format json` prints it pretty), creating parent directories,
+/// replacing an existing
 /// file only when `force`. Never overwrites through a race: without `force` the finished
 /// temp file is hard-linked to its name, which fails if the name exists.
 pub fn write_file(path: &Path, file: &ResultFile, force: bool) -> Result<(), IoError> {
@@ -199,7 +201,7 @@ pub fn write_file(path: &Path, file: &ResultFile, force: bool) -> Result<(), IoE
         path: path.to_path_buf(),
         source,
     };
-    let mut json = serde_json::to_vec_pretty(file).map_err(|e| fail(e.into()))?;
+    let mut json = serde_json::to_vec(file).map_err(|e| fail(e.into()))?;
     json.push(b'\n');
     let dir = parent(path);
     let name = path.file_name().ok_or_else(|| {

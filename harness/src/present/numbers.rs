@@ -39,7 +39,13 @@ pub(crate) fn si(v: f64) -> String {
 /// A duration in ns as milliseconds, three significant digits: stall figures (free
 /// delays of tens of ms beside µs ones) read in one unit.
 pub(crate) fn milliseconds(ns: f64) -> String {
-    format!("{} ms", three_digits(ns / 1e6))
+    let ms = ns / 1e6;
+    if ms.abs() >= 1.0 || ms == 0.0 {
+        return format!("{} ms", three_digits(ms));
+    }
+    // Three significant digits however small: 42 ns is 0.0000420 ms, never 0.00.
+    let decimals = (2 - ms.abs().log10().floor() as i32).max(0) as usize;
+    format!("{ms:.decimals$} ms")
 }
 
 fn three_digits(v: f64) -> String {
@@ -84,6 +90,8 @@ mod tests {
     #[test]
     fn durations_pick_a_unit() {
         assert_eq!(milliseconds(5e7), "50.0 ms");
-        assert_eq!(milliseconds(42_000.0), "0.04 ms");
+        assert_eq!(milliseconds(42_000.0), "0.0420 ms");
+        assert_eq!(milliseconds(42.0), "0.0000420 ms");
+        assert_eq!(milliseconds(0.0), "0.00 ms");
     }
 }
