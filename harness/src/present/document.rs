@@ -427,13 +427,40 @@ fn table(file: &ResultFile, workload: &str, threads: usize) -> Table {
     }
 
     let mut notes = Notes::default();
-    let rows = cells.iter().map(|cell| row(cell, &mut notes)).collect();
+    let mut rows: Vec<Row> = cells.iter().map(|cell| row(cell, &mut notes)).collect();
+    let mut notes = notes.lines(file);
+    // A column that is n/a in every row says nothing: leave it out, and say so.
+    let empty: Vec<usize> = (1..columns.len())
+        .filter(|&i| {
+            let figures = rows.iter().filter_map(|r| match r {
+                Row::Figures(texts) => Some(texts),
+                Row::Skipped(..) => None,
+            });
+            let mut figures = figures.peekable();
+            figures.peek().is_some() && figures.all(|t| t.get(i).is_some_and(|x| x == NA))
+        })
+        .collect();
+    if !empty.is_empty() {
+        let names: Vec<String> = empty.iter().map(|&i| columns[i].clone()).collect();
+        notes.push(format!(
+            "{NA} in every row, so not shown: {}",
+            names.join(", ")
+        ));
+        for &i in empty.iter().rev() {
+            columns.remove(i);
+            for r in &mut rows {
+                if let Row::Figures(texts) = r {
+                    texts.remove(i);
+                }
+            }
+        }
+    }
     Table {
         title: title(&cells, workload, threads),
         labels: 1,
         columns,
         rows,
-        notes: notes.lines(file),
+        notes,
     }
 }
 
