@@ -1,5 +1,5 @@
-//! The progress bar on stderr (only on a terminal): elapsed time, the bar, done/total,
-//! the time left, and the repetition being measured — in at most 80 columns.
+//! The progress bar on stderr (only on a terminal): the bar, repetitions done/total, the
+//! time left, and the repetition being measured — in at most 80 columns.
 
 use super::suite::Progress;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -7,8 +7,9 @@ use std::io::IsTerminal;
 
 /// Columns the bar may use.
 const WIDTH: usize = 80;
-/// Columns the template takes besides the message: `00:01:02 [bar] 12/345 ETA 1m 2s `.
-const FIXED: usize = 8 + 2 + 20 + 2 + 9 + 1 + 12;
+/// Columns the template takes besides the message, `[bar] 1234/5678 ETA 1m 2s `, with
+/// room to spare.
+const FIXED: usize = 1 + 12 + 2 + 9 + 1 + 4 + 7 + 2;
 
 pub struct Bar(Option<ProgressBar>);
 
@@ -19,7 +20,7 @@ impl Bar {
             let bar = ProgressBar::new(0);
             bar.set_style(
                 ProgressStyle::with_template(
-                    "{elapsed_precise} [{bar:20}] {pos}/{len} ETA {eta:<7} {msg}",
+                    "[{bar:12}] {pos}/{len} ETA {eta:<6} {msg}",
                 )
                 .expect("progress template")
                 .progress_chars("=> "),
@@ -36,12 +37,13 @@ impl Bar {
             Progress::Start { total } => bar.set_length(total as u64),
             Progress::Cell { label } => {
                 // The previous repetition is done once the next one starts.
-                if bar.message().is_empty() {
+                let first = bar.message().is_empty();
+                bar.set_message(fit(&label, WIDTH - FIXED));
+                if first {
                     bar.reset_eta();
                 } else {
                     bar.inc(1);
                 }
-                bar.set_message(fit(&label, WIDTH - FIXED));
             }
         }
     }
