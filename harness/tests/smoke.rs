@@ -20,6 +20,7 @@ fn spec(threads: usize) -> RepSpec {
         counters: true,
         pin: true,
         retained_every: Duration::from_millis(1),
+        max_resident: u64::MAX,
     }
 }
 

@@ -1,20 +1,30 @@
 //! Comparing result files: the same machine before and after a change, or several
-//! machines. One table with a row per implementation × workload × thread count and a
-//! column per file, so a reader scans one row to see how a figure moved. A change is
-//! flagged only when the min–max ranges do not overlap: medians of a few repetitions
-//! move by chance, and an unflagged change must not read as a finding.
+//! machines. One table per workload with a row per thread count × implementation and
+//! columns per file (A, B, …): ns/op median [min–max], then for every file after the
+//! first its ratio to A and a verdict, then the workload's own figures (violations; lost
+//! wake-ups and wake-up p99 for `wait`; retained peak and free delay for `stall`).
+//!
+//! The verdict is a two-sided Mann–Whitney U test of the repetitions' ns/op against A's,
+//! at 95% confidence, with the Benjamini–Hochberg correction over every compared row so
+//! a large table does not flag chance differences: medians of a few repetitions move by
+//! chance, and an unflagged ratio must not read as a finding. Below the repetitions a
+//! test at 95% needs, the verdict says so instead of guessing.
 
+use super::stats::{mann_whitney_u, min_p_value, ALPHA};
+use crate::error::{Error, Result};
 use crate::fs::IoError;
-use crate::present::export::{lay_out, Layout};
-use crate::present::numbers::{num, stat};
-use crate::present::{cpu, run, Document, Row, Table};
+use crate::options::CompareOptions;
+use crate::present::export::{csv_text, lay_out, Format, Layout, Style};
+use crate::present::numbers::{milliseconds, num, stat};
+use crate::present::{cpu, parameters, plural, run, Document, Row, Table};
 use crate::result::summary::BASELINE;
-use crate::result::{Cell, ResultFile, Stat};
+use crate::result::{Cell, ResultFile, RunConfig, Stat};
+use serde::Serialize;
 use std::path::{Path, PathBuf};
 
 /// Shown where a file has no such row.
 const MISSING: &str = "—";
-/// Marks a change beyond the run-to-run spread.
+/// Marks a significant change.
 const FLAG: &str = "†";
 
 /// A result file with the path it was read from, for headers that say which is which.
@@ -25,7 +35,7 @@ pub struct Source {
 
 /// The result file an argument names: a file as given, or the latest result file in a
 /// directory (`results/<machine>/` holds one file per sweep, named by time).
-pub fn resolve(arg: &Path) -> Result<PathBuf, IoError> {
+pub fn resolve(arg: &Path) -> std::result::Result<PathBuf, IoError> {
     if arg.is_dir() {
         crate::fs::latest(arg)
     } else {
@@ -34,11 +44,11 @@ pub fn resolve(arg: &Path) -> Result<PathBuf, IoError> {
 }
 
 /// Resolves and reads every argument, in parallel; errors name the file.
-pub fn load(args: &[PathBuf]) -> Result<Vec<Source>, IoError> {
+pub fn load(args: &[PathBuf]) -> std::result::Result<Vec<Source>, IoError> {
     let paths = args
         .iter()
         .map(|a| resolve(a))
-        .collect::<Result<Vec<_>, _>>()?;
+        .collect::<std::result::Result<Vec<_>, _>>()?;
     let files = crate::fs::read_all(&paths)?;
     Ok(paths
         .into_iter()
@@ -47,48 +57,477 @@ pub fn load(args: &[PathBuf]) -> Result<Vec<Source>, IoError> {
         .collect())
 }
 
-pub fn render(sources: &[Source], layout: Layout) -> String {
-    lay_out(&document(sources), layout)
+/// `fencebench compare`.
+pub fn execute(opts: CompareOptions) -> Result<()> {
+    let sources = load(&opts.files)?;
+    let comparison = Comparison::of(&sources);
+    if !comparison.differences.is_empty() {
+        let said = comparison.differences.join("; ");
+        if !opts.allow_different_parameters {
+            return Err(Error::Invalid(format!(
+                "the files were run with different parameters ({said}): compare like with \
+                 like, or pass --allow-different-parameters"
+            )));
+        }
+        eprintln!("warning: the files were run with different parameters: {said}");
+    }
+    if !comparison.shared_threads {
+        eprintln!("warning: the files share no thread count: no row can be compared across files");
+    }
+    crate::emit(&comparison.render(&sources, opts.format, opts.style))
 }
 
-/// Column labels: machine and date, with the time too where two files would otherwise
-/// share a label, and the file's position where even that is shared (the same file twice).
-fn labels(sources: &[Source]) -> Vec<String> {
-    let short = |s: &Source| {
-        let date = s.file.created.get(..10).unwrap_or(&s.file.created);
-        format!("{} {date}", s.file.machine.name)
-    };
-    let shared =
-        |labels: &[String], label: &String| labels.iter().filter(|l| *l == label).count() > 1;
-    let dated: Vec<String> = sources.iter().map(short).collect();
-    let timed: Vec<String> = sources
+/// One compared figure set of one file in one row.
+#[derive(Debug, Clone, Serialize)]
+pub struct Entry {
+    pub file: String,
+    pub ns_per_op: Option<Stat>,
+    /// This file's median ÷ the first file's (none for the first file).
+    pub ratio_to_first: Option<f64>,
+    /// Two-sided Mann–Whitney U p-value against the first file's repetitions.
+    pub p_value: Option<f64>,
+    /// `faster`, `slower`, `no change`, `too few repetitions to decide`, or why there is
+    /// no figure (`skipped`, `not run`).
+    pub verdict: String,
+    pub violations: Option<u64>,
+    pub lost_wakeups: Option<u64>,
+    pub wake_p99_ns: Option<u64>,
+    pub retained_peak: Option<u64>,
+    pub free_delay_mean_ns: Option<f64>,
+    pub ratio_to_baseline: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CompareRow {
+    pub workload: String,
+    pub threads: usize,
+    pub implementation: String,
+    pub entries: Vec<Entry>,
+}
+
+/// Everything a comparison says, before layout.
+#[derive(Debug, Serialize)]
+pub struct Comparison {
+    pub files: Vec<(String, String)>,
+    pub confidence: f64,
+    /// Parameters that differ between the files, as `name: a vs b`.
+    pub differences: Vec<String>,
+    pub shared_threads: bool,
+    pub rows: Vec<CompareRow>,
+}
+
+/// `A`, `B`, …, `Z`, `AA`, … for the files in order.
+fn tag(i: usize) -> String {
+    let mut n = i;
+    let mut s = String::new();
+    loop {
+        s.insert(0, (b'A' + (n % 26) as u8) as char);
+        if n < 26 {
+            return s;
+        }
+        n = n / 26 - 1;
+    }
+}
+
+/// The parameters that shape figures, by name, for finding differences.
+fn shaping(c: &RunConfig) -> Vec<(&'static str, String)> {
+    vec![
+        ("window", format!("{} ms", c.duration_ms)),
+        ("warm-up", format!("{} ms", c.warmup_ms)),
+        ("ops budget", format!("{:?}", c.ops_budget)),
+        ("repetitions", c.repeat.to_string()),
+        ("sampling", format!("1 in {}", c.sample_every)),
+        ("in flight", c.in_flight.to_string()),
+        ("signallers", format!("{:?}", c.signallers)),
+        ("stall", format!("{} ms", c.stall_ms)),
+        ("mix", c.mix.clone()),
+        ("refresh", c.refresh_every.to_string()),
+        ("wait timeout", format!("{} ms", c.wait_timeout_ms)),
+        ("counters", c.counters.to_string()),
+        ("pinning", c.pin.to_string()),
+    ]
+}
+
+/// The primary role's per-repetition ns/op of a cell.
+fn samples(cell: &Cell) -> Vec<f64> {
+    cell.reps
         .iter()
-        .zip(&dated)
-        .map(|(s, label)| {
-            if shared(&dated, label) {
-                format!("{} {}", s.file.machine.name, s.file.created)
-            } else {
-                label.clone()
-            }
-        })
-        .collect();
-    timed
-        .iter()
-        .enumerate()
-        .map(|(i, label)| {
-            if shared(&timed, label) {
-                format!("{label} #{}", i + 1)
-            } else {
-                label.clone()
-            }
-        })
+        .filter_map(|r| r.roles.iter().find(|x| x.primary)?.ns_per_op)
         .collect()
 }
+
+fn primary_stat(cell: &Cell) -> Option<(Stat, Option<Stat>)> {
+    let p = cell.summary.as_ref()?.primary()?;
+    Some((p.ns_per_op, p.ratio_to_baseline))
+}
+
+impl Comparison {
+    pub fn of<'a>(sources: &'a [Source]) -> Comparison {
+        let files: Vec<(String, String)> = sources
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (tag(i), s.path.display().to_string()))
+            .collect();
+        let mut differences = Vec::new();
+        if let Some(first) = sources.first() {
+            let base = shaping(&first.file.config);
+            for (i, s) in sources.iter().enumerate().skip(1) {
+                for ((name, a), (_, b)) in base.iter().zip(shaping(&s.file.config)) {
+                    if *a != b {
+                        differences.push(format!("{name}: {a} in A vs {b} in {}", tag(i)));
+                    }
+                }
+            }
+        }
+        let thread_sets: Vec<Vec<usize>> = sources
+            .iter()
+            .map(|s| s.file.cells.iter().map(|c| c.threads).collect())
+            .collect();
+        let shared_threads = thread_sets.first().is_none_or(|first| {
+            first
+                .iter()
+                .any(|t| thread_sets.iter().skip(1).all(|set| set.contains(t)))
+        });
+
+        let mut rows: Vec<CompareRow> = Vec::new();
+        // (row, entry) of every significance test, for the correction.
+        let mut tests: Vec<(usize, usize, f64)> = Vec::new();
+        for (workload, threads, implementation) in keys(sources) {
+            let cell = |s: &'a Source| s.file.cell(implementation, workload, threads);
+            let first = sources.first().and_then(cell);
+            let first_samples = first.map(samples).unwrap_or_default();
+            let first_median = first.and_then(primary_stat).map(|(s, _)| s.median);
+            let mut entries = Vec::new();
+            for (i, source) in sources.iter().enumerate() {
+                let c = cell(source);
+                let summary = c.and_then(|c| c.summary.as_ref());
+                let figures = c.and_then(primary_stat);
+                let mut entry = Entry {
+                    file: tag(i),
+                    ns_per_op: figures.map(|(s, _)| s),
+                    ratio_to_first: None,
+                    p_value: None,
+                    verdict: String::new(),
+                    violations: summary.map(|s| s.violations),
+                    lost_wakeups: summary
+                        .filter(|_| workload == "wait")
+                        .map(|s| s.lost_wakeups),
+                    wake_p99_ns: summary.and_then(|s| s.wake_latency).map(|p| p.p99),
+                    retained_peak: summary.map(|s| s.retained_peak),
+                    free_delay_mean_ns: summary
+                        .and_then(|s| s.free_delay_mean_ns)
+                        .map(|s| s.median),
+                    ratio_to_baseline: figures.and_then(|(_, r)| r).map(|r| r.median),
+                };
+                entry.verdict = match (c, figures) {
+                    (None, _) => "not run".into(),
+                    (Some(c), _) if c.skipped.is_some() => "skipped".into(),
+                    (Some(_), None) => "no figures".into(),
+                    (Some(_), Some(_)) if i == 0 => String::new(),
+                    (Some(c), Some((s, _))) => {
+                        entry.ratio_to_first =
+                            first_median.filter(|m| *m > 0.0).map(|m| s.median / m);
+                        let mine = samples(c);
+                        if first_samples.is_empty() {
+                            "nothing to compare with".into()
+                        } else if min_p_value(first_samples.len(), mine.len()) > ALPHA {
+                            "too few repetitions to decide".into()
+                        } else {
+                            let p = mann_whitney_u(&first_samples, &mine);
+                            entry.p_value = Some(p);
+                            tests.push((rows.len(), i, p));
+                            "no change".into()
+                        }
+                    }
+                };
+                entries.push(entry);
+            }
+            rows.push(CompareRow {
+                workload: workload.to_string(),
+                threads,
+                implementation: implementation.to_string(),
+                entries,
+            });
+        }
+        // Benjamini–Hochberg: with the m p-values ascending, the k smallest are
+        // significant for the largest k whose p-value is at most k/m · α.
+        let m = tests.len();
+        let mut order: Vec<usize> = (0..m).collect();
+        order.sort_by(|&a, &b| tests[a].2.total_cmp(&tests[b].2));
+        let cut = order
+            .iter()
+            .enumerate()
+            .filter(|(k, &t)| tests[t].2 <= (*k + 1) as f64 / m as f64 * ALPHA)
+            .map(|(k, _)| k + 1)
+            .max()
+            .unwrap_or(0);
+        for &t in &order[..cut] {
+            let (row, entry, _) = tests[t];
+            let e = &mut rows[row].entries[entry];
+            e.verdict = if e.ratio_to_first.unwrap_or(1.0) < 1.0 {
+                "faster".into()
+            } else {
+                "slower".into()
+            };
+        }
+        Comparison {
+            files,
+            confidence: 1.0 - ALPHA,
+            differences,
+            shared_threads,
+            rows,
+        }
+    }
+
+    pub fn render(&self, sources: &[Source], format: Format, style: Style) -> String {
+        match format {
+            Format::Table => lay_out(&self.document(sources), Layout::Table, style),
+            Format::Markdown => lay_out(&self.document(sources), Layout::Markdown, style),
+            Format::Json => {
+                serde_json::to_string_pretty(self).expect("comparisons always serialise") + "\n"
+            }
+            Format::Csv => self.csv(),
+        }
+    }
+
+    /// One row per compared row and file.
+    fn csv(&self) -> String {
+        let header = [
+            "workload",
+            "threads",
+            "implementation",
+            "file",
+            "path",
+            "ns_per_op_median",
+            "ns_per_op_min",
+            "ns_per_op_max",
+            "ratio_to_first",
+            "p_value",
+            "verdict",
+            "confidence",
+            "violations",
+            "lost_wakeups",
+            "wake_p99_ns",
+            "retained_peak",
+            "free_delay_mean_ns",
+            "ratio_to_unprotected",
+        ];
+        let opt = |v: Option<String>| v.unwrap_or_default();
+        let rows: Vec<Vec<String>> = self
+            .rows
+            .iter()
+            .flat_map(|r| {
+                r.entries.iter().zip(&self.files).map(|(e, (_, path))| {
+                    vec![
+                        r.workload.clone(),
+                        r.threads.to_string(),
+                        r.implementation.clone(),
+                        e.file.clone(),
+                        path.clone(),
+                        opt(e.ns_per_op.map(|s| s.median.to_string())),
+                        opt(e.ns_per_op.map(|s| s.min.to_string())),
+                        opt(e.ns_per_op.map(|s| s.max.to_string())),
+                        opt(e.ratio_to_first.map(|v| v.to_string())),
+                        opt(e.p_value.map(|v| v.to_string())),
+                        e.verdict.clone(),
+                        self.confidence.to_string(),
+                        opt(e.violations.map(|v| v.to_string())),
+                        opt(e.lost_wakeups.map(|v| v.to_string())),
+                        opt(e.wake_p99_ns.map(|v| v.to_string())),
+                        opt(e.retained_peak.map(|v| v.to_string())),
+                        opt(e.free_delay_mean_ns.map(|v| v.to_string())),
+                        opt(e.ratio_to_baseline.map(|v| v.to_string())),
+                    ]
+                })
+            })
+            .collect();
+        csv_text(&header, &rows)
+    }
+
+    /// The comparison as a document: which file each tag is and how it was run, one
+    /// table per workload, and footnotes on how to read them.
+    pub(crate) fn document(&self, sources: &[Source]) -> Document {
+        let mut header: Vec<(String, String)> = sources
+            .iter()
+            .zip(&self.files)
+            .map(|(s, (tag, path))| {
+                let m = &s.file.machine;
+                let text = format!(
+                    "{path} · {} · {} · {} · barrier {} · {} · {}",
+                    m.name,
+                    s.file.created,
+                    cpu(m),
+                    m.barrier,
+                    run(&s.file.config),
+                    parameters(&s.file.config)
+                );
+                (tag.clone(), text)
+            })
+            .collect();
+        if !self.differences.is_empty() {
+            header.push((
+                "WARNING".into(),
+                format!(
+                    "the files were run with different parameters, so their figures are not \
+                     like for like: {}",
+                    self.differences.join("; ")
+                ),
+            ));
+        }
+        if !self.shared_threads {
+            header.push((
+                "WARNING".into(),
+                "the files share no thread count: no row can be compared across files".into(),
+            ));
+        }
+        let mut workloads: Vec<&str> = Vec::new();
+        for r in &self.rows {
+            if !workloads.contains(&r.workload.as_str()) {
+                workloads.push(&r.workload);
+            }
+        }
+        let tables = workloads
+            .into_iter()
+            .map(|w| self.table(w))
+            .collect::<Vec<_>>();
+        let compared = self
+            .rows
+            .iter()
+            .flat_map(|r| &r.entries)
+            .filter(|e| e.p_value.is_some());
+        let flagged = compared
+            .clone()
+            .filter(|e| e.verdict == "faster" || e.verdict == "slower")
+            .count();
+        let compared = compared.count();
+        let undecided = self
+            .rows
+            .iter()
+            .flat_map(|r| &r.entries)
+            .filter(|e| e.verdict.starts_with("too few"))
+            .count();
+        let mut footnotes = vec![
+            "ns/op: per thread of the primary role, median [min–max] over that file's \
+             repetitions. \"vs A\": the file's median ÷ A's median (below 1 is faster)."
+                .to_string(),
+            format!(
+                "{FLAG} marks a significant change: a two-sided Mann–Whitney U test of the \
+                 repetitions against A's at {:.0}% confidence, Benjamini–Hochberg-corrected over \
+                 the {compared} compared figures (false-discovery rate {:.0}%). {flagged} of \
+                 {compared} are flagged; a ratio without {FLAG} is not evidence of a change.",
+                self.confidence * 100.0,
+                ALPHA * 100.0
+            ),
+        ];
+        if undecided > 0 {
+            footnotes.push(format!(
+                "\"too few reps\" ({undecided} figure{}): with so few repetitions no ordering \
+                 of them reaches {:.0}% confidence; repeat the runs with --repeat 4 or more.",
+                plural(undecided),
+                self.confidence * 100.0
+            ));
+        }
+        if self
+            .rows
+            .iter()
+            .any(|r| r.entries.iter().any(|e| e.verdict == "not run"))
+        {
+            footnotes.push(format!("{MISSING}: the file has no such row (not run)."));
+        }
+        let mut machines: Vec<&str> = sources
+            .iter()
+            .map(|s| s.file.machine.name.as_str())
+            .collect();
+        machines.sort_unstable();
+        machines.dedup();
+        if machines.len() > 1 {
+            footnotes.push(format!(
+                "The files come from different machines: ns/op differences include the \
+                 hardware; the ratio to {BASELINE} within each file is the comparable figure."
+            ));
+        }
+        Document {
+            title: "fencebench comparison".into(),
+            header,
+            tables,
+            overhead: None,
+            footnotes,
+        }
+    }
+
+    fn table(&self, workload: &str) -> Table {
+        let tags: Vec<&str> = self.files.iter().map(|(t, _)| t.as_str()).collect();
+        let mut columns: Vec<String> = vec!["threads".into(), "implementation".into()];
+        for (i, t) in tags.iter().enumerate() {
+            columns.push(format!("{t} ns/op"));
+            if i > 0 {
+                columns.push(format!("{t} vs A"));
+            }
+        }
+        let mut extras: Vec<(&str, Figure)> = vec![("violations", |e: &Entry| {
+            e.violations.map(|v| v.to_string())
+        })];
+        if workload == "wait" {
+            extras.push(("lost wake-ups", |e| e.lost_wakeups.map(|v| v.to_string())));
+            extras.push(("wake p99 ns", |e| e.wake_p99_ns.map(|v| v.to_string())));
+        }
+        if workload == "stall" {
+            extras.push(("retained peak", |e| e.retained_peak.map(|v| v.to_string())));
+            extras.push(("free delay", |e| e.free_delay_mean_ns.map(milliseconds)));
+        }
+        for (name, _) in &extras {
+            for t in &tags {
+                columns.push(format!("{t} {name}"));
+            }
+        }
+        let rows = self
+            .rows
+            .iter()
+            .filter(|r| r.workload == workload)
+            .map(|r| {
+                let mut texts = vec![r.threads.to_string(), r.implementation.clone()];
+                for (i, e) in r.entries.iter().enumerate() {
+                    texts.push(match e.ns_per_op {
+                        Some(s) => stat(&s),
+                        None if e.verdict == "not run" => MISSING.into(),
+                        None => e.verdict.clone(),
+                    });
+                    if i > 0 {
+                        texts.push(match (e.ratio_to_first, e.verdict.as_str()) {
+                            (Some(ratio), "faster" | "slower") => format!("{}×{FLAG}", num(ratio)),
+                            (Some(ratio), v) if v.starts_with("too few") => {
+                                format!("{}× (too few reps)", num(ratio))
+                            }
+                            (Some(ratio), _) => format!("{}×", num(ratio)),
+                            (None, _) => MISSING.into(),
+                        });
+                    }
+                }
+                for (_, figure) in &extras {
+                    for e in &r.entries {
+                        texts.push(figure(e).unwrap_or_else(|| MISSING.into()));
+                    }
+                }
+                Row::Figures(texts)
+            })
+            .collect();
+        Table {
+            title: workload.to_string(),
+            labels: 2,
+            columns,
+            rows,
+            notes: Vec::new(),
+        }
+    }
+}
+
+/// A workload's own figure of one file's entry, as text.
+type Figure = fn(&Entry) -> Option<String>;
 
 /// `(workload, threads, implementation)` in any file: workloads in order of first
 /// appearance, thread counts ascending, the baseline first, then implementations in
 /// order of first appearance.
-fn rows(sources: &[Source]) -> Vec<(&str, usize, &str)> {
+fn keys(sources: &[Source]) -> Vec<(&str, usize, &str)> {
     let mut workloads: Vec<&str> = Vec::new();
     let mut implementations: Vec<&str> = Vec::new();
     let mut keys: Vec<(&str, usize, &str)> = Vec::new();
@@ -116,125 +555,6 @@ fn rows(sources: &[Source]) -> Vec<(&str, usize, &str)> {
     keys
 }
 
-/// The primary role's ns/op of a cell that ran, with its ratio to the baseline.
-fn figures(cell: &Cell) -> Option<(Stat, Option<Stat>)> {
-    let primary = cell.summary.as_ref()?.primary()?;
-    Some((primary.ns_per_op, primary.ratio_to_baseline))
-}
-
-/// The comparison as a document: which file each column is, the table, and footnotes
-/// on how to read it.
-pub(crate) fn document<'a>(sources: &'a [Source]) -> Document {
-    let labels = labels(sources);
-    let header = sources
-        .iter()
-        .zip(&labels)
-        .map(|(s, label)| {
-            let m = &s.file.machine;
-            let text = format!(
-                "{} · {} · {} · barrier {} · {}",
-                s.path.display(),
-                s.file.created,
-                cpu(m),
-                m.barrier,
-                run(&s.file.config)
-            );
-            (label.clone(), text)
-        })
-        .collect();
-
-    let mut columns: Vec<String> = ["workload", "threads", "implementation"]
-        .map(String::from)
-        .to_vec();
-    columns.extend(labels.iter().cloned());
-    let (mut compared, mut flagged, mut missing) = (0, 0, false);
-    let mut table_rows = Vec::new();
-    for (workload, threads, implementation) in rows(sources) {
-        let cell = |s: &'a Source| s.file.cell(implementation, workload, threads);
-        let first = sources.first().and_then(cell).and_then(figures);
-        let mut texts = vec![
-            workload.to_string(),
-            threads.to_string(),
-            implementation.to_string(),
-        ];
-        for (i, source) in sources.iter().enumerate() {
-            let text = match cell(source) {
-                None => {
-                    missing = true;
-                    MISSING.to_string()
-                }
-                Some(c) if c.skipped.is_some() => "skipped".to_string(),
-                Some(c) => match figures(c) {
-                    None => "no figures".to_string(),
-                    Some((ns, ratio)) => {
-                        let mut text = stat(&ns);
-                        if let Some((first_ns, _)) = first.filter(|_| i > 0) {
-                            let changed = !ns.overlaps(&first_ns);
-                            compared += 1;
-                            flagged += usize::from(changed);
-                            let flag = if changed { FLAG } else { "" };
-                            text.push_str(&format!(
-                                " · {}× first{flag}",
-                                num(ns.median / first_ns.median)
-                            ));
-                        }
-                        if let Some(r) = ratio {
-                            text.push_str(&format!(" · {}× {BASELINE}", num(r.median)));
-                        }
-                        text
-                    }
-                },
-            };
-            texts.push(text);
-        }
-        table_rows.push(Row::Figures(texts));
-    }
-
-    let first = labels.first().map_or("", String::as_str);
-    let mut footnotes = vec![
-        format!(
-            "Each file's column: ns/op per thread of the primary role, median [min–max] over \
-             that file's repetitions; then, after the first file, its median ÷ the first \
-             file's ({first}) median (\"× first\": below 1 is faster); then its ratio to \
-             {BASELINE} measured in the same run (\"× {BASELINE}\")."
-        ),
-        format!(
-            "{FLAG} marks a change whose min–max range does not overlap the first file's: \
-             beyond the run-to-run spread. A ratio without {FLAG} lies within that spread and \
-             is not evidence of a change. {flagged} of {compared} compared figures are \
-             flagged."
-        ),
-    ];
-    if missing {
-        footnotes.push(format!("{MISSING}: the file has no such row (not run)."));
-    }
-    let mut machines: Vec<&str> = sources
-        .iter()
-        .map(|s| s.file.machine.name.as_str())
-        .collect();
-    machines.sort_unstable();
-    machines.dedup();
-    if machines.len() > 1 {
-        footnotes.push(format!(
-            "The files come from different machines: ns/op differences include the hardware; \
-             the ratio to {BASELINE} within each file is the comparable figure."
-        ));
-    }
-    Document {
-        title: "fencebench comparison".into(),
-        header,
-        tables: vec![Table {
-            title: "ns/op per implementation, workload and thread count".into(),
-            labels: 3,
-            columns,
-            rows: table_rows,
-            notes: Vec::new(),
-        }],
-        overhead: None,
-        footnotes,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -247,133 +567,154 @@ mod tests {
         }
     }
 
-    /// Scales the 2-thread cell's primary ns/op (summary and ratio) by `factor`.
+    /// Scales every repetition's primary ns/op of a 2-thread cell, and its summary.
     fn scale(file: &mut ResultFile, implementation: &str, workload: &str, factor: f64) {
-        let cell = file.cells.iter_mut().find(|c| {
-            c.implementation == implementation && c.workload == workload && c.threads == 2
-        });
-        let summary = cell.unwrap().summary.as_mut().unwrap();
-        for role in summary.roles.iter_mut().filter(|r| r.primary) {
-            for s in [&mut role.ns_per_op]
-                .into_iter()
-                .chain(role.ratio_to_baseline.as_mut())
-            {
-                *s = Stat {
-                    median: s.median * factor,
-                    min: s.min * factor,
-                    max: s.max * factor,
-                };
+        let cell = file
+            .cells
+            .iter_mut()
+            .find(|c| {
+                c.implementation == implementation && c.workload == workload && c.threads == 2
+            })
+            .unwrap();
+        for rep in &mut cell.reps {
+            for role in rep.roles.iter_mut().filter(|r| r.primary) {
+                role.ns_per_op = role.ns_per_op.map(|v| v * factor);
             }
+        }
+        let summary = cell.summary.as_mut().unwrap();
+        for role in summary.roles.iter_mut().filter(|r| r.primary) {
+            let s = &mut role.ns_per_op;
+            *s = Stat {
+                median: s.median * factor,
+                min: s.min * factor,
+                max: s.max * factor,
+            };
         }
     }
 
-    /// The texts of the Markdown table row whose label columns are `labels`.
-    fn row<'a>(out: &'a str, labels: [&str; 3]) -> Vec<&'a str> {
-        out.lines()
-            .map(|l| l.split('|').map(str::trim).collect::<Vec<_>>())
-            .find(|c| c.len() > 4 && c[1..4] == labels)
-            .unwrap_or_else(|| panic!("no row {labels:?} in\n{out}"))
+    fn five_reps() -> ResultFile {
+        let mut file = fixture::result_file();
+        file.config.repeat = 5;
+        for cell in &mut file.cells {
+            if let Some(first) = cell.reps.first().cloned() {
+                for k in 3..5 {
+                    let mut rep = first.clone();
+                    for role in &mut rep.roles {
+                        role.ns_per_op = role.ns_per_op.map(|v| v * (1.0 + 0.003 * k as f64));
+                    }
+                    cell.reps.push(rep);
+                }
+            }
+        }
+        file
+    }
+
+    fn entry<'a>(c: &'a Comparison, w: &str, t: usize, i: &str) -> &'a [Entry] {
+        &c.rows
+            .iter()
+            .find(|r| r.workload == w && r.threads == t && r.implementation == i)
+            .unwrap()
+            .entries
     }
 
     #[test]
-    fn flags_only_changes_whose_ranges_do_not_overlap() {
+    fn identical_files_show_no_change() {
+        let sources = [source("a", five_reps()), source("b", five_reps())];
+        let c = Comparison::of(&sources);
+        assert!(c.differences.is_empty() && c.shared_threads);
+        for r in &c.rows {
+            for e in r.entries.iter().skip(1) {
+                assert!(
+                    ["no change", "skipped"].contains(&e.verdict.as_str()),
+                    "{r:?}"
+                );
+            }
+        }
+        let out = c.render(&sources, Format::Markdown, Style::default());
+        assert!(!out.contains(&format!("×{FLAG}")), "{out}");
+        assert!(out.contains("0 of 15 are flagged"), "{out}");
+        assert!(out.contains("at 95% confidence"));
+    }
+
+    #[test]
+    fn a_clear_change_over_enough_repetitions_is_flagged() {
+        let before = five_reps();
+        let mut after = five_reps();
+        scale(&mut after, "rcu", "describe", 0.5);
+        for w in ["describe", "wait", "stall"] {
+            scale(&mut after, "hazptr", w, 2.0);
+        }
+        let sources = [source("a", before), source("b", after)];
+        let c = Comparison::of(&sources);
+        assert_eq!(entry(&c, "describe", 2, "rcu")[1].verdict, "faster");
+        assert_eq!(entry(&c, "wait", 2, "hazptr")[1].verdict, "slower");
+        assert_eq!(entry(&c, "describe", 1, "rcu")[1].verdict, "no change");
+        let out = c.render(&sources, Format::Markdown, Style::default());
+        assert!(out.contains("0.50×†"), "{out}");
+    }
+
+    #[test]
+    fn three_repetitions_are_too_few_to_decide() {
         let before = fixture::result_file();
         let mut after = fixture::result_file();
-        after.created = "2025-02-03T04:05:06Z".into();
-        // hazptr's repetitions spread 2%: 1% moves the median, the ranges still overlap.
-        scale(&mut after, "hazptr", "describe", 1.01);
         scale(&mut after, "rcu", "describe", 0.5);
-        let out = render(&[source("a", before), source("b", after)], Layout::Markdown);
-        let header = row(&out, ["workload", "threads", "implementation"]);
-        assert_eq!(header[4..6], ["testbox 2025-01-02", "testbox 2025-02-03"]);
+        let sources = [source("a", before), source("b", after)];
+        let c = Comparison::of(&sources);
+        assert_eq!(
+            entry(&c, "describe", 2, "rcu")[1].verdict,
+            "too few repetitions to decide"
+        );
+        let out = c.render(&sources, Format::Markdown, Style::default());
+        assert!(out.contains("0.50× (too few reps)"), "{out}");
+    }
 
-        let hazptr = row(&out, ["describe", "2", "hazptr"]);
-        assert_eq!(hazptr[4], "3.03 [3.00–3.06] · 1.20× unprotected");
+    #[test]
+    fn differing_parameters_and_thread_counts_are_named() {
+        let a = fixture::result_file();
+        let mut b = fixture::result_file();
+        b.config.repeat = 5;
+        b.config.stall_ms = 100;
+        for c in &mut b.cells {
+            c.threads += 10;
+        }
+        let sources = [source("a", a), source("b", b)];
+        let c = Comparison::of(&sources);
         assert_eq!(
-            hazptr[5],
-            "3.06 [3.03–3.09] · 1.01× first · 1.21× unprotected"
+            c.differences,
+            [
+                "repetitions: 3 in A vs 5 in B",
+                "stall: 50 ms in A vs 100 ms in B"
+            ]
         );
-        let rcu = row(&out, ["describe", "2", "rcu"]);
-        assert_eq!(rcu[5], "252 [250–255] · 0.50× first† · 100× unprotected");
-        let unchanged = row(&out, ["wait", "1", "unprotected"]);
-        assert_eq!(
-            unchanged[5],
-            "1.26 [1.25–1.27] · 1.00× first · 1.00× unprotected"
-        );
-        assert_eq!(
-            row(&out, ["stall", "1", "rcu"])[4..6],
-            ["skipped", "skipped"]
-        );
-        assert!(out.contains("- † marks a change whose min–max range does not overlap"));
-        // 3 implementations × the 5 groups that ran; rcu × describe × 2 is flagged.
+        assert!(!c.shared_threads);
+        let out = c.render(&sources, Format::Table, Style { ascii: true });
+        assert!(out.is_ascii(), "{out}");
+        assert!(out.contains("WARNING"), "{out}");
+    }
+
+    #[test]
+    fn workload_figures_csv_and_json() {
+        let sources = [source("a", five_reps()), source("b", five_reps())];
+        let c = Comparison::of(&sources);
+        let stall = entry(&c, "stall", 2, "rcu");
+        assert!(stall[0].retained_peak.is_some() && stall[0].free_delay_mean_ns.is_some());
+        let wait = entry(&c, "wait", 2, "hazptr");
+        assert_eq!(wait[1].wake_p99_ns, Some(2049));
+        let csv = c.render(&sources, Format::Csv, Style::default());
+        assert!(csv.starts_with("workload,threads,implementation,file,path,"));
+        assert_eq!(csv.lines().count(), 1 + c.rows.len() * 2);
+        let json: serde_json::Value =
+            serde_json::from_str(&c.render(&sources, Format::Json, Style::default())).unwrap();
+        assert_eq!(json["confidence"], 0.95);
+        let md = c.render(&sources, Format::Markdown, Style::default());
         assert!(
-            out.contains(" 1 of 15 compared figures are flagged."),
-            "{out}"
-        );
-        assert!(!out.contains("different machines") && !out.contains("(not run)"));
-    }
-
-    #[test]
-    fn rows_missing_from_a_file_show_a_dash() {
-        let first = fixture::result_file();
-        let mut other = fixture::result_file();
-        other.machine.name = "bigbox".into();
-        other.cells.retain(|c| c.implementation != "hazptr");
-        let out = render(&[source("a", first), source("b", other)], Layout::Markdown);
-        assert_eq!(row(&out, ["describe", "1", "hazptr"])[5], MISSING);
-        assert!(out.contains("- —: the file has no such row (not run)."));
-        assert!(out.contains("The files come from different machines"));
-        assert!(out.contains("- **bigbox 2025-01-02:** results/b.json · 2025-01-02T03:04:05Z"));
-        // Baseline first within each group, groups in file order.
-        let order: Vec<(&str, &str)> = out
-            .lines()
-            .filter(|l| l.starts_with("| describe"))
-            .map(|l| {
-                let c: Vec<&str> = l.split('|').map(str::trim).collect();
-                (c[2], c[3])
-            })
-            .collect();
-        assert_eq!(
-            order,
-            [
-                ("1", "unprotected"),
-                ("1", "hazptr"),
-                ("1", "rcu"),
-                ("2", "unprotected"),
-                ("2", "hazptr"),
-                ("2", "rcu"),
-            ]
+            md.contains("B lost wake-ups") && md.contains("A retained peak"),
+            "{md}"
         );
     }
 
     #[test]
-    fn same_day_files_are_told_apart_and_the_terminal_table_aligns() {
-        let first = fixture::result_file();
-        let mut later = fixture::result_file();
-        later.created = "2025-01-02T09:00:00Z".into();
-        let out = render(&[source("a", first), source("b", later)], Layout::Table);
-        let lines: Vec<&str> = out
-            .lines()
-            .skip_while(|l| !l.trim_start().starts_with("workload"))
-            .take_while(|l| !l.is_empty())
-            .collect();
-        assert!(lines[0].contains("testbox 2025-01-02T03:04:05Z"), "{out}");
-        let twice = [
-            source("a", fixture::result_file()),
-            source("a", fixture::result_file()),
-        ];
-        assert_eq!(
-            labels(&twice),
-            [
-                "testbox 2025-01-02T03:04:05Z #1",
-                "testbox 2025-01-02T03:04:05Z #2"
-            ]
-        );
-        assert!(lines[0].contains("testbox 2025-01-02T09:00:00Z"), "{out}");
-        let width = |l: &str| l.chars().count();
-        assert!(lines.iter().all(|l| width(l) == width(lines[0])), "{out}");
-        assert!(lines[2]
-            .trim_start()
-            .starts_with("describe  1        unprotected"));
+    fn tags_run_past_z() {
+        assert_eq!([tag(0), tag(1), tag(25), tag(26)], ["A", "B", "Z", "AA"]);
     }
 }

@@ -187,6 +187,35 @@ fn cpu_model() -> Option<String> {
         .map(|(_, v)| v.trim().to_string())
 }
 
+/// `fencebench instructions`: re-baseline with `--write`, otherwise gate.
+pub fn execute(args: crate::cli::InstructionsArgs) -> crate::error::Result<()> {
+    use crate::error::Error;
+    let machine = args.machine.unwrap_or_else(crate::run::machine::default_name);
+    let new = collect(&args.summaries, machine).map_err(Error::Failed)?;
+    if args.write {
+        new.write(&args.file).map_err(Error::Failed)?;
+        println!("{}", args.file.display());
+        return Ok(());
+    }
+    let base = Counts::read(&args.file).map_err(Error::Failed)?;
+    let verdict = check(&base, &new);
+    print!("{}", verdict.report);
+    match verdict.regressions.len() {
+        0 => {
+            println!(
+                "instruction counts: no read-side regression over {}",
+                args.file.display()
+            );
+            Ok(())
+        }
+        n => Err(Error::Failed(format!(
+            "{n} read-side instruction count{} grew more than 2 % over {}",
+            if n == 1 { "" } else { "s" },
+            args.file.display()
+        ))),
+    }
+}
+
 /// The gate's verdict.
 #[derive(Debug, PartialEq)]
 pub struct Verdict {

@@ -9,6 +9,7 @@ pub mod instructions;
 pub(crate) mod numbers;
 pub mod plot;
 pub mod published;
+pub mod stats;
 pub mod targets;
 
-pub(crate) use document::{cpu, document, plural, run, Document, Row, Table};
+pub(crate) use document::{cpu, document, parameters, plural, run, Document, Row, Table};

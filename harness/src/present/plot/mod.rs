@@ -4,12 +4,11 @@
 //! renders in a browser and on a Git host; every chart names its machine and date, so a
 //! chart copied out of its directory still says where it came from.
 
-use crate::fs::decode_hist;
 use crate::present::numbers::{num, si};
 use crate::present::plural;
+use crate::result::hist::decode_hist;
 use crate::result::{Cell, ResultFile, RoleSummary};
 use crate::run::machine::sanitise;
-use hdrhistogram::Histogram;
 use plotters::coord::ranged1d::SegmentedCoord;
 use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint};
 use plotters::coord::types::{RangedCoordf64, RangedCoordusize};
@@ -19,6 +18,14 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use rayon::prelude::*;
 use std::fs;
 use std::path::{Path, PathBuf};
+
+mod axis;
+mod latency;
+mod ns_per_op;
+mod retained;
+mod throughput;
+
+use axis::LogAxis;
 
 const SIZE: (u32, u32) = (960, 600);
 const FONT: &str = "sans-serif";
@@ -46,6 +53,19 @@ pub struct Chart {
     /// What it shows, e.g. `latency percentiles, 2 threads`.
     pub what: String,
     pub path: PathBuf,
+}
+
+/// `fencebench plot`: prints each chart's path.
+pub fn execute(args: crate::cli::PlotArgs) -> crate::error::Result<()> {
+    let path = crate::present::compare::resolve(&args.file)?;
+    let file = crate::fs::read(&path)?;
+    let dir = args.out.unwrap_or_else(|| default_dir(&path));
+    let charts = write(&file, &path, &dir).map_err(crate::error::Error::Failed)?;
+    let paths: String = charts
+        .iter()
+        .map(|c| format!("{}\n", c.path.display()))
+        .collect();
+    crate::emit(&paths)
 }
 
 /// `<dir>/<stem>-plots/` beside the result file `<dir>/<stem>.json`.
@@ -108,7 +128,12 @@ fn specs(file: &ResultFile) -> Vec<Spec> {
     for workload in workloads(file) {
         let w = sanitise(&workload);
         let ran = |c: &&Cell| c.workload == workload && primary(c).is_some();
-        if file.cells.iter().any(|c| ran(&c)) {
+        // A line needs two points: only workloads run at several thread counts.
+        let measured: Vec<usize> = thread_counts(file, &workload)
+            .into_iter()
+            .filter(|t| file.cells.iter().any(|c| ran(&c) && c.threads == *t))
+            .collect();
+        if measured.len() > 1 {
             specs.push(Spec {
                 workload: workload.clone(),
                 kind: Kind::Throughput,
@@ -138,7 +163,7 @@ fn specs(file: &ResultFile) -> Vec<Spec> {
                 "ns-per-op",
                 "ns/op per implementation",
             );
-            if cells.iter().any(|c| latencies(c).next().is_some()) {
+            if cells.iter().any(|c| latency_histogram(c).is_some()) {
                 add(Kind::Latency(threads), "latency", "latency percentiles");
             }
             let series = |c: &&Cell| c.reps.iter().any(|r| !r.retained_series.is_empty());
@@ -181,11 +206,9 @@ fn primary(cell: &Cell) -> Option<&RoleSummary> {
     cell.summary.as_ref()?.primary()
 }
 
-/// The primary role's encoded latency histogram of each repetition.
-fn latencies(cell: &Cell) -> impl Iterator<Item = &String> {
-    cell.reps
-        .iter()
-        .filter_map(|r| r.roles.iter().find(|role| role.primary)?.latency.as_ref())
+/// The primary role's latency histogram, merged over the repetitions.
+fn latency_histogram(cell: &Cell) -> Option<&String> {
+    primary(cell)?.histogram.as_ref()
 }
 
 /// Implementations in the file's configured order (then any others), each with the
@@ -248,121 +271,22 @@ fn draw(file: &ResultFile, spec: &Spec) -> Result<String, String> {
             )
             .map_err(drawing)?;
         let w = spec.workload.as_str();
+        // The legend has a strip of its own, so it never covers data.
+        let (area, strip) = area.split_horizontally(area.dim_in_pixel().0 - LEGEND_WIDTH);
+        let threads = match spec.kind {
+            Kind::Throughput => None,
+            Kind::NsPerOp(t) | Kind::Latency(t) | Kind::Retained(t) => Some(t),
+        };
         match spec.kind {
-            Kind::Throughput => throughput(file, w, &area)?,
-            Kind::NsPerOp(t) => ns_per_op(file, w, t, &area)?,
-            Kind::Latency(t) => latency(file, w, t, &area)?,
-            Kind::Retained(t) => retained(file, w, t, &area)?,
+            Kind::Throughput => throughput::throughput(file, w, &area)?,
+            Kind::NsPerOp(t) => ns_per_op::ns_per_op(file, w, t, &area)?,
+            Kind::Latency(t) => latency::latency(file, w, t, &area)?,
+            Kind::Retained(t) => retained::retained(file, w, t, &area)?,
         }
+        legend(&strip, &group(file, w, threads))?;
         root.present().map_err(drawing)?;
     }
     Ok(svg)
-}
-
-/// A log axis with ticks at 1, 2 and 5 × 10^k (fewer where they would crowd) and light
-/// grid lines at every other mantissa. plotters' own log axis labels either only powers
-/// of ten or every mantissa, and then each power of ten twice.
-struct LogAxis {
-    lo: f64,
-    hi: f64,
-}
-
-impl LogAxis {
-    /// Around `values`, with room above and below, spanning at least a factor of 5 so
-    /// there are always two ticks.
-    fn around(values: impl Iterator<Item = f64>) -> LogAxis {
-        let (lo, hi) = values
-            .filter(|v| *v > 0.0 && v.is_finite())
-            .fold((f64::INFINITY, 0.0_f64), |(lo, hi), v| {
-                (lo.min(v), hi.max(v))
-            });
-        if hi == 0.0 {
-            return LogAxis { lo: 1.0, hi: 10.0 };
-        }
-        let (lo, hi) = (lo / 1.5, hi * 1.5);
-        let widen = (5.0 / (hi / lo)).max(1.0).sqrt();
-        LogAxis {
-            lo: lo / widen,
-            hi: hi * widen,
-        }
-    }
-
-    /// `mantissa × 10^k` within the axis, ascending.
-    fn ticks(&self, mantissas: &[f64], decade_step: i32) -> Vec<f64> {
-        let first = self.lo.log10().floor() as i32;
-        let last = self.hi.log10().ceil() as i32;
-        let within = |v: &f64| *v >= self.lo * (1.0 - 1e-9) && *v <= self.hi * (1.0 + 1e-9);
-        (first..=last)
-            .filter(|k| k.rem_euclid(decade_step) == 0)
-            .flat_map(|k| mantissas.iter().map(move |m| m * 10f64.powi(k)))
-            .filter(within)
-            .collect()
-    }
-}
-
-impl Ranged for LogAxis {
-    type FormatOption = DefaultFormatting;
-    type ValueType = f64;
-
-    fn map(&self, value: &f64, limit: (i32, i32)) -> i32 {
-        let (lo, hi) = (self.lo.log10(), self.hi.log10());
-        let at = (value.max(f64::MIN_POSITIVE).log10() - lo) / (hi - lo);
-        limit.0 + (at * f64::from(limit.1 - limit.0)).round() as i32
-    }
-
-    fn key_points<H: KeyPointHint>(&self, hint: H) -> Vec<f64> {
-        let max = hint.max_num_points();
-        let light: &[f64] = &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0];
-        if hint.weight().allow_light_points() && hint.bold_points() < max {
-            let ticks = self.ticks(light, 1);
-            if ticks.len() <= max {
-                return ticks;
-            }
-        }
-        for mantissas in [&[1.0, 2.0, 5.0][..], &[1.0][..]] {
-            let ticks = self.ticks(mantissas, 1);
-            if ticks.len() <= max {
-                return ticks;
-            }
-        }
-        let decades = (self.hi / self.lo).log10().ceil() as usize;
-        let step = decades.div_ceil(max.max(1)).max(1);
-        self.ticks(&[1.0], step as i32)
-    }
-
-    fn range(&self) -> std::ops::Range<f64> {
-        self.lo..self.hi
-    }
-}
-
-/// `n` categories: plotters' integer ranges include their end.
-fn categories(n: usize) -> SegmentedCoord<RangedCoordusize> {
-    (0..n.saturating_sub(1)).into_segmented()
-}
-
-/// An axis tick: [`si`] without trailing zeros (`10k`, `2.5`, `300`).
-fn tick(v: &f64) -> String {
-    let text = si(*v);
-    let split = text
-        .find(|c: char| c.is_ascii_alphabetic())
-        .unwrap_or(text.len());
-    let (number, suffix) = text.split_at(split);
-    let number = if number.contains('.') {
-        number.trim_end_matches('0').trim_end_matches('.')
-    } else {
-        number
-    };
-    format!("{number}{suffix}")
-}
-
-/// The label of a category axis position.
-fn category(labels: &[String]) -> impl Fn(&SegmentValue<usize>) -> String + '_ {
-    |v| match v {
-        SegmentValue::CenterOf(i) | SegmentValue::Exact(i) => {
-            labels.get(*i).cloned().unwrap_or_default()
-        }
-        SegmentValue::Last => String::new(),
-    }
 }
 
 /// A chart area with room for axis labels.
@@ -377,147 +301,34 @@ fn builder<'a, 'b, DB: DrawingBackend>(
     builder
 }
 
-/// The legend, placed where the chart's lines are least likely to be.
-fn legend<'a, DB: DrawingBackend + 'a, X: Ranged, Y: Ranged>(
-    chart: &mut ChartContext<'a, DB, Cartesian2d<X, Y>>,
-    position: SeriesLabelPosition,
-) -> Result<(), String> {
-    chart
-        .configure_series_labels()
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .label_font((FONT, 16))
-        .position(position)
-        .draw()
-        .map_err(drawing)
-}
+/// Width of the legend strip right of the chart.
+const LEGEND_WIDTH: u32 = 190;
 
-/// A legend entry: a short line in the series' colour.
-fn key(colour: RGBColor) -> impl Fn((i32, i32)) -> PathElement<(i32, i32)> {
-    move |(x, y)| PathElement::new([(x, y), (x + 20, y)], colour.stroke_width(2))
-}
-
-fn throughput<DB: DrawingBackend>(
-    file: &ResultFile,
-    workload: &str,
-    area: &DrawingArea<DB, Shift>,
+/// The legend in its own strip: a line in each implementation's colour and its name.
+fn legend<DB: DrawingBackend>(
+    strip: &DrawingArea<DB, Shift>,
+    cells: &[(&Cell, RGBColor)],
 ) -> Result<(), String> {
-    let threads = thread_counts(file, workload);
-    let cells = group(file, workload, None);
-    let ops = |c: &Cell| primary(c).map_or(0.0, |p| p.ops_per_sec.median);
-    let labels: Vec<String> = threads.iter().map(usize::to_string).collect();
-    let mut chart = builder(area)
-        .build_cartesian_2d(
-            categories(threads.len()),
-            LogAxis::around(cells.iter().map(|(c, _)| ops(c))),
-        )
-        .map_err(drawing)?;
-    chart
-        .configure_mesh()
-        .x_desc("threads")
-        .y_desc("ops/s of the primary role, median (log scale)")
-        .x_label_formatter(&category(&labels))
-        .y_label_formatter(&tick)
-        .label_style((FONT, 16))
-        .draw()
-        .map_err(drawing)?;
-    for (name, colour) in implementations(file) {
-        let points: Vec<(SegmentValue<usize>, f64)> = cells
-            .iter()
-            .filter(|(c, _)| c.implementation == name)
-            .filter_map(|(c, _)| {
-                let i = threads.iter().position(|t| *t == c.threads)?;
-                Some((SegmentValue::CenterOf(i), ops(c)))
-            })
-            .collect();
-        if points.is_empty() {
+    let mut seen: Vec<&str> = Vec::new();
+    for (cell, colour) in cells {
+        if seen.contains(&cell.implementation.as_str()) {
             continue;
         }
-        chart
-            .draw_series(LineSeries::new(points, colour.stroke_width(2)).point_size(5))
-            .map_err(drawing)?
-            .label(name)
-            .legend(key(colour));
-    }
-    legend(&mut chart, SeriesLabelPosition::UpperRight)
-}
-
-fn ns_per_op<DB: DrawingBackend>(
-    file: &ResultFile,
-    workload: &str,
-    threads: usize,
-    area: &DrawingArea<DB, Shift>,
-) -> Result<(), String> {
-    let cells = group(file, workload, Some(threads));
-    let labels: Vec<String> = cells
-        .iter()
-        .map(|(c, _)| c.implementation.clone())
-        .collect();
-    let stats: Vec<(&RoleSummary, RGBColor)> = cells
-        .iter()
-        .filter_map(|(c, colour)| Some((primary(c)?, *colour)))
-        .collect();
-    let values = stats
-        .iter()
-        .flat_map(|(p, _)| [p.ns_per_op.min, p.ns_per_op.max]);
-    let mut chart = builder(area)
-        .build_cartesian_2d(categories(labels.len()), LogAxis::around(values))
-        .map_err(drawing)?;
-    chart
-        .configure_mesh()
-        .x_desc("implementation: median (ratio to unprotected), bars at min and max")
-        .y_desc("ns/op per thread of the primary role (log scale)")
-        .x_label_formatter(&category(&labels))
-        .y_label_formatter(&tick)
-        .label_style((FONT, 16))
-        .draw()
-        .map_err(drawing)?;
-    for (i, (p, colour)) in stats.iter().enumerate() {
-        let x = SegmentValue::CenterOf(i);
-        let s = p.ns_per_op;
-        chart
-            .draw_series([ErrorBar::new_vertical(
-                x.clone(),
-                s.min,
-                s.median,
-                s.max,
-                colour.filled().stroke_width(2),
-                20,
-            )])
+        let y = 40 + 26 * seen.len() as i32;
+        seen.push(&cell.implementation);
+        strip
+            .draw(&PathElement::new([(8, y), (32, y)], colour.stroke_width(3)))
             .map_err(drawing)?;
-        let text = match p.ratio_to_baseline {
-            Some(r) => format!("{} ns ({}×)", num(s.median), num(r.median)),
-            None => format!("{} ns", num(s.median)),
-        };
-        // Centred above the bar, so the last one is not cut off at the edge.
-        let style = (FONT, 16)
-            .into_font()
-            .color(colour)
-            .pos(Pos::new(HPos::Center, VPos::Bottom));
-        chart
-            .draw_series([EmptyElement::at((x, s.max)) + Text::new(text, (0, -8), style)])
+        let style = TextStyle::from((FONT, 15).into_font()).pos(Pos::new(HPos::Left, VPos::Center));
+        strip
+            .draw(&Text::new(cell.implementation.clone(), (40, y), style))
             .map_err(drawing)?;
     }
     Ok(())
 }
 
-/// The quantile `nines` nines up: 0 → 0 (the minimum), 1 → 0.9, 2 → 0.99, 3 → 0.999.
-fn quantile(nines: f64) -> f64 {
-    1.0 - 10f64.powf(-nines)
-}
-
-/// `min`, `p90`, `p99`, `p99.9`, … on whole nines; the percentile elsewhere.
-fn nines_label(nines: f64) -> String {
-    if nines <= 0.0 {
-        return "min".into();
-    }
-    let decimals = (nines.ceil() as usize).saturating_sub(2);
-    format!("p{:.decimals$}", quantile(nines) * 100.0)
-}
-
 /// One implementation's line on a chart with a numeric x axis and a log y axis.
-struct Line<'a> {
-    name: &'a str,
+struct Line {
     colour: RGBColor,
     points: Vec<(f64, f64)>,
 }
@@ -531,132 +342,15 @@ fn draw_lines<'a, DB: DrawingBackend + 'a>(
     for line in lines {
         chart
             .draw_series(LineSeries::new(line.points, line.colour.stroke_width(2)))
-            .map_err(drawing)?
-            .label(line.name)
-            .legend(key(line.colour));
+            .map_err(drawing)?;
     }
     Ok(())
 }
 
-fn latency<DB: DrawingBackend>(
-    file: &ResultFile,
-    workload: &str,
-    threads: usize,
-    area: &DrawingArea<DB, Shift>,
-) -> Result<(), String> {
-    const STEP: f64 = 0.02;
-    let mut curves: Vec<Line> = Vec::new();
-    for (cell, colour) in group(file, workload, Some(threads)) {
-        let mut merged: Option<Histogram<u64>> = None;
-        for encoded in latencies(cell) {
-            let h = decode_hist(encoded).map_err(|e| {
-                format!(
-                    "latency of {} on {workload} × {threads}: {e}",
-                    cell.implementation
-                )
-            })?;
-            match merged.as_mut() {
-                Some(m) => m.add(&h).map_err(|e| format!("merging histograms: {e}"))?,
-                None => merged = Some(h),
-            }
-        }
-        let Some(h) = merged.filter(|h| !h.is_empty()) else {
-            continue;
-        };
-        // Beyond 1 - 1/samples a percentile is just the maximum.
-        let top = (h.len() as f64).log10().min(6.0);
-        let steps = (top / STEP).floor() as usize;
-        let mut points: Vec<(f64, f64)> = (0..=steps)
-            .map(|i| i as f64 * STEP)
-            .map(|x| (x, h.value_at_quantile(quantile(x)) as f64))
-            .collect();
-        points.push((top, h.max() as f64));
-        curves.push(Line {
-            name: &cell.implementation,
-            colour,
-            points,
-        });
-    }
-    let right = curves
-        .iter()
-        .filter_map(|c| c.points.last().map(|(x, _)| *x))
-        .fold(1.0_f64, f64::max);
-    let values = curves.iter().flat_map(|c| c.points.iter().map(|(_, y)| *y));
-    let mut chart = builder(area)
-        .build_cartesian_2d(0.0..right, LogAxis::around(values))
-        .map_err(drawing)?;
-    chart
-        .configure_mesh()
-        .x_desc("percentile (nines scale) of the sampled operations, all repetitions")
-        .y_desc("latency ns (log scale)")
-        .x_labels(right.ceil() as usize + 1)
-        .x_label_formatter(&|x| nines_label(*x))
-        .y_label_formatter(&tick)
-        .label_style((FONT, 16))
-        .draw()
-        .map_err(drawing)?;
-    draw_lines(&mut chart, curves)?;
-    // Curves rise to the right.
-    legend(&mut chart, SeriesLabelPosition::UpperLeft)
-}
-
-fn retained<DB: DrawingBackend>(
-    file: &ResultFile,
-    workload: &str,
-    threads: usize,
-    area: &DrawingArea<DB, Shift>,
-) -> Result<(), String> {
-    let mut lines: Vec<Line> = Vec::new();
-    for (cell, colour) in group(file, workload, Some(threads)) {
-        // The repetition with the median peak: typical, not the luckiest or the worst.
-        let mut reps: Vec<_> = cell
-            .reps
-            .iter()
-            .filter(|r| !r.retained_series.is_empty())
-            .collect();
-        reps.sort_by_key(|r| r.pool.retained_peak);
-        let Some(rep) = reps.get(reps.len().saturating_sub(1) / 2) else {
-            continue;
-        };
-        let points = rep
-            .retained_series
-            .iter()
-            .map(|[ms, n]| (*ms as f64, (*n as f64).max(ZERO_COUNT)))
-            .collect();
-        lines.push(Line {
-            name: &cell.implementation,
-            colour,
-            points,
-        });
-    }
-    let points = || lines.iter().flat_map(|l| l.points.iter());
-    let right = points().map(|(x, _)| *x).fold(1.0_f64, f64::max);
-    let top = points().map(|(_, y)| *y).fold(10.0_f64, f64::max);
-    let mut chart = builder(area)
-        .build_cartesian_2d(
-            0.0..right,
-            LogAxis {
-                lo: ZERO_COUNT,
-                hi: top * 2.0,
-            },
-        )
-        .map_err(drawing)?;
-    chart
-        .configure_mesh()
-        .x_desc("ms into the measured window (the repetition with the median peak)")
-        .y_desc("retained driver objects (log scale; 0 at the bottom edge)")
-        .x_label_formatter(&tick)
-        .y_label_formatter(&|v| if *v < 1.0 { "0".into() } else { tick(v) })
-        .label_style((FONT, 16))
-        .draw()
-        .map_err(drawing)?;
-    draw_lines(&mut chart, lines)?;
-    // Between bounded schemes (tens) and RCU under a stalled reader (up to millions).
-    legend(&mut chart, SeriesLabelPosition::MiddleRight)
-}
-
 #[cfg(test)]
 mod tests {
+    use super::axis::tick;
+    use super::latency::nines_label;
     use super::*;
     use crate::result::fixture;
 
@@ -679,8 +373,8 @@ mod tests {
                 "latency-wait-1t.svg",
                 "ns-per-op-wait-2t.svg",
                 "latency-wait-2t.svg",
-                "throughput-stall.svg",
-                // stall × 1 thread was skipped: nothing to draw.
+                // stall × 1 thread was skipped: nothing to draw, and no throughput
+                // line through a single point.
                 "ns-per-op-stall-2t.svg",
                 "latency-stall-2t.svg",
                 "retained-stall-2t.svg",
@@ -710,7 +404,7 @@ mod tests {
     #[test]
     fn a_bad_histogram_names_the_cell() {
         let mut file = fixture::result_file();
-        file.cells[1].reps[0].roles[0].latency = Some("AAAA".into());
+        file.cells[1].summary.as_mut().unwrap().roles[0].histogram = Some("AAAA".into());
         let spec = specs(&file)
             .into_iter()
             .find(|s| s.name == "latency-describe-1t.svg")
