@@ -32,6 +32,8 @@ pub struct Holder(DriverRef);
 
 impl Drop for Holder {
     fn drop(&mut self) {
+        // Planted: the data was already freed at signal.
+        #[cfg(not(fencebench_plant = "arcswap-free-at-once"))]
         self.0.free();
     }
 }
@@ -58,9 +60,18 @@ impl Scheme for ArcSwapped {
     }
 
     const CHECKS_SIGNALED_BIT: bool = false;
+    const GENERATION: crate::Generation = crate::Generation::V7;
 
-    fn reclaim(holder: &ArcSwapOption<Holder>, _: &DriverRef) {
+    /// The 7.x detach point: dropping the swap's own reference frees the data unless a
+    /// reader's guard still holds the holder; then that guard's drop frees it.
+    fn detach(holder: &ArcSwapOption<Holder>) {
         holder.store(None);
+    }
+
+    fn reclaim(_: &ArcSwapOption<Holder>, _data: &DriverRef) {
+        // Planted: the data is freed without waiting for readers' guards.
+        #[cfg(fencebench_plant = "arcswap-free-at-once")]
+        _data.free();
     }
 
     /// Nothing is ever deferred: `reclaim` frees the data unless a reader holds a guard,

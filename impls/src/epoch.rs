@@ -53,6 +53,10 @@ impl Scheme for RcuCrossbeam {
     /// `Send + 'static` and the safe `defer` suffices (no `defer_unchecked`).
     fn reclaim(_: &(), data: &DriverRef) {
         let retired = RetiredData::new(data.clone(), BACKLOG.ticket(&LOCAL));
+        // Planted: the free is not deferred on the epoch.
+        #[cfg(fencebench_plant = "crossbeam-free-at-once")]
+        return drop(retired);
+        #[cfg_attr(fencebench_plant = "crossbeam-free-at-once", allow(unreachable_code))]
         crossbeam_epoch::pin().defer(move || drop(retired));
     }
 

@@ -42,6 +42,10 @@ pub struct Guarded<S>(PhantomData<S>);
 impl<S: Scheme> Implementation for Guarded<S> {
     const NAME: &'static str = S::NAME;
     const SUMMARY: &'static str = S::SUMMARY;
+    const PROTECTS_READERS: bool = S::PROTECTS_READERS;
+    const RECLAIMS_AT_SIGNAL: bool = S::RECLAIM_AT_SIGNAL;
+    const READERS_BLOCK_SIGNAL: bool = S::READERS_BLOCK_SIGNAL;
+    const GENERATION: Generation = S::GENERATION;
     type Fence = GuardedFence<S>;
     type Timeline = GuardedTimeline<S>;
 
@@ -171,6 +175,15 @@ impl<S: Scheme> Inner<S> {
     /// (seen unsignalled, or its pointer still set, inside the section).
     #[inline]
     fn attached(&self) -> Option<S::Guard<'_>> {
+        // Planted: `hazptr` tests the bit before publishing its hazard, and not after.
+        #[cfg(fencebench_plant = "hazptr-check-before-publish")]
+        if S::NAME == "hazptr" {
+            return if self.signaled() {
+                None
+            } else {
+                S::protect(self.view())
+            };
+        }
         S::protect(self.view()).filter(|_| !S::CHECKS_SIGNALED_BIT || !self.signaled())
     }
 
@@ -260,22 +273,30 @@ impl<S: Scheme> Inner<S> {
         true
     }
 
-    /// `dma_fence_signal_timestamp_locked`.
+    /// `dma_fence_signal_timestamp_locked`. As in Linux 7.x, the data is detached right
+    /// after `SIGNALED` is set and before callbacks run, so a callback that reads the
+    /// names already sees the detached constants under every implementation.
     fn signal_locked(&self, locked: &mut Locked) -> Result<(), AlreadySignaled> {
+        // AcqRel: the Release half pairs with readers' Acquire test of the bit; the
+        // Acquire half orders this after an earlier signaller's (there is none but us).
         if self.flags.fetch_or(SIGNALED, AcqRel) & SIGNALED != 0 {
             return Err(AlreadySignaled);
         }
         self.timestamp.store(now_ns(), Relaxed);
+        // Release: pairs with the Acquire load of TIMESTAMP in `timestamp()`.
         self.flags.fetch_or(TIMESTAMP, Release);
         self.trace_direct(TraceEvent::Signaled);
+        self.retire();
         for (_, cb) in std::mem::take(&mut locked.callbacks) {
             cb();
         }
         Ok(())
     }
 
-    /// Hands driver data to retirement once; schemes that reclaim at signal get it now.
+    /// Hands driver data to retirement once (at signal, or at release of a fence never
+    /// signalled) and detaches it; [`reclaim`](Self::reclaim) follows outside the lock.
     fn retire(&self) {
+        // AcqRel: exactly one caller retires; orders against the other's TIMESTAMP.
         if self.flags.fetch_or(RETIRED, AcqRel) & RETIRED == 0 {
             let signaled_at = self.flags.load(Acquire) & TIMESTAMP != 0;
             let at = if signaled_at {
@@ -284,9 +305,14 @@ impl<S: Scheme> Inner<S> {
                 now_ns()
             };
             self.data.retire(at);
-            if S::RECLAIM_AT_SIGNAL {
-                S::reclaim(&self.per_fence, &self.data);
-            }
+            S::detach(&self.per_fence);
+        }
+    }
+
+    /// Schemes that reclaim at signal get the retired data now.
+    fn reclaim_at_signal(&self) {
+        if S::RECLAIM_AT_SIGNAL {
+            S::reclaim(&self.per_fence, &self.data);
         }
     }
 }
@@ -301,6 +327,8 @@ impl<S: Scheme> Drop for Inner<S> {
     /// reclaim on release, reclaimed.
     fn drop(&mut self) {
         self.trace_safe(TraceEvent::Destroy);
+        // `signal()` reclaimed already (it returned before the last reference went).
+        let reclaimed = self.signaled() && S::RECLAIM_AT_SIGNAL;
         if !self.signaled() {
             let pending = self.with_lock(|locked| {
                 if locked.callbacks.is_empty() {
@@ -319,7 +347,7 @@ impl<S: Scheme> Drop for Inner<S> {
             }
         }
         self.retire();
-        if !S::RECLAIM_AT_SIGNAL {
+        if !reclaimed {
             S::reclaim(&self.per_fence, &self.data);
         }
     }
@@ -344,19 +372,14 @@ impl<S: Scheme> Fence for GuardedFence<S> {
         self.trace_direct(TraceEvent::Emit);
     }
 
+    /// The lock is taken as [`with_lock`](Inner::with_lock) takes it: a lock in driver
+    /// data only inside a read-side section, after seeing the fence unsignalled, so a
+    /// second signaller racing the first never touches data the first retired.
     fn signal(&self) -> Result<(), AlreadySignaled> {
-        if self.signaled() {
-            return Err(AlreadySignaled);
-        }
-        // The exporter owns its data until it retires it below, so no read-side section.
-        let lock = self.lock_exporter().ok_or(AlreadySignaled)?;
-        // SAFETY: we hold the exporter's lock, which guards `locked`.
-        let result = self.signal_locked(unsafe { &mut *self.locked.get() });
-        drop(lock);
-        if result.is_ok() {
-            self.retire();
-        }
-        result
+        self.with_lock(|locked| self.signal_locked(locked))
+            .unwrap_or(Err(AlreadySignaled))?;
+        self.reclaim_at_signal();
+        Ok(())
     }
 
     #[inline]
@@ -440,20 +463,29 @@ impl<S: Scheme> Fence for GuardedFence<S> {
         outcome
     }
 
+    /// Status and timestamp are read inside the same section as the names, as
+    /// `sync_fill_fence_info` does.
     #[inline]
     fn info(&self) -> FenceInfo {
-        let (driver_name, obj_name) = self.read(detached_names, |data| {
-            let (d, t, _) = data.read_names();
-            (d, t)
-        });
-        FenceInfo {
+        let guard = self.attached();
+        let (driver_name, obj_name) = match guard {
+            Some(_) => {
+                let (d, t, _) = self.data.read_names();
+                (d, t)
+            }
+            None => detached_names(),
+        };
+        let info = FenceInfo {
             obj_name,
             driver_name,
             context: self.context,
             seqno: self.seqno,
             status: self.status(),
             timestamp_ns: self.timestamp().unwrap_or(0),
-        }
+            generation: S::GENERATION,
+        };
+        drop(guard);
+        info
     }
 
     #[inline]
@@ -473,7 +505,11 @@ impl<S: Scheme> Fence for GuardedFence<S> {
         match self.attached() {
             Some(_guard) => {
                 let (d, t, _) = self.data.read_names();
-                f(&d, &t)
+                let r = f(&d, &t);
+                // The caller used the names (the kernel caller's pointers into driver
+                // data) until now: they must still be live.
+                self.data.validate();
+                r
             }
             None => {
                 let (d, t) = detached_names();

@@ -50,6 +50,8 @@ pub struct Holder {
 
 impl Drop for Holder {
     fn drop(&mut self) {
+        // Planted: the data was already freed at signal.
+        #[cfg(not(fencebench_plant = "haphazard-free-at-once"))]
         self.data.free();
     }
 }
@@ -126,8 +128,11 @@ impl Scheme for HazptrHaphazard {
     }
 
     const CHECKS_SIGNALED_BIT: bool = false;
+    const GENERATION: crate::Generation = crate::Generation::V7;
 
-    fn reclaim(ops: &OpsPtr, _: &DriverRef) {
+    /// The 7.x detach point: the pointer is cleared and the holder retired; it frees
+    /// the data once no hazard covers it.
+    fn detach(ops: &OpsPtr) {
         // SAFETY: null is a valid value for a haphazard `AtomicPtr` (see `AtomicPtr::new`).
         let Some(old) = (unsafe { ops.0.swap_ptr(std::ptr::null_mut()) }) else {
             return;
@@ -135,11 +140,17 @@ impl Scheme for HazptrHaphazard {
         // SAFETY: the holder is still allocated: only the `retire` below hands it over.
         let holder = unsafe { (*old).as_ref() };
         let _ = holder.ticket.set(BACKLOG.ticket(&LOCAL));
+        // Planted: the data is freed without waiting for readers' hazards.
+        #[cfg(fencebench_plant = "haphazard-free-at-once")]
+        holder.data.free();
         // SAFETY: the pointer is null from here on and a holder is stored only once, at
         // fence creation, so no later load returns it; the swap gave it to this call
         // alone, so it is retired once.
         unsafe { old.retire() };
     }
+
+    /// Nothing left to do: [`detach`](Scheme::detach) retired the holder.
+    fn reclaim(_: &OpsPtr, _: &DriverRef) {}
 
     /// Reclaims every retired holder no hazard covers, until everything this thread and
     /// exited threads retired is freed: another thread's scan may hold some of them for a

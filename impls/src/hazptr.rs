@@ -86,6 +86,7 @@ impl Domain {
         if retired.is_empty() {
             return;
         }
+        #[cfg(not(fencebench_plant = "hazptr-scan-no-barrier"))]
         membarrier::heavy();
         let mut hazards: Vec<usize> = {
             let records = self.records.lock().unwrap();
@@ -95,6 +96,8 @@ impl Domain {
                 .filter(|&p| p != 0)
                 .collect()
         };
+        #[cfg(fencebench_plant = "hazptr-scan-ignores-hazards")]
+        hazards.clear();
         hazards.sort_unstable();
         retired.retain(|d| {
             let protected = hazards.binary_search(&d.addr()).is_ok();

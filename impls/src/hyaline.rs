@@ -77,6 +77,9 @@ impl Scheme for HyalineSeize {
 
     fn reclaim(_: &(), data: &DriverRef) {
         let retired = Box::new(RetiredData::new(data.clone(), BACKLOG.ticket(&LOCAL)));
+        // Planted: the free is not retired to seize.
+        #[cfg(fencebench_plant = "seize-free-at-once")]
+        return drop(retired);
         // SAFETY: the box is this call's alone and never shared, so no thread can reach it
         // after retirement; what readers can still reach is the driver data, and the fence
         // set SIGNALED before retiring, so a section entered after this retirement's heavy

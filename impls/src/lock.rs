@@ -16,15 +16,20 @@ impl Scheme for Lock {
     const SUMMARY: &'static str =
         "inline per-fence spinlock taken by readers and signal; frees at signal";
 
+    const READERS_BLOCK_SIGNAL: bool = true;
     type PerFence = ();
 
     fn per_fence(_: &DriverRef) {}
 
-    type Guard<'a> = InlineGuard<'a>;
+    type Guard<'a> = Option<InlineGuard<'a>>;
 
     #[inline]
-    fn protect<'a>(fence: FenceView<'a, ()>) -> Option<InlineGuard<'a>> {
-        Some(fence.inline.lock())
+    fn protect<'a>(fence: FenceView<'a, ()>) -> Option<Option<InlineGuard<'a>>> {
+        // Planted: readers do not take the lock.
+        if cfg!(fencebench_plant = "lock-reader-unlocked") {
+            return Some(None);
+        }
+        Some(Some(fence.inline.lock()))
     }
 
     const INLINE_LOCK: bool = true;

@@ -66,8 +66,12 @@ impl Domain {
     /// because the first barrier orders the caller's earlier stores before their loads.
     pub fn synchronize(&self) {
         let _gp = self.gp_lock.lock().unwrap();
+        #[cfg(not(fencebench_plant = "rcu-no-writer-barrier"))]
         membarrier::heavy();
         let target = self.gp.fetch_add(1, Relaxed) + 1;
+        // Planted: readers that began in the period just ended are not waited for.
+        #[cfg(fencebench_plant = "rcu-gp-early")]
+        let target = target - 1;
         {
             let readers = self.readers.lock().unwrap();
             for r in readers.iter() {
@@ -124,6 +128,7 @@ impl Reader<'_> {
         let n = self.nesting.get();
         if n == 0 {
             self.rec.ctr.store(self.domain.gp.load(Relaxed), Relaxed);
+            #[cfg(not(fencebench_plant = "rcu-no-reader-barrier"))]
             membarrier::light();
         }
         self.nesting.set(n + 1);
@@ -277,6 +282,7 @@ mod global {
                     }
                     (std::mem::take(&mut q.pending), q.submitted)
                 };
+                #[cfg(not(fencebench_plant = "rcu-skip-synchronize"))]
                 synchronize_rcu();
                 for d in batch {
                     d.free();
@@ -296,6 +302,9 @@ mod global {
 
     /// `call_rcu(kfree)`: free after a grace period, batched.
     pub fn call_rcu_free(data: DriverRef) {
+        #[cfg(fencebench_plant = "rcu-free-at-once")]
+        return data.free();
+        #[cfg_attr(fencebench_plant = "rcu-free-at-once", allow(unreachable_code))]
         BATCH.with(|b| {
             let mut b = b.0.borrow_mut();
             b.push(data);

@@ -36,10 +36,22 @@ impl Scheme for RcuDetach {
     }
 
     const CHECKS_SIGNALED_BIT: bool = false;
+    const GENERATION: crate::Generation = crate::Generation::V7;
     const INLINE_LOCK: bool = true;
 
-    fn reclaim(ops: &OpsPtr, data: &DriverRef) {
+    /// Pairs with the reader's `Acquire` load: a reader that loads 0 takes nothing from
+    /// the data; one that loads the address entered its RCU section before the grace
+    /// period that `reclaim` waits for.
+    fn detach(ops: &OpsPtr) {
+        // Planted: the pointer is left set (as if cleared only at release) while the data
+        // is freed after a grace period.
+        #[cfg(not(fencebench_plant = "detach-free-before-clear"))]
         ops.0.store(0, Release);
+        #[cfg(fencebench_plant = "detach-free-before-clear")]
+        let _ = ops;
+    }
+
+    fn reclaim(_: &OpsPtr, data: &DriverRef) {
         call_rcu_free(data.clone());
     }
 

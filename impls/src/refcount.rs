@@ -33,10 +33,14 @@ impl Scheme for Refcount {
         fence.data.try_get().then_some(RefGuard(fence.data))
     }
 
-    const RECLAIM_AT_SIGNAL: bool = false;
+    const RECLAIM_AT_SIGNAL: bool = cfg!(fencebench_plant = "refcount-free-at-signal");
 
     /// Drops the fence's own reference at release.
     fn reclaim(_: &(), data: &DriverRef) {
+        // Planted: freed at signal, whatever references readers hold.
+        #[cfg(fencebench_plant = "refcount-free-at-signal")]
+        return data.free();
+        #[cfg_attr(fencebench_plant = "refcount-free-at-signal", allow(unreachable_code))]
         data.put();
     }
 

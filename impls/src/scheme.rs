@@ -17,6 +17,12 @@ pub struct FenceView<'a, P> {
 pub trait Scheme: Send + Sync + 'static {
     const NAME: &'static str;
     const SUMMARY: &'static str;
+    /// See [`crate::Implementation::PROTECTS_READERS`].
+    const PROTECTS_READERS: bool = true;
+    /// See [`crate::Implementation::READERS_BLOCK_SIGNAL`].
+    const READERS_BLOCK_SIGNAL: bool = false;
+    /// See [`crate::Implementation::GENERATION`].
+    const GENERATION: crate::Generation = crate::Generation::V6_17;
 
     /// Per-fence state: a detachable pointer, an `ArcSwap`, or nothing.
     type PerFence: Send + Sync;
@@ -45,9 +51,14 @@ pub trait Scheme: Send + Sync + 'static {
     /// fence itself is released (refcounting).
     const RECLAIM_AT_SIGNAL: bool = true;
 
-    /// Takes the exporter's retired data: detach it from the fence if the scheme does,
-    /// then free it now, after a grace period, once no hazard covers it, or on the last
-    /// reference, per the scheme.
+    /// Detaches the driver data from the fence, for schemes that detach by pointer (the
+    /// 7.x generation): called under the fence lock right after `SIGNALED` is set and
+    /// before callbacks run, as `dma_fence_signal_timestamp_locked` clears `ops`; also at
+    /// release of a fence that was never signalled. Schemes that test `SIGNALED` do nothing.
+    fn detach(_per_fence: &Self::PerFence) {}
+
+    /// Takes the exporter's retired (and detached) data and frees it now, after a grace
+    /// period, once no hazard covers it, or on the last reference, per the scheme.
     fn reclaim(per_fence: &Self::PerFence, data: &DriverRef);
 
     /// See [`crate::Implementation::quiesce`].

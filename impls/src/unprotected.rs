@@ -11,6 +11,7 @@ impl Scheme for Unprotected {
     const NAME: &'static str = "unprotected";
     const SUMMARY: &'static str =
         "no protection; frees driver data at signal (the baseline, and the bug)";
+    const PROTECTS_READERS: bool = false;
     type PerFence = ();
 
     fn per_fence(_: &DriverRef) {}
