@@ -24,8 +24,7 @@
 
 use crate::pool::DriverRef;
 use crate::scheme::{FenceView, Scheme};
-use arc_swap::{ArcSwapOption, Guard};
-use std::sync::Arc;
+use arc_swap::ArcSwapOption;
 
 /// What the fence's pointer designates: frees the driver data when the last reference goes.
 pub struct Holder(DriverRef);
@@ -51,12 +50,10 @@ impl Scheme for ArcSwapped {
         ArcSwapOption::from_pointee(Holder(data.clone()))
     }
 
-    type Guard<'a> = Guard<Option<Arc<Holder>>>;
-
     #[inline]
-    fn protect(fence: FenceView<'_, ArcSwapOption<Holder>>) -> Option<Self::Guard<'_>> {
+    fn section<R>(fence: FenceView<'_, ArcSwapOption<Holder>>, f: impl FnOnce(bool) -> R) -> R {
         let guard = fence.per_fence.load();
-        guard.is_some().then_some(guard)
+        f(guard.is_some())
     }
 
     const CHECKS_SIGNALED_BIT: bool = false;

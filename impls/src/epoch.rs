@@ -42,11 +42,10 @@ impl Scheme for RcuCrossbeam {
 
     fn per_fence(_: &DriverRef) {}
 
-    type Guard<'a> = crossbeam_epoch::Guard;
-
     #[inline]
-    fn protect(_: FenceView<'_, ()>) -> Option<crossbeam_epoch::Guard> {
-        Some(crossbeam_epoch::pin())
+    fn section<R>(_: FenceView<'_, ()>, f: impl FnOnce(bool) -> R) -> R {
+        let _pinned = crossbeam_epoch::pin();
+        f(true)
     }
 
     /// Defers the free on a pinned guard. The closure owns its own `DriverRef`, so it is

@@ -3,8 +3,9 @@
 //! the measured difference is the protection alone.
 
 use crate::contract::*;
+use crate::inline_lock::InlineGuard;
 use crate::pool::{DataLock, DriverRef, Name, Pool};
-use crate::scheme::{FenceView, InlineGuard, InlineLock, Scheme};
+use crate::scheme::{FenceView, InlineLock, Scheme};
 use crate::trace::{TraceEvent, TraceRecord, TraceSink};
 use std::cell::UnsafeCell;
 use std::marker::PhantomData;
@@ -171,29 +172,33 @@ impl<S: Scheme> Inner<S> {
         }
     }
 
-    /// Enters a read-side section; `Some` while the data is protected and attached
-    /// (seen unsignalled, or its pointer still set, inside the section).
+    /// Runs `f` inside one read-side section, with `true` while the data is protected
+    /// and attached (seen unsignalled, or its pointer still set, inside the section).
     #[inline]
-    fn attached(&self) -> Option<S::Guard<'_>> {
+    fn in_section<R>(&self, f: impl FnOnce(bool) -> R) -> R {
         // Planted: `hazptr` tests the bit before publishing its hazard, and not after.
         #[cfg(fencebench_plant = "hazptr-check-before-publish")]
         if S::NAME == "hazptr" {
-            return if self.signaled() {
-                None
-            } else {
-                S::protect(self.view())
-            };
+            if self.signaled() {
+                return f(false);
+            }
+            return S::section(self.view(), f);
         }
-        S::protect(self.view()).filter(|_| !S::CHECKS_SIGNALED_BIT || !self.signaled())
+        S::section(self.view(), |protected| {
+            f(protected && (!S::CHECKS_SIGNALED_BIT || !self.signaled()))
+        })
     }
 
     /// One read-side section: `live` runs with the data attached, otherwise `detached`.
     #[inline]
     fn read<R>(&self, detached: impl FnOnce() -> R, live: impl FnOnce(&DriverRef) -> R) -> R {
-        match self.attached() {
-            Some(_guard) => live(&self.data),
-            None => detached(),
-        }
+        self.in_section(|attached| {
+            if attached {
+                live(&self.data)
+            } else {
+                detached()
+            }
+        })
     }
 
     /// Takes the exporter's lock: inline, or the one in driver data. `None` when the
@@ -467,25 +472,23 @@ impl<S: Scheme> Fence for GuardedFence<S> {
     /// `sync_fill_fence_info` does.
     #[inline]
     fn info(&self) -> FenceInfo {
-        let guard = self.attached();
-        let (driver_name, obj_name) = match guard {
-            Some(_) => {
+        self.in_section(|attached| {
+            let (driver_name, obj_name) = if attached {
                 let (d, t, _) = self.data.read_names();
                 (d, t)
+            } else {
+                detached_names()
+            };
+            FenceInfo {
+                obj_name,
+                driver_name,
+                context: self.context,
+                seqno: self.seqno,
+                status: self.status(),
+                timestamp_ns: self.timestamp().unwrap_or(0),
+                generation: S::GENERATION,
             }
-            None => detached_names(),
-        };
-        let info = FenceInfo {
-            obj_name,
-            driver_name,
-            context: self.context,
-            seqno: self.seqno,
-            status: self.status(),
-            timestamp_ns: self.timestamp().unwrap_or(0),
-            generation: S::GENERATION,
-        };
-        drop(guard);
-        info
+        })
     }
 
     #[inline]
@@ -502,20 +505,19 @@ impl<S: Scheme> Fence for GuardedFence<S> {
     }
 
     fn with_names<R>(&self, f: impl FnOnce(&Name, &Name) -> R) -> R {
-        match self.attached() {
-            Some(_guard) => {
+        self.in_section(|attached| {
+            if attached {
                 let (d, t, _) = self.data.read_names();
                 let r = f(&d, &t);
                 // The caller used the names (the kernel caller's pointers into driver
                 // data) until now: they must still be live.
                 self.data.validate();
                 r
-            }
-            None => {
+            } else {
                 let (d, t) = detached_names();
                 f(&d, &t)
             }
-        }
+        })
     }
 
     fn ref_count(&self) -> usize {

@@ -33,7 +33,7 @@
 use crate::backlog::{Backlog, RetiredData, ThreadBacklog};
 use crate::pool::DriverRef;
 use crate::scheme::{FenceView, Scheme};
-use seize::{reclaim, Collector, Guard, LocalGuard};
+use seize::{reclaim, Collector, Guard};
 use std::sync::LazyLock;
 
 static COLLECTOR: LazyLock<Collector> = LazyLock::new(Collector::new);
@@ -68,11 +68,10 @@ impl Scheme for HyalineSeize {
 
     fn per_fence(_: &DriverRef) {}
 
-    type Guard<'a> = LocalGuard<'static>;
-
     #[inline]
-    fn protect(_: FenceView<'_, ()>) -> Option<LocalGuard<'static>> {
-        Some(COLLECTOR.enter())
+    fn section<R>(_: FenceView<'_, ()>, f: impl FnOnce(bool) -> R) -> R {
+        let _entered = COLLECTOR.enter();
+        f(true)
     }
 
     fn reclaim(_: &(), data: &DriverRef) {

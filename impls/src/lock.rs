@@ -7,7 +7,7 @@
 //! its own fence.
 
 use crate::pool::DriverRef;
-use crate::scheme::{FenceView, InlineGuard, Scheme};
+use crate::scheme::{FenceView, Scheme};
 
 pub enum Lock {}
 
@@ -21,15 +21,14 @@ impl Scheme for Lock {
 
     fn per_fence(_: &DriverRef) {}
 
-    type Guard<'a> = Option<InlineGuard<'a>>;
-
     #[inline]
-    fn protect<'a>(fence: FenceView<'a, ()>) -> Option<Option<InlineGuard<'a>>> {
+    fn section<R>(fence: FenceView<'_, ()>, f: impl FnOnce(bool) -> R) -> R {
         // Planted: readers do not take the lock.
-        if cfg!(fencebench_plant = "lock-reader-unlocked") {
-            return Some(None);
-        }
-        Some(Some(fence.inline.lock()))
+        #[cfg(fencebench_plant = "lock-reader-unlocked")]
+        let _ = fence;
+        #[cfg(not(fencebench_plant = "lock-reader-unlocked"))]
+        let _held = fence.inline.lock();
+        f(true)
     }
 
     const INLINE_LOCK: bool = true;

@@ -6,7 +6,7 @@
 //! grace period, on the same membarrier RCU as `rcu`.
 
 use crate::pool::DriverRef;
-use crate::rcu::{call_rcu_free, rcu_barrier, rcu_read_lock, RcuReadGuard};
+use crate::rcu::{call_rcu_free, rcu_barrier, read_section};
 use crate::scheme::{FenceView, Scheme};
 use std::sync::atomic::AtomicUsize;
 use std::sync::atomic::Ordering::{Acquire, Release};
@@ -27,12 +27,11 @@ impl Scheme for RcuDetach {
         OpsPtr(AtomicUsize::new(data.addr()))
     }
 
-    type Guard<'a> = RcuReadGuard;
-
     #[inline]
-    fn protect(fence: FenceView<'_, OpsPtr>) -> Option<RcuReadGuard> {
-        let guard = rcu_read_lock();
-        (fence.per_fence.0.load(Acquire) != 0).then_some(guard)
+    fn section<R>(fence: FenceView<'_, OpsPtr>, f: impl FnOnce(bool) -> R) -> R {
+        // Acquire: pairs with the Release clear in `detach` (and the pointer's
+        // publication at creation); 0 means detached.
+        read_section(|| f(fence.per_fence.0.load(Acquire) != 0))
     }
 
     const CHECKS_SIGNALED_BIT: bool = false;

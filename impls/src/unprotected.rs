@@ -16,11 +16,9 @@ impl Scheme for Unprotected {
 
     fn per_fence(_: &DriverRef) {}
 
-    type Guard<'a> = ();
-
     #[inline]
-    fn protect(_: FenceView<'_, ()>) -> Option<()> {
-        Some(())
+    fn section<R>(_: FenceView<'_, ()>, f: impl FnOnce(bool) -> R) -> R {
+        f(true)
     }
 
     fn reclaim(_: &(), data: &DriverRef) {
