@@ -38,8 +38,6 @@ const PLANTS: &[&str] = &[
     "haphazard-free-at-once",
     // arcswap.rs: the data is freed at signal, without waiting for readers' guards.
     "arcswap-free-at-once",
-    // guarded.rs: `get_rcu_safe` takes its reference without re-checking the pointer.
-    "get-rcu-safe-no-recheck",
 ];
 
 fn main() {

@@ -8,19 +8,21 @@
 //!
 //! Everything is bounded by operation counts. Readers sit on the very fence that is
 //! signalled next; the signaller waits (bounded) until a reader is inside a section on
-//! it before signalling. Half the readers then *hold* that section until the signaller
-//! has signalled [`HOLD_SIGNALS`] more fences (bounded by [`HOLD_SPINS`]), so any
-//! reclamation that does not wait for them (a free at signal, a skipped or short grace
+//! it before signalling. One reader per core *holds* that section until the signaller
+//! has signalled [`HOLD_SIGNALS`] more fences (bounded by [`HOLD_NAPS`] short sleeps), so
+//! any reclamation that does not wait for it (a free at signal, a skipped or short grace
 //! period, a scan that ignores hazards) frees data a reader is still using, whatever the
-//! scheduling; the other half poll `info()` and describe a long-signalled fence, which
-//! catches data freed while the fence still points at it. Each implementation runs
-//! until its first violation (then fails) or for [`ROUNDS`] rounds.
+//! scheduling. Two per core poll `info()`, racing each signal (and, preempted inside a
+//! section, the reclamation after it). Every reader also describes the fence signalled
+//! [`GRAVEYARD`] signals ago, long reclaimed: data freed while a fence still points at
+//! it shows there. Each implementation fails on its first violation, or passes after
+//! [`ROUNDS`] clean rounds (CI's planted bugs get more, see [`rounds`]).
 
 #![cfg(not(loom))]
 
 mod common;
 
-use arc_swap::ArcSwap;
+use arc_swap::{ArcSwap, ArcSwapOption};
 use common::{SetOnDrop, DRIVER, TIMELINE};
 use fencebench_impls::{
     Fence, Implementation, Name, PoolStats, Timeline, TimelineConfig, Unprotected, DETACHED_DRIVER,
@@ -30,27 +32,40 @@ use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize};
 use std::sync::{Arc, Mutex};
 use std::thread;
+use std::time::{Duration, Instant};
 
 /// In-flight fences, signalled round-robin.
 const SLOTS: usize = 4;
 /// Fences signalled and replaced per round: a round's length.
 const SIGNALS_PER_ROUND: usize = 1_000;
-/// Rounds per protected implementation; each must be clean.
+/// Rounds per protected implementation; each must be clean. `FENCEBENCH_RACE_ROUNDS`
+/// overrides it: the planted-bug CI runs more, since it stops at the first violation.
 const ROUNDS: usize = 3;
+
+fn rounds() -> usize {
+    std::env::var("FENCEBENCH_RACE_ROUNDS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(ROUNDS)
+}
 /// How long the signaller waits for a reader to be inside a section on the fence it is
 /// about to signal, in spin iterations (yielding every [`YIELD_EVERY`]). Bounded, so a
 /// descheduled reader only costs that fence its race.
 const PACING_SPINS: usize = 4_000;
+const YIELD_EVERY: usize = 64;
 /// A holding reader stays in its section until this many more fences were signalled:
 /// more than two reclamation batches (RCU batches and hazard-pointer scans take 64).
 const HOLD_SIGNALS: usize = 160;
-/// ... or until it has spun this long (yielding every [`YIELD_EVERY`]), so a signaller
-/// the reader holds up (`lock`) or a stalled grace period only costs time.
-const HOLD_SPINS: usize = 20_000;
-/// Hold bound for implementations whose readers block the signaller (`lock`): there
+/// ... or until it has slept this many times [`NAP`], so a stalled grace period only
+/// costs time. Sleeping leaves the cores to the signaller and the pollers.
+const HOLD_NAPS: usize = 200;
+const NAP: Duration = Duration::from_micros(20);
+/// Spins a reader holds a section for where readers block the signaller (`lock`): there
 /// holding cannot let anything be freed, it only delays the signal.
 const BLOCKING_HOLD_SPINS: usize = 64;
-const YIELD_EVERY: usize = 64;
+/// Signalled fences kept for describing: each reader describes the one signalled this
+/// many signals ago, whose data every scheme has reclaimed by then (several batches).
+const GRAVEYARD: usize = 256;
 
 /// The race tests take this lock so their threads do not compete with each other's.
 static SERIAL: Mutex<()> = Mutex::new(());
@@ -85,15 +100,29 @@ fn spin_until(spins: usize, mut done: impl FnMut() -> bool) {
     }
 }
 
-/// Readers: on a machine with one core per thread, one poller and one holder per core
-/// beside the signaller; implementations whose readers block the signaller get one core
-/// fewer, so the signaller has a core of its own and the spinlock stays fair.
+/// Holds the caller's section until `done()`, within the bounds above.
+fn hold<I: Implementation>(mut done: impl FnMut() -> bool) {
+    if I::READERS_BLOCK_SIGNAL {
+        return spin_until(BLOCKING_HOLD_SPINS, done);
+    }
+    for _ in 0..HOLD_NAPS {
+        if done() {
+            return;
+        }
+        thread::sleep(NAP);
+    }
+}
+
+/// Readers: one holder and two pollers per core beside the signaller, so pollers are
+/// preempted, sometimes inside a section. Implementations whose readers block the
+/// signaller get one holder per core but one, so the signaller has a core of its own and
+/// the spinlock stays fair.
 fn reader_count<I: Implementation>() -> usize {
     let cores = thread::available_parallelism().map_or(1, |n| n.get());
     if I::READERS_BLOCK_SIGNAL {
         cores.saturating_sub(1).max(1)
     } else {
-        2 * cores
+        3 * cores
     }
 }
 
@@ -113,11 +142,8 @@ fn round<I: Implementation>() -> Round {
     let counts: [AtomicU64; 4] = Default::default();
     let live = (Name::new(DRIVER), Name::new(TIMELINE));
     let detached = (Name::new(DETACHED_DRIVER), Name::new(SIGNALED_TIMELINE));
-    let hold_spins = if I::READERS_BLOCK_SIGNAL {
-        BLOCKING_HOLD_SPINS
-    } else {
-        HOLD_SPINS
-    };
+    let graveyard: Vec<ArcSwapOption<I::Fence>> =
+        (0..GRAVEYARD).map(|_| Default::default()).collect();
 
     // Threads are joined explicitly: a scope's implicit join can return before a
     // thread's thread-local destructors hand its retired data to the reclaimer, which
@@ -132,14 +158,16 @@ fn round<I: Implementation>() -> Round {
                 spin_until(PACING_SPINS, || inside[i].load(Relaxed) >= target);
                 let old = slots[i].swap(Arc::new(tl.create()));
                 old.signal().unwrap();
+                graveyard[n % GRAVEYARD].store(Some(old));
                 signalled.fetch_add(1, Release);
             }
         });
         let readers: Vec<_> = (0..reader_count::<I>())
             .map(|r| {
-                let (slots, inside, next, signalled, done, counts) =
-                    (&slots, &inside, &next, &signalled, &done, &counts);
-                let hold = r % 2 == 1 || I::READERS_BLOCK_SIGNAL;
+                let (slots, inside, next, signalled, done, counts, graveyard) = (
+                    &slots, &inside, &next, &signalled, &done, &counts, &graveyard,
+                );
+                let holder = r % 3 == 0 || I::READERS_BLOCK_SIGNAL;
                 s.spawn(move || {
                     let (mut n, mut live_n, mut torn_n, mut held_n) = (0, 0, 0, 0);
                     let mut check = |names: (Name, Name)| {
@@ -149,23 +177,23 @@ fn round<I: Implementation>() -> Round {
                             torn_n += 1;
                         }
                     };
-                    // A fence this reader described before, long signalled since.
-                    let mut old: Option<I::Fence> = None;
                     while !done.load(Acquire) {
                         let i = next.load(Relaxed);
                         // A reference of our own, held while describing, as real readers do.
                         let f = I::Fence::clone(&slots[i].load());
-                        if let Some(o) = &old {
+                        // The oldest fence in the graveyard, signalled long ago.
+                        let oldest = signalled.load(Acquire) % GRAVEYARD;
+                        if let Some(o) = &*graveyard[oldest].load() {
                             n += 1;
                             let info = o.info();
                             check((info.driver_name, info.obj_name));
                         }
-                        if hold {
+                        if holder {
                             n += 1;
                             let names = f.with_names(|d, t| {
                                 inside[i].fetch_max(f.seqno(), Relaxed);
                                 let from = signalled.load(Acquire);
-                                spin_until(hold_spins, || {
+                                hold::<I>(|| {
                                     signalled.load(Acquire) >= from + HOLD_SIGNALS
                                         || done.load(Relaxed)
                                 });
@@ -187,7 +215,6 @@ fn round<I: Implementation>() -> Round {
                                 }
                             }
                         }
-                        old = Some(f);
                     }
                     for (c, v) in counts.iter().zip([n, live_n, torn_n, held_n]) {
                         c.fetch_add(v, Relaxed);
@@ -203,7 +230,7 @@ fn round<I: Implementation>() -> Round {
     for slot in &slots {
         slot.load().signal().unwrap();
     }
-    drop(slots);
+    drop((slots, graveyard));
     I::quiesce();
     let [reads, live_reads, torn_reads, held_over_signal] = counts.map(AtomicU64::into_inner);
     Round {
@@ -218,9 +245,10 @@ fn round<I: Implementation>() -> Round {
 fn assert_protected<I: Implementation>() {
     const { assert!(I::PROTECTS_READERS) };
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    for n in 1..=ROUNDS {
+    for n in 1..=rounds() {
+        let start = Instant::now();
         let r = round::<I>();
-        eprintln!("{} round {n}: {r:?}", I::NAME);
+        eprintln!("{} round {n} ({:?}): {r:?}", I::NAME, start.elapsed());
         assert_eq!(r.stats.violations, 0, "{} read freed driver data", I::NAME);
         assert_eq!(r.torn_reads, 0, "{} returned torn names", I::NAME);
         assert!(r.live_reads > 0, "no read overlapped a live fence");
