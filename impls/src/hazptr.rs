@@ -226,22 +226,24 @@ mod global {
         #[inline]
         fn section<R>(fence: FenceView<'_, ()>, f: impl FnOnce(bool) -> R) -> R {
             let addr = fence.data.addr();
-            let mut f = Some(f);
-            match LOCAL.try_with(|l| {
-                let d = l.depth.get();
-                assert!(
-                    d < SLOTS,
-                    "hazard-pointer sections nested deeper than {SLOTS}"
-                );
-                l.records[d].protect(addr);
-                l.depth.set(d + 1);
-                let _published = Published(l);
-                f.take().map(|f| f(true))
-            }) {
-                Ok(Some(result)) => result,
-                _ => {
-                    with_temporary_record(addr, f.take().expect("section ran without its closure"))
+            // As in `rcu::read_section`: the result is returned directly.
+            match LOCAL.try_with(|l| l as *const Local) {
+                Ok(local) => {
+                    // SAFETY: `local` points to this thread's live records, which are
+                    // destroyed only when the thread exits: after this frame returned, or
+                    // in the destructor loop, one destructor at a time.
+                    let l = unsafe { &*local };
+                    let d = l.depth.get();
+                    assert!(
+                        d < SLOTS,
+                        "hazard-pointer sections nested deeper than {SLOTS}"
+                    );
+                    l.records[d].protect(addr);
+                    l.depth.set(d + 1);
+                    let _published = Published(l);
+                    f(true)
                 }
+                Err(_) => with_temporary_record(addr, f),
             }
         }
 

@@ -245,13 +245,18 @@ mod global {
     /// uses a temporary record instead of touching the destroyed one.
     #[inline]
     pub fn read_section<R>(f: impl FnOnce() -> R) -> R {
-        let mut f = Some(f);
-        match READER.try_with(|r| {
-            let _section = r.lock();
-            f.take().map(|f| f())
-        }) {
-            Ok(Some(result)) => result,
-            _ => with_temporary_reader(f.take().expect("section ran without its closure")),
+        // The record's address leaves the `try_with` closure so that `f`'s result is
+        // returned directly, not moved through `try_with`'s `Result` (a copy per call).
+        match READER.try_with(|r| r as *const Reader<'static>) {
+            Ok(reader) => {
+                // SAFETY: `reader` points to this thread's live record. A thread-local
+                // is destroyed only when its thread exits: after this frame returned,
+                // or in the destructor loop, which runs one destructor at a time, so
+                // the record cannot be destroyed while `f` (or its caller) runs.
+                let _section = unsafe { &*reader }.lock();
+                f()
+            }
+            Err(_) => with_temporary_reader(f),
         }
     }
 
