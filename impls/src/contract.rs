@@ -39,10 +39,15 @@ pub type Callback = Box<dyn FnOnce() + Send>;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CallbackId(pub u64);
 
+/// The least remaining time a wait of a signalled fence reports: the kernel returns 1
+/// (jiffy) rather than 0, which would read as a timeout.
+pub const MIN_REMAINING: Duration = Duration::from_nanos(1);
+
 /// Result of [`Fence::wait`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WaitOutcome {
-    /// Signalled; carries the time left of the timeout (zero for a poll).
+    /// Signalled; carries the time left of the timeout, at least [`MIN_REMAINING`] (the
+    /// kernel's wait returns at least 1 for a signalled fence, a poll included).
     Signaled(Duration),
     /// The timeout passed first (a poll of an unsignalled fence).
     TimedOut,
@@ -178,7 +183,9 @@ pub trait Timeline: Send + Sync {
     /// data; fires the `init` tracepoint.
     fn create(&self) -> Self::Fence;
 
-    /// An already-signalled fence (`dma_fence_get_stub`/`dma_fence_allocate_private_stub`).
+    /// `dma_fence_get_stub`: a reference to the implementation's one shared,
+    /// always-signalled fence. The default makes a fresh signalled fence
+    /// (`dma_fence_allocate_private_stub`) for implementations that cannot share one.
     fn stub(&self) -> Self::Fence {
         let f = self.create();
         f.signal().expect("fresh fence already signalled");

@@ -7,12 +7,13 @@ use crate::inline_lock::InlineGuard;
 use crate::pool::{DataLock, DriverRef, Name, Pool};
 use crate::scheme::{FenceView, InlineLock, Scheme};
 use crate::trace::{TraceEvent, TraceRecord, TraceSink};
+use std::any::Any;
 use std::cell::UnsafeCell;
 use std::marker::PhantomData;
 use std::ops::Deref;
 use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release};
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::thread::Thread;
 use std::time::{Duration, Instant};
 
@@ -102,6 +103,10 @@ impl<S: Scheme> Timeline for GuardedTimeline<S> {
         fence
     }
 
+    fn stub(&self) -> GuardedFence<S> {
+        shared_stub::<S>()
+    }
+
     fn context(&self) -> u64 {
         self.context
     }
@@ -109,6 +114,24 @@ impl<S: Scheme> Timeline for GuardedTimeline<S> {
     fn pool(&self) -> &Arc<Pool> {
         &self.config.pool
     }
+}
+
+/// `dma_fence_get_stub`: the process's one stub fence per scheme, created (and
+/// signalled) on first use, with its own timeline and pool.
+fn shared_stub<S: Scheme>() -> GuardedFence<S> {
+    static STUBS: Mutex<Vec<Box<dyn Any + Send + Sync>>> = Mutex::new(Vec::new());
+    let mut stubs = STUBS.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(stub) = stubs
+        .iter()
+        .find_map(|s| s.downcast_ref::<GuardedFence<S>>())
+    {
+        return stub.clone();
+    }
+    let stub = Guarded::<S>::timeline(TimelineConfig::new("stub", "stub")).create();
+    stub.signal()
+        .expect("a new stub fence was already signalled");
+    stubs.push(Box::new(stub.clone()));
+    stub
 }
 
 /// The exporter's lock, held; released on drop.
@@ -457,7 +480,7 @@ impl<S: Scheme> Fence for GuardedFence<S> {
         // A poll reads no clock: it is on the hot path of the trace and mixed workloads.
         let outcome = if timeout.is_zero() {
             if self.signaled() {
-                WaitOutcome::Signaled(Duration::ZERO)
+                WaitOutcome::Signaled(MIN_REMAINING)
             } else {
                 WaitOutcome::TimedOut
             }
@@ -528,7 +551,10 @@ impl<S: Scheme> Fence for GuardedFence<S> {
 impl<S: Scheme> GuardedFence<S> {
     /// `dma_fence_default_wait`: spin briefly, then queue a wake-up callback and park.
     fn wait_until(&self, deadline: Instant) -> WaitOutcome {
-        let signaled = || WaitOutcome::Signaled(deadline.saturating_duration_since(Instant::now()));
+        let signaled = || {
+            let left = deadline.saturating_duration_since(Instant::now());
+            WaitOutcome::Signaled(left.max(MIN_REMAINING))
+        };
         for _ in 0..WAIT_SPINS {
             if self.signaled() {
                 return signaled();

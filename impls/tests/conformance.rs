@@ -16,7 +16,7 @@ use common::{SetOnDrop, DRIVER, TIMELINE};
 use fencebench_impls::trace::{TraceEvent, TraceRecord, TraceSink};
 use fencebench_impls::{
     now_ns, AlreadySignaled, Callback, Fence, Generation, Implementation, Name, PoolStats,
-    Timeline, TimelineConfig, WaitOutcome, DETACHED_DRIVER, SIGNALED_TIMELINE,
+    Timeline, TimelineConfig, WaitOutcome, DETACHED_DRIVER, MIN_REMAINING, SIGNALED_TIMELINE,
 };
 use std::sync::atomic::AtomicBool;
 use std::sync::atomic::AtomicUsize;
@@ -33,7 +33,7 @@ macro_rules! conformance_suite {
             conformance_suite!(@cases $impl;
                 sanitycheck, signaling, add_callback, late_add_callback, rm_callback,
                 late_rm_callback, status, error, wait, wait_timeout, stub,
-                race_signal_callback, timestamp, ref_count, release_with_pending_callback,
+                race_signal_callback, timestamp, callback_sees_detached_names, shared_stub, ref_count, release_with_pending_callback,
                 names, tracepoints, pool_accounting,
             );
         }
@@ -191,11 +191,64 @@ fn error<I: Implementation>() {
     assert_eq!(f.status(), EIO);
 }
 
+/// The kernel's `wait`: a poll returns 0 before the signal and 1 after (a signalled
+/// fence never reports 0 remaining time, which would read as a timeout).
 fn wait<I: Implementation>() {
     let f = timeline::<I>().create();
     assert_eq!(f.wait(Duration::ZERO), WaitOutcome::TimedOut);
     f.signal().unwrap();
-    assert!(f.wait(Duration::ZERO).is_signaled());
+    assert_eq!(f.wait(Duration::ZERO), WaitOutcome::Signaled(MIN_REMAINING));
+    match f.wait(Duration::from_millis(1)) {
+        WaitOutcome::Signaled(left) => assert!(left >= MIN_REMAINING),
+        WaitOutcome::TimedOut => panic!("a signalled fence timed out"),
+    }
+}
+
+/// Linux 7.x detaches the data under the fence lock right after `SIGNALED` and before the
+/// callbacks run, so a callback that reads the names during `signal()` sees the detached
+/// constants, under every generation's implementation.
+fn callback_sees_detached_names<I: Implementation>() {
+    if I::READERS_BLOCK_SIGNAL {
+        eprintln!(
+            "skipped {}: its readers take the fence lock, which signal holds while callbacks \
+             run, so a callback cannot read its own fence's names",
+            I::NAME
+        );
+        return;
+    }
+    let f = timeline::<I>().create();
+    let seen = Arc::new(Mutex::new(None));
+    let (g, s) = (f.clone(), seen.clone());
+    f.add_callback(Box::new(move || {
+        *s.lock().unwrap() = Some((g.driver_name(), g.timeline_name(), g.section()));
+    }))
+    .unwrap();
+    f.signal().unwrap();
+    let (d, t, section) = seen.lock().unwrap().take().expect("callback did not run");
+    assert_eq!(
+        (d.as_str(), t.as_str()),
+        (DETACHED_DRIVER, SIGNALED_TIMELINE)
+    );
+    assert_eq!(
+        section, None,
+        "a callback's read section found the data attached"
+    );
+}
+
+/// `dma_fence_get_stub`: one shared, always-signalled fence.
+fn shared_stub<I: Implementation>() {
+    let (a, b) = (timeline::<I>().stub(), timeline::<I>().stub());
+    assert_eq!(
+        (a.context(), a.seqno()),
+        (b.context(), b.seqno()),
+        "two stubs"
+    );
+    assert!(
+        a.ref_count() >= 3,
+        "the stub is not shared (refs {})",
+        a.ref_count()
+    );
+    assert!(a.is_signaled() && b.is_signaled());
 }
 
 fn wait_timeout<I: Implementation>() {
