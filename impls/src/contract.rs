@@ -10,6 +10,7 @@
 use crate::pool::{Name, Pool};
 use crate::trace::TraceSink;
 use std::fmt;
+use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -116,6 +117,11 @@ pub struct TimelineConfig {
     pub pool: Arc<Pool>,
     /// Where tracepoint records go; `None` is tracing disabled (the common case).
     pub trace: Option<TraceSink>,
+    /// The "hardware's" completed seqno, when the driver has a `signaled` op: the op
+    /// reports a fence complete once this reaches its seqno, and
+    /// [`Fence::is_signaled`] then signals the fence from the reader's side, as
+    /// `dma_fence_is_signaled` does. `None`: no `signaled` op (the common case).
+    pub hw_seqno: Option<Arc<AtomicU64>>,
 }
 
 impl TimelineConfig {
@@ -126,6 +132,7 @@ impl TimelineConfig {
             timeline: Name::new(timeline),
             pool: Pool::new(),
             trace: None,
+            hw_seqno: None,
         }
     }
 
@@ -136,6 +143,12 @@ impl TimelineConfig {
 
     pub fn with_trace(mut self, sink: TraceSink) -> Self {
         self.trace = Some(sink);
+        self
+    }
+
+    /// Gives the driver a `signaled` op backed by `hw_seqno` (see [`Self::hw_seqno`]).
+    pub fn with_hw_seqno(mut self, hw_seqno: Arc<AtomicU64>) -> Self {
+        self.hw_seqno = Some(hw_seqno);
         self
     }
 }
@@ -210,6 +223,8 @@ pub trait Fence: Clone + Send + Sync + 'static {
     /// reclamation rule.
     fn signal(&self) -> Result<(), AlreadySignaled>;
 
+    /// `dma_fence_is_signaled`: the bit, else the driver's `signaled` op (called under
+    /// protection: it lives in driver data), which may signal the fence from here.
     fn is_signaled(&self) -> bool;
 
     /// `dma_fence_enable_sw_signaling`: sets `ENABLE_SIGNAL` first, then checks `SIGNALED`.
@@ -224,7 +239,8 @@ pub trait Fence: Clone + Send + Sync + 'static {
     /// Records an error (negative errno); only allowed before signal.
     fn set_error(&self, errno: i32) -> Result<(), AlreadySignaled>;
 
-    /// 0 while pending, then 1 or the error that was set.
+    /// 0 while pending, then 1 or the error that was set (`dma_fence_get_status`, which
+    /// asks [`is_signaled`](Self::is_signaled)).
     fn status(&self) -> i32;
 
     /// Signal time (ns since the process clock epoch), once signalled.

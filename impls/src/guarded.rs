@@ -97,6 +97,7 @@ impl<S: Scheme> Timeline for GuardedTimeline<S> {
             per_fence: S::per_fence(&data),
             data,
             trace: c.trace.clone(),
+            hw_seqno: c.hw_seqno.clone(),
             _s: PhantomData,
         }));
         fence.trace_direct(TraceEvent::Init);
@@ -158,6 +159,8 @@ pub struct Inner<S: Scheme> {
     per_fence: S::PerFence,
     data: DriverRef,
     trace: Option<TraceSink>,
+    /// The driver's `signaled` op's view of the hardware ([`TimelineConfig::hw_seqno`]).
+    hw_seqno: Option<Arc<AtomicU64>>,
     _s: PhantomData<S>,
 }
 
@@ -222,6 +225,19 @@ impl<S: Scheme> Inner<S> {
                 detached()
             }
         })
+    }
+
+    /// The status as the `SIGNALED` bit shows it, without asking the driver's op: what
+    /// `info()` reports from inside its section (an op that signals would take the fence
+    /// lock, which a `lock` reader already holds).
+    fn status_bit(&self) -> i32 {
+        if !self.signaled() {
+            return 0;
+        }
+        match self.error.load(Relaxed) {
+            0 => 1,
+            e => e,
+        }
     }
 
     /// Takes the exporter's lock: inline, or the one in driver data. `None` when the
@@ -412,7 +428,24 @@ impl<S: Scheme> Fence for GuardedFence<S> {
 
     #[inline]
     fn is_signaled(&self) -> bool {
-        self.signaled()
+        if self.signaled() {
+            return true;
+        }
+        let Some(hw) = &self.hw_seqno else {
+            return false;
+        };
+        // The op is in driver data (`fence->ops->signaled`): called under protection,
+        // only while attached. Acquire: pairs with the driver's Release advance.
+        let done = self.read(
+            || false,
+            |data| data.read_ops().is_some() && hw.load(Acquire) >= self.seqno,
+        );
+        if done {
+            // Signalled from the reader's side; losing the race to the exporter's own
+            // signal is fine.
+            let _ = self.signal();
+        }
+        done || self.signaled()
     }
 
     fn enable_signaling(&self) {
@@ -453,13 +486,8 @@ impl<S: Scheme> Fence for GuardedFence<S> {
     }
 
     fn status(&self) -> i32 {
-        if !self.signaled() {
-            return 0;
-        }
-        match self.error.load(Relaxed) {
-            0 => 1,
-            e => e,
-        }
+        self.is_signaled();
+        self.status_bit()
     }
 
     /// Like `dma_fence_timestamp()`: a signaller sets `SIGNALED` before `TIMESTAMP`,
@@ -479,7 +507,7 @@ impl<S: Scheme> Fence for GuardedFence<S> {
         self.trace_safe(TraceEvent::WaitStart);
         // A poll reads no clock: it is on the hot path of the trace and mixed workloads.
         let outcome = if timeout.is_zero() {
-            if self.signaled() {
+            if self.is_signaled() {
                 WaitOutcome::Signaled(MIN_REMAINING)
             } else {
                 WaitOutcome::TimedOut
@@ -507,7 +535,7 @@ impl<S: Scheme> Fence for GuardedFence<S> {
                 driver_name,
                 context: self.context,
                 seqno: self.seqno,
-                status: self.status(),
+                status: self.status_bit(),
                 timestamp_ns: self.timestamp().unwrap_or(0),
                 generation: S::GENERATION,
             }
@@ -556,7 +584,7 @@ impl<S: Scheme> GuardedFence<S> {
             WaitOutcome::Signaled(left.max(MIN_REMAINING))
         };
         for _ in 0..WAIT_SPINS {
-            if self.signaled() {
+            if self.is_signaled() {
                 return signaled();
             }
             if Instant::now() >= deadline {

@@ -19,8 +19,8 @@ use fencebench_impls::{
     Timeline, TimelineConfig, WaitOutcome, DETACHED_DRIVER, MIN_REMAINING, SIGNALED_TIMELINE,
 };
 use std::sync::atomic::AtomicBool;
-use std::sync::atomic::AtomicUsize;
-use std::sync::atomic::Ordering::{Acquire, Relaxed};
+use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
+use std::sync::atomic::{AtomicU64, AtomicUsize};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
@@ -33,7 +33,8 @@ macro_rules! conformance_suite {
             conformance_suite!(@cases $impl;
                 sanitycheck, signaling, add_callback, late_add_callback, rm_callback,
                 late_rm_callback, status, error, wait, wait_timeout, stub,
-                race_signal_callback, timestamp, callback_sees_detached_names, shared_stub, ref_count, release_with_pending_callback,
+                race_signal_callback, timestamp, callback_sees_detached_names, shared_stub,
+                driver_signaled_op, ref_count, release_with_pending_callback,
                 names, tracepoints, pool_accounting,
             );
         }
@@ -233,6 +234,35 @@ fn callback_sees_detached_names<I: Implementation>() {
         section, None,
         "a callback's read section found the data attached"
     );
+}
+
+/// A driver with a `signaled` op: `is_signaled` asks it while the bit is clear, and when
+/// the hardware has passed the fence's seqno it signals the fence from the reader's side
+/// (callbacks run, the data is detached and retired), as `dma_fence_is_signaled` does.
+fn driver_signaled_op<I: Implementation>() {
+    let hw = Arc::new(AtomicU64::new(0));
+    let tl = I::timeline(TimelineConfig::new(DRIVER, TIMELINE).with_hw_seqno(hw.clone()));
+    let (f, g) = (tl.create(), tl.create());
+    let (count, cb) = counting_callback();
+    f.add_callback(cb).unwrap();
+    assert!(!f.is_signaled());
+    assert_eq!(f.status(), 0);
+    hw.store(f.seqno(), Release);
+    assert!(f.is_signaled(), "the driver's op was not asked");
+    assert_eq!(
+        runs(&count),
+        1,
+        "the reader-side signal did not run the callback"
+    );
+    assert_eq!(f.signal(), Err(AlreadySignaled));
+    assert_eq!(f.driver_name().as_str(), DETACHED_DRIVER);
+    assert!(f.timestamp().is_some());
+    assert_eq!(g.wait(Duration::ZERO), WaitOutcome::TimedOut);
+    hw.store(g.seqno(), Release);
+    assert_eq!(g.status(), 1, "status did not ask the driver's op");
+    drop((f, g));
+    I::quiesce();
+    assert_eq!(settled(tl.pool().stats()), (0, 0, 2, 0));
 }
 
 /// `dma_fence_get_stub`: one shared, always-signalled fence.
