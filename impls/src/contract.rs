@@ -7,6 +7,8 @@
 //! retired data is what each implementation does differently, and what fencebench
 //! measures.
 
+#![warn(missing_docs)]
+
 use crate::pool::{Name, Pool};
 use crate::trace::TraceSink;
 use std::fmt;
@@ -55,6 +57,7 @@ pub enum WaitOutcome {
 }
 
 impl WaitOutcome {
+    /// Whether the wait ended with the fence signalled.
     pub fn is_signaled(self) -> bool {
         matches!(self, WaitOutcome::Signaled(_))
     }
@@ -76,9 +79,13 @@ pub enum Generation {
 /// the context, seqno and generation for the `describe` line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FenceInfo {
+    /// The timeline name (`obj_name`), or [`SIGNALED_TIMELINE`] once signalled.
     pub obj_name: Name,
+    /// The driver name, or [`DETACHED_DRIVER`] once signalled.
     pub driver_name: Name,
+    /// The fence context (the timeline).
     pub context: u64,
+    /// The fence seqno within its context.
     pub seqno: u64,
     /// 0 pending, 1 signalled, negative: the error it signalled with.
     pub status: i32,
@@ -111,7 +118,9 @@ impl fmt::Display for FenceInfo {
 /// What a timeline's fences are created with.
 #[derive(Clone)]
 pub struct TimelineConfig {
+    /// The driver name every fence of the timeline carries in its driver data.
     pub driver: Name,
+    /// The timeline name every fence of the timeline carries in its driver data.
     pub timeline: Name,
     /// Pool for the driver data; several timelines may share one.
     pub pool: Arc<Pool>,
@@ -136,11 +145,13 @@ impl TimelineConfig {
         }
     }
 
+    /// Shares `pool` for the driver data.
     pub fn with_pool(mut self, pool: Arc<Pool>) -> Self {
         self.pool = pool;
         self
     }
 
+    /// Sends tracepoint records to `sink`.
     pub fn with_trace(mut self, sink: TraceSink) -> Self {
         self.trace = Some(sink);
         self
@@ -172,7 +183,9 @@ pub trait Implementation: Send + Sync + 'static {
     const READERS_BLOCK_SIGNAL: bool;
     /// The kernel generation of the contract it models.
     const GENERATION: Generation;
+    /// Its fence type.
     type Fence: Fence;
+    /// Its timeline (fence context) type.
     type Timeline: Timeline<Fence = Self::Fence>;
 
     /// A new timeline (a fence context) whose fences carry this driver data.
@@ -190,6 +203,7 @@ pub trait Implementation: Send + Sync + 'static {
 
 /// A fence context: creates fences with increasing seqnos.
 pub trait Timeline: Send + Sync {
+    /// The fences it creates.
     type Fence: Fence;
 
     /// `dma_fence_init`: a new unsignalled fence with the next seqno and fresh driver
@@ -205,14 +219,18 @@ pub trait Timeline: Send + Sync {
         f
     }
 
+    /// The fence context number (`dma_fence_context_alloc`).
     fn context(&self) -> u64;
+    /// The pool the timeline allocates driver data from.
     fn pool(&self) -> &Arc<Pool>;
 }
 
 /// The dma-fence operations. `Clone` takes a reference, drop puts it; the last put
 /// releases the fence.
 pub trait Fence: Clone + Send + Sync + 'static {
+    /// The fence context (its timeline).
     fn context(&self) -> u64;
+    /// The fence seqno within its context.
     fn seqno(&self) -> u64;
 
     /// The `emit` tracepoint: the driver submitted the fence to hardware.
