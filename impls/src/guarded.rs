@@ -53,6 +53,7 @@ impl<S: Scheme> Implementation for Guarded<S> {
 
     fn timeline(config: TimelineConfig) -> Self::Timeline {
         GuardedTimeline {
+            // Relaxed: a unique number, nothing is published with it.
             context: NEXT_CONTEXT.fetch_add(1, Relaxed),
             next_seqno: AtomicU64::new(0),
             config,
@@ -80,6 +81,7 @@ impl<S: Scheme> Timeline for GuardedTimeline<S> {
     type Fence = GuardedFence<S>;
 
     fn create(&self) -> GuardedFence<S> {
+        // Relaxed: a unique number, nothing is published with it.
         let seqno = self.next_seqno.fetch_add(1, Relaxed) + 1;
         let c = &self.config;
         let data = c.pool.alloc(&c.driver, &c.timeline, OPS);
@@ -187,6 +189,8 @@ impl<S: Scheme> Deref for GuardedFence<S> {
 impl<S: Scheme> Inner<S> {
     #[inline]
     fn signaled(&self) -> bool {
+        // Acquire: pairs with the AcqRel set of SIGNALED in `signal_locked`: whoever sees
+        // the bit sees the signal's earlier writes (timestamp, error).
         self.flags.load(Acquire) & SIGNALED != 0
     }
 
@@ -307,6 +311,8 @@ impl<S: Scheme> Inner<S> {
 
     /// `__dma_fence_enable_signaling`, called with the lock held: true if unsignalled.
     fn enable_signaling_locked(&self) -> bool {
+        // AcqRel: set ENABLE_SIGNAL before testing SIGNALED (the kernel's order), pairing
+        // with signal's AcqRel set of SIGNALED.
         let was_set = self.flags.fetch_or(ENABLE_SIGNAL, AcqRel) & ENABLE_SIGNAL != 0;
         if self.signaled() {
             return false;
@@ -326,6 +332,7 @@ impl<S: Scheme> Inner<S> {
         if self.flags.fetch_or(SIGNALED, AcqRel) & SIGNALED != 0 {
             return Err(AlreadySignaled);
         }
+        // Relaxed: published by the Release set of TIMESTAMP below.
         self.timestamp.store(now_ns(), Relaxed);
         // Release: pairs with the Acquire load of TIMESTAMP in `timestamp()`.
         self.flags.fetch_or(TIMESTAMP, Release);
@@ -342,8 +349,10 @@ impl<S: Scheme> Inner<S> {
     fn retire(&self) {
         // AcqRel: exactly one caller retires; orders against the other's TIMESTAMP.
         if self.flags.fetch_or(RETIRED, AcqRel) & RETIRED == 0 {
+            // Acquire: pairs with the Release set of TIMESTAMP; the timestamp below is then valid.
             let signaled_at = self.flags.load(Acquire) & TIMESTAMP != 0;
             let at = if signaled_at {
+                // Relaxed: ordered by the Acquire load of TIMESTAMP above.
                 self.timestamp.load(Relaxed)
             } else {
                 now_ns()
@@ -378,6 +387,7 @@ impl<S: Scheme> Drop for Inner<S> {
                 if locked.callbacks.is_empty() {
                     false
                 } else {
+                    // Relaxed: published by the signal's AcqRel set of SIGNALED that follows.
                     self.error.store(EDEADLK, Relaxed);
                     let _ = self.signal_locked(locked);
                     true
@@ -449,6 +459,7 @@ impl<S: Scheme> Fence for GuardedFence<S> {
     }
 
     fn enable_signaling(&self) {
+        // Acquire: pairs with the AcqRel sets of both bits (a fast path; rechecked locked).
         if self.flags.load(Acquire) & (ENABLE_SIGNAL | SIGNALED) == 0 {
             self.with_lock(|_| self.enable_signaling_locked());
         }
@@ -481,6 +492,8 @@ impl<S: Scheme> Fence for GuardedFence<S> {
         if self.signaled() {
             return Err(AlreadySignaled);
         }
+        // Relaxed: published by the signal's AcqRel set of SIGNALED (readers read it only
+        // after seeing SIGNALED with Acquire).
         self.error.store(errno, Relaxed);
         Ok(())
     }
@@ -496,9 +509,11 @@ impl<S: Scheme> Fence for GuardedFence<S> {
         if !self.signaled() {
             return None;
         }
+        // Acquire: pairs with the Release set of TIMESTAMP in `signal_locked`.
         while self.flags.load(Acquire) & TIMESTAMP == 0 {
             std::hint::spin_loop();
         }
+        // Relaxed: ordered by the Acquire load of TIMESTAMP above.
         Some(self.timestamp.load(Relaxed))
     }
 
@@ -598,6 +613,7 @@ impl<S: Scheme> GuardedFence<S> {
         });
         let w = waiter.clone();
         let id = match self.add_callback(Box::new(move || {
+            // Release: pairs with the waiter's Acquire load of `woken`.
             w.woken.store(true, Release);
             w.thread.unpark();
         })) {
@@ -605,6 +621,7 @@ impl<S: Scheme> GuardedFence<S> {
             Err(AlreadySignaled) => return signaled(),
         };
         loop {
+            // Acquire: pairs with the callback's Release store.
             if waiter.woken.load(Acquire) || self.signaled() {
                 return signaled();
             }

@@ -25,6 +25,8 @@ impl HazardRecord {
     /// retired) after this returns before using the object.
     #[inline]
     pub fn protect(&self, addr: usize) {
+        // Relaxed: ordered before the caller's re-validation by the light barrier, which
+        // pairs with the heavy barrier at the start of `Domain::scan`.
         self.ptr.store(addr, Relaxed);
         membarrier::light();
     }
@@ -32,6 +34,8 @@ impl HazardRecord {
     /// Ends the protection; orders the reader's loads before a scanner's free.
     #[inline]
     pub fn clear(&self) {
+        // Release: pairs with the Acquire load in `scan`: the reader's loads of the object
+        // happen before a scan that sees 0 frees it.
         self.ptr.store(0, Release);
     }
 }
@@ -61,6 +65,7 @@ impl Domain {
         let mut records = self.records.lock().unwrap();
         for r in records.iter() {
             if r.active
+                // Acquire: pairs with the Release in `release`: the previous owner's clear is seen.
                 .compare_exchange(false, true, Acquire, Relaxed)
                 .is_ok()
             {
@@ -78,6 +83,7 @@ impl Domain {
     /// Returns a record for reuse by another thread.
     pub fn release(&self, rec: &HazardRecord) {
         rec.clear();
+        // Release: pairs with the Acquire claim in `acquire`.
         rec.active.store(false, Release);
     }
 
@@ -92,6 +98,7 @@ impl Domain {
             let records = self.records.lock().unwrap();
             records
                 .iter()
+                // Acquire: pairs with the Release clear in `HazardRecord::clear`.
                 .map(|r| r.ptr.load(Acquire))
                 .filter(|&p| p != 0)
                 .collect()

@@ -68,6 +68,7 @@ impl Domain {
         let _gp = self.gp_lock.lock().unwrap();
         #[cfg(not(fencebench_plant = "rcu-no-writer-barrier"))]
         membarrier::heavy();
+        // Relaxed: the heavy barriers around the scan order it; readers only compare it.
         let target = self.gp.fetch_add(1, Relaxed) + 1;
         // Planted: readers that began in the period just ended are not waited for.
         #[cfg(fencebench_plant = "rcu-gp-early")]
@@ -77,6 +78,8 @@ impl Domain {
             for r in readers.iter() {
                 let mut backoff = Backoff::default();
                 loop {
+                    // Acquire: pairs with the Release store of 0 in `ReadGuard::drop`, so a section seen
+                    // ended has finished its loads before the caller frees.
                     let c = r.ctr.load(Acquire);
                     if c == 0 || c >= target {
                         break;
