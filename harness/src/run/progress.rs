@@ -19,11 +19,9 @@ impl Bar {
         Bar(std::io::stderr().is_terminal().then(|| {
             let bar = ProgressBar::new(0);
             bar.set_style(
-                ProgressStyle::with_template(
-                    "[{bar:12}] {pos}/{len} ETA {eta:<6} {msg}",
-                )
-                .expect("progress template")
-                .progress_chars("=> "),
+                ProgressStyle::with_template("[{bar:12}] {pos}/{len} ETA {eta:<6} {msg}")
+                    .expect("progress template")
+                    .progress_chars("=> "),
             );
             bar
         }))

@@ -1,7 +1,7 @@
 //! ns/op per implementation at one thread count: median with min–max bars, the median
 //! and its ratio to unprotected written above each bar, names rotated below.
 
-use super::axis::{categories, category, tick, LogAxis};
+use super::axis::{categories, tick, LogAxis};
 use super::*;
 
 pub(super) fn ns_per_op<DB: DrawingBackend>(
@@ -31,15 +31,25 @@ pub(super) fn ns_per_op<DB: DrawingBackend>(
         .configure_mesh()
         .x_desc("median ns (ratio to unprotected) above bars at min and max")
         .y_desc("ns/op per thread of the primary role (log scale)")
-        .x_label_formatter(&category(&labels))
-        .x_label_style(
-            TextStyle::from((FONT, 15).into_font().transform(FontTransform::Rotate90))
-                .pos(Pos::new(HPos::Left, VPos::Center)),
-        )
+        // The names are drawn below, rotated: long ones side by side would overlap.
+        .x_label_formatter(&|_| String::new())
         .y_label_formatter(&tick)
         .label_style((FONT, 16))
         .draw()
         .map_err(drawing)?;
+    let (_, bottom) = chart.plotting_area().get_pixel_range();
+    for (i, name) in labels.iter().enumerate() {
+        let (x, _) = chart.backend_coord(&(SegmentValue::CenterOf(i), 1.0));
+        let style = TextStyle::from((FONT, 15).into_font().transform(FontTransform::Rotate90))
+            .pos(Pos::new(HPos::Left, VPos::Center));
+        let (left, top) = area.get_base_pixel();
+        area.draw(&Text::new(
+            name.clone(),
+            (x - left, bottom.end - top + 8),
+            style,
+        ))
+        .map_err(drawing)?;
+    }
     for (i, (p, colour)) in stats.iter().enumerate() {
         let x = SegmentValue::CenterOf(i);
         let s = p.ns_per_op;
