@@ -71,7 +71,12 @@ pub fn generate(dir: &Path, out: &Path) -> Result<Published, String> {
     let drawn: Vec<Result<Vec<Chart>, String>> = paths
         .par_iter()
         .zip(&files)
-        .map(|(path, file)| plot::write(file, path, &plot::default_dir(path)))
+        .map(|(path, file)| {
+            let dir = plot::default_dir(path);
+            let charts = plot::write(file, path, &dir)?;
+            prune(&dir, &charts)?;
+            Ok(charts)
+        })
         .collect();
     let charts = drawn.into_iter().collect::<Result<Vec<_>, _>>()?;
 
@@ -86,6 +91,21 @@ pub fn generate(dir: &Path, out: &Path) -> Result<Published, String> {
         document: out.to_path_buf(),
         charts: charts.into_iter().flatten().collect(),
     })
+}
+
+/// Removes the charts in `dir` (a result file's own `<stem>-plots/`) that this report did
+/// not draw, so a chart a newer fencebench no longer draws cannot linger beside the
+/// result file as if it were current. Only `.svg` files are touched.
+fn prune(dir: &Path, drawn: &[Chart]) -> Result<(), String> {
+    let entries = fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let svg = path.extension().is_some_and(|e| e == "svg");
+        if svg && !drawn.iter().any(|c| c.path == path) {
+            fs::remove_file(&path).map_err(|e| format!("cannot remove {}: {e}", path.display()))?;
+        }
+    }
+    Ok(())
 }
 
 /// `target` relative to the directory `base`, with `/` separators, as a Markdown link
@@ -241,6 +261,24 @@ mod tests {
                 dir.path().join("vm/20250301T000000Z.json")
             ]
         );
+    }
+
+    #[test]
+    fn charts_no_longer_drawn_are_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let stale = dir.path().join("throughput-stall.svg");
+        let kept = dir.path().join("ns-per-op-stall-2t.svg");
+        let other = dir.path().join("notes.txt");
+        for p in [&stale, &kept, &other] {
+            fs::write(p, "").unwrap();
+        }
+        let drawn = [Chart {
+            workload: "stall".into(),
+            what: "ns/op".into(),
+            path: kept.clone(),
+        }];
+        prune(dir.path(), &drawn).unwrap();
+        assert!(!stale.exists() && kept.exists() && other.exists());
     }
 
     #[test]
