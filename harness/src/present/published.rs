@@ -4,6 +4,8 @@
 //! Generated, never edited, so the tables cannot drift from the result files; ad-hoc
 //! runs in `DIR/runs/` stay out of it.
 
+use crate::error::{Error, Result};
+use crate::fs::IoError;
 use crate::present::compare::{self, Source};
 use crate::present::export::markdown_section;
 use crate::present::plot::{self, Chart};
@@ -27,7 +29,7 @@ pub struct Published {
 /// `fencebench report`: prints the document's path, then each chart's.
 pub fn execute(args: crate::cli::ReportArgs) -> crate::error::Result<()> {
     let out = args.out.unwrap_or_else(|| args.dir.join("README.md"));
-    let published = generate(&args.dir, &out).map_err(crate::error::Error::Failed)?;
+    let published = generate(&args.dir, &out)?;
     let written: String = std::iter::once(published.document.as_path())
         .chain(published.charts.iter().map(|c| c.path.as_path()))
         .map(|p| format!("{}\n", p.display()))
@@ -37,8 +39,13 @@ pub fn execute(args: crate::cli::ReportArgs) -> crate::error::Result<()> {
 
 /// The latest result file of each machine directory under `dir`, by machine name.
 /// Directories without result files, hidden ones and `runs/` are passed over.
-pub fn latest_per_machine(dir: &Path) -> Result<Vec<PathBuf>, String> {
-    let unreadable = |e: std::io::Error| format!("cannot read {}: {e}", dir.display());
+pub fn latest_per_machine(dir: &Path) -> Result<Vec<PathBuf>> {
+    let unreadable = |source| {
+        Error::File(IoError::Read {
+            path: dir.to_path_buf(),
+            source,
+        })
+    };
     let mut machines: Vec<PathBuf> = Vec::new();
     for entry in fs::read_dir(dir).map_err(unreadable)? {
         let path = entry.map_err(unreadable)?.path();
@@ -54,21 +61,21 @@ pub fn latest_per_machine(dir: &Path) -> Result<Vec<PathBuf>, String> {
         .filter_map(|m| crate::fs::latest(m).ok())
         .collect();
     if latest.is_empty() {
-        return Err(format!(
+        return Err(Error::Failed(format!(
             "{}: no published result files (expected <machine>/<timestamp>.json in it; \
              {RUNS}/ is not published)",
             dir.display()
-        ));
+        )));
     }
     Ok(latest)
 }
 
 /// Reads each machine's latest file under `dir`, (re)draws its charts beside it, and
 /// writes the document to `out`, linking files and charts relative to it.
-pub fn generate(dir: &Path, out: &Path) -> Result<Published, String> {
+pub fn generate(dir: &Path, out: &Path) -> Result<Published> {
     let paths = latest_per_machine(dir)?;
-    let files = crate::fs::read_all(&paths).map_err(|e| e.to_string())?;
-    let drawn: Vec<Result<Vec<Chart>, String>> = paths
+    let files = crate::fs::read_all(&paths)?;
+    let drawn: Vec<Result<Vec<Chart>>> = paths
         .par_iter()
         .zip(&files)
         .map(|(path, file)| {
@@ -78,15 +85,21 @@ pub fn generate(dir: &Path, out: &Path) -> Result<Published, String> {
             Ok(charts)
         })
         .collect();
-    let charts = drawn.into_iter().collect::<Result<Vec<_>, _>>()?;
+    let charts = drawn.into_iter().collect::<Result<Vec<_>>>()?;
 
     let base = out
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    fs::create_dir_all(base).map_err(|e| format!("cannot write {}: {e}", out.display()))?;
+    let unwritable = |source| {
+        Error::File(IoError::Write {
+            path: out.to_path_buf(),
+            source,
+        })
+    };
+    fs::create_dir_all(base).map_err(unwritable)?;
     let text = markdown(&paths, &files, &charts, &|target| link(base, target));
-    fs::write(out, text).map_err(|e| format!("cannot write {}: {e}", out.display()))?;
+    fs::write(out, text).map_err(unwritable)?;
     Ok(Published {
         document: out.to_path_buf(),
         charts: charts.into_iter().flatten().collect(),
@@ -96,13 +109,19 @@ pub fn generate(dir: &Path, out: &Path) -> Result<Published, String> {
 /// Removes the charts in `dir` (a result file's own `<stem>-plots/`) that this report did
 /// not draw, so a chart a newer fencebench no longer draws cannot linger beside the
 /// result file as if it were current. Only `.svg` files are touched.
-fn prune(dir: &Path, drawn: &[Chart]) -> Result<(), String> {
-    let entries = fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
+fn prune(dir: &Path, drawn: &[Chart]) -> Result<()> {
+    let entries = fs::read_dir(dir).map_err(|source| {
+        Error::File(IoError::Read {
+            path: dir.to_path_buf(),
+            source,
+        })
+    })?;
     for entry in entries.flatten() {
         let path = entry.path();
         let svg = path.extension().is_some_and(|e| e == "svg");
         if svg && !drawn.iter().any(|c| c.path == path) {
-            fs::remove_file(&path).map_err(|e| format!("cannot remove {}: {e}", path.display()))?;
+            fs::remove_file(&path)
+                .map_err(|e| Error::Failed(format!("cannot remove {}: {e}", path.display())))?;
         }
     }
     Ok(())
@@ -247,6 +266,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         assert!(latest_per_machine(dir.path())
             .unwrap_err()
+            .to_string()
             .contains("no published result files"));
         write(dir.path(), "vm", "20250101T000000Z");
         write(dir.path(), "vm", "20250301T000000Z");

@@ -9,7 +9,7 @@ pub(super) fn ns_per_op<DB: DrawingBackend>(
     workload: &str,
     threads: usize,
     area: &DrawingArea<DB, Shift>,
-) -> Result<(), String> {
+) -> std::result::Result<(), Drawing> {
     let cells = group(file, workload, Some(threads));
     let labels: Vec<String> = cells
         .iter()
