@@ -7,7 +7,7 @@ use crate::cli::{
     ReportArgs, RunArgs, QUICK_WORKLOADS,
 };
 use crate::error::{Error, Result};
-use crate::fs::{self, Destination};
+use crate::fs::Destination;
 use crate::present::export::{Format, Style};
 use crate::run::machine;
 use crate::run::runner::{RepSpec, Window};
@@ -337,9 +337,4 @@ fn unique<T: PartialEq + std::fmt::Display>(option: &str, values: Vec<T>) -> Res
 
 fn all(names: &[&str]) -> Vec<String> {
     names.iter().map(|s| s.to_string()).collect()
-}
-
-/// Where `fs` puts a result whose path was not given, for the README and `--help`.
-pub fn default_results_dir() -> PathBuf {
-    fs::runs_dir()
 }

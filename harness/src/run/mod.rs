@@ -11,6 +11,7 @@ pub mod software;
 pub mod suite;
 
 use crate::error::{Error, Result};
+use crate::fs::Destination;
 use crate::options::RunOptions;
 use crate::present::export;
 use crate::result::{
@@ -18,6 +19,7 @@ use crate::result::{
 };
 use counters::CounterGroup;
 use runner::Window;
+use std::path::PathBuf;
 use std::time::SystemTime;
 
 /// Runs the suite, prints its report, writes its result file; an interrupted run writes
@@ -112,7 +114,7 @@ pub fn execute(opts: RunOptions) -> Result<()> {
     };
     if let Some(p) = &file.partial {
         // The file first: a second signal may end the process at any moment.
-        let path = opts.out.write(&file, created)?;
+        let path = save(&opts.out, &file, created)?;
         let total = file.cells.iter().filter(|c| c.skipped.is_none()).count();
         return Err(Error::Interrupted {
             partial: path,
@@ -122,7 +124,23 @@ pub fn execute(opts: RunOptions) -> Result<()> {
     }
     // Printed before the file is written, but a failure to print must not lose the run.
     let printed = crate::emit(&export::render(&file, opts.format, opts.style));
-    let path = opts.out.write(&file, created)?;
+    let path = save(&opts.out, &file, created)?;
     eprintln!("wrote {}", path.display());
     printed
+}
+
+/// Writes the result file; if its destination fails after all (a full disk), under a
+/// fresh name in the temp directory instead, so a finished run is never lost.
+fn save(out: &Destination, file: &ResultFile, created: SystemTime) -> Result<PathBuf> {
+    out.write(file, created).map_err(|e| {
+        let fallback = Destination::Fresh {
+            dir: std::env::temp_dir().join("fencebench"),
+        };
+        match fallback.write(file, created) {
+            Ok(saved) => {
+                Error::Failed(format!("{e}; results saved to {} instead", saved.display()))
+            }
+            Err(e2) => Error::Failed(format!("{e}; fallback also failed: {e2}")),
+        }
+    })
 }

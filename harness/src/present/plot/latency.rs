@@ -23,7 +23,7 @@ pub(super) fn latency<DB: DrawingBackend>(
     workload: &str,
     threads: usize,
     area: &DrawingArea<DB, Shift>,
-) -> Result<(), String> {
+) -> std::result::Result<(), Drawing> {
     const STEP: f64 = 0.02;
     let mut curves: Vec<Line> = Vec::new();
     for (cell, colour) in group(file, workload, Some(threads)) {
@@ -31,10 +31,10 @@ pub(super) fn latency<DB: DrawingBackend>(
             continue;
         };
         let h = decode_hist(encoded).map_err(|e| {
-            format!(
+            Drawing(format!(
                 "latency of {} on {workload} × {threads}: {e}",
                 cell.implementation
-            )
+            ))
         })?;
         if h.is_empty() {
             continue;

@@ -4,6 +4,8 @@
 //! renders in a browser and on a Git host; every chart names its machine and date, so a
 //! chart copied out of its directory still says where it came from.
 
+use crate::error::{Error, Result};
+use crate::fs::IoError;
 use crate::present::numbers::{num, si};
 use crate::present::plural;
 use crate::result::hist::decode_hist;
@@ -60,7 +62,7 @@ pub fn execute(args: crate::cli::PlotArgs) -> crate::error::Result<()> {
     let path = crate::present::compare::resolve(&args.file)?;
     let file = crate::fs::read(&path)?;
     let dir = args.out.unwrap_or_else(|| default_dir(&path));
-    let charts = write(&file, &path, &dir).map_err(crate::error::Error::Failed)?;
+    let charts = write(&file, &path, &dir)?;
     let paths: String = charts
         .iter()
         .map(|c| format!("{}\n", c.path.display()))
@@ -78,14 +80,15 @@ pub fn default_dir(result: &Path) -> PathBuf {
 
 /// Writes every chart of `file` (read from `source`) into `dir`, creating it; the
 /// charts are drawn in parallel and returned in a fixed order.
-pub fn write(file: &ResultFile, source: &Path, dir: &Path) -> Result<Vec<Chart>, String> {
-    fs::create_dir_all(dir).map_err(|e| format!("cannot write {}: {e}", dir.display()))?;
-    let written: Vec<Result<Chart, String>> = specs(file)
+pub fn write(file: &ResultFile, source: &Path, dir: &Path) -> Result<Vec<Chart>> {
+    fs::create_dir_all(dir).map_err(|source| written_to(dir, source))?;
+    let written: Vec<Result<Chart>> = specs(file)
         .par_iter()
         .map(|spec| {
-            let svg = draw(file, spec).map_err(|e| format!("{}: {e}", source.display()))?;
+            let svg = draw(file, spec)
+                .map_err(|e| Error::Failed(format!("{}: {}", source.display(), e.0)))?;
             let path = dir.join(&spec.name);
-            fs::write(&path, svg).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            fs::write(&path, svg).map_err(|source| written_to(&path, source))?;
             Ok(Chart {
                 workload: spec.workload.clone(),
                 what: spec.what.clone(),
@@ -253,11 +256,30 @@ fn group<'a>(
     cells
 }
 
-fn drawing<E: std::fmt::Display>(e: E) -> String {
-    format!("drawing a chart: {e}")
+/// Why a chart could not be drawn, in words (plotters' errors are generic over the
+/// backend); [`write`] adds the result file's name.
+#[derive(Debug)]
+pub(crate) struct Drawing(pub String);
+
+impl From<String> for Drawing {
+    fn from(why: String) -> Self {
+        Drawing(why)
+    }
 }
 
-fn draw(file: &ResultFile, spec: &Spec) -> Result<String, String> {
+fn drawing<E: std::fmt::Display>(e: E) -> Drawing {
+    Drawing(format!("drawing a chart: {e}"))
+}
+
+/// A write that failed, as the error every command reports.
+fn written_to(path: &Path, source: std::io::Error) -> Error {
+    Error::File(IoError::Write {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+fn draw(file: &ResultFile, spec: &Spec) -> std::result::Result<String, Drawing> {
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
@@ -308,7 +330,7 @@ const LEGEND_WIDTH: u32 = 190;
 fn legend<DB: DrawingBackend>(
     strip: &DrawingArea<DB, Shift>,
     cells: &[(&Cell, RGBColor)],
-) -> Result<(), String> {
+) -> std::result::Result<(), Drawing> {
     let mut seen: Vec<&str> = Vec::new();
     for (cell, colour) in cells {
         if seen.contains(&cell.implementation.as_str()) {
@@ -338,7 +360,7 @@ type NumericLog = Cartesian2d<RangedCoordf64, LogAxis>;
 fn draw_lines<'a, DB: DrawingBackend + 'a>(
     chart: &mut ChartContext<'a, DB, NumericLog>,
     lines: Vec<Line>,
-) -> Result<(), String> {
+) -> std::result::Result<(), Drawing> {
     for line in lines {
         chart
             .draw_series(LineSeries::new(line.points, line.colour.stroke_width(2)))
@@ -409,7 +431,7 @@ mod tests {
             .into_iter()
             .find(|s| s.name == "latency-describe-1t.svg")
             .unwrap();
-        let msg = draw(&file, &spec).unwrap_err();
+        let msg = draw(&file, &spec).unwrap_err().0;
         assert!(
             msg.starts_with("latency of hazptr on describe × 1: "),
             "{msg}"

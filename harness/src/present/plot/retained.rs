@@ -9,7 +9,7 @@ pub(super) fn retained<DB: DrawingBackend>(
     workload: &str,
     threads: usize,
     area: &DrawingArea<DB, Shift>,
-) -> Result<(), String> {
+) -> std::result::Result<(), Drawing> {
     let mut lines: Vec<Line> = Vec::new();
     for (cell, colour) in group(file, workload, Some(threads)) {
         // The repetition with the median peak: typical, not the luckiest or the worst.

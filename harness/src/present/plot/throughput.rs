@@ -8,7 +8,7 @@ pub(super) fn throughput<DB: DrawingBackend>(
     file: &ResultFile,
     workload: &str,
     area: &DrawingArea<DB, Shift>,
-) -> Result<(), String> {
+) -> std::result::Result<(), Drawing> {
     let threads = thread_counts(file, workload);
     let cells = group(file, workload, None);
     let ops = |c: &Cell| primary(c).map_or(0.0, |p| p.ops_per_sec.median);
