@@ -601,3 +601,24 @@ fn pool_accounting<I: Implementation>() {
     I::quiesce();
     assert_eq!(settled(tl.pool().stats()), (0, 0, N, 0), "fences released");
 }
+
+/// The one table in `lib.rs`: every name dispatches to the implementation of that name,
+/// every alias to its implementation, and nothing else dispatches.
+#[test]
+fn table_dispatches_every_name_and_alias() {
+    use fencebench_impls::{canonical_name, for_each_impl, ALIASES, IMPLEMENTATIONS};
+    for &name in IMPLEMENTATIONS {
+        assert_eq!(for_each_impl!(name, I => I::NAME), Some(name));
+        assert_eq!(canonical_name(name), Some(name));
+    }
+    for &(alias, name) in ALIASES {
+        assert_eq!(
+            for_each_impl!(alias, I => I::NAME),
+            Some(name),
+            "alias {alias}"
+        );
+        assert_eq!(canonical_name(alias), Some(name));
+    }
+    assert_eq!(for_each_impl!("no-such-implementation", I => I::NAME), None);
+    assert_eq!(canonical_name("no-such-implementation"), None);
+}
