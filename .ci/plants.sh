@@ -18,7 +18,7 @@ failures=0
 run_test() {
     local plant=$1 suite=$2 test=$3 out rc
     if [ "$suite" = loom ]; then
-        out=$(FENCEBENCH_PLANT=$plant RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=$LOOM_DIR \
+        out=$(FENCEBENCH_PLANT=$plant RUSTFLAGS="--cfg fencebench_loom" CARGO_TARGET_DIR=$LOOM_DIR \
             timeout 300 cargo test -q -p fencebench-impls --test loom --release -- --exact "$test" 2>&1)
     else
         out=$(FENCEBENCH_PLANT=$plant timeout 300 cargo test -q -p fencebench-impls --test "$suite" \
@@ -64,8 +64,8 @@ echo "|---|---|---|---|---|"
 race rcu-free-at-once rcu rcu_detach
 race rcu-skip-synchronize rcu rcu_detach
 race rcu-gp-early rcu rcu_detach
-loom rcu-no-reader-barrier rcu_one_reader
-loom rcu-no-writer-barrier rcu_one_reader
+loom rcu-no-reader-barrier rcu_one_reader fence_model_rcu fence_model_rcu_detach
+loom rcu-no-writer-barrier rcu_one_reader fence_model_rcu fence_model_rcu_detach
 race hazptr-check-before-publish hazptr
 race hazptr-scan-ignores-hazards hazptr
 loom hazptr-scan-no-barrier hazptr_one_reader

@@ -12,69 +12,71 @@ pub mod pool;
 pub mod rcu;
 mod sync;
 
-#[cfg(not(loom))]
+#[cfg(not(fencebench_loom))]
 mod arcswap;
-#[cfg(not(loom))]
+#[cfg(not(fencebench_loom))]
 mod backlog;
-#[cfg(not(loom))]
 mod contract;
-#[cfg(not(loom))]
+#[cfg(not(fencebench_loom))]
 mod epoch;
-#[cfg(not(loom))]
 mod guarded;
-#[cfg(not(loom))]
+#[cfg(not(fencebench_loom))]
 mod haphazard;
-#[cfg(not(loom))]
+#[cfg(not(fencebench_loom))]
 mod hyaline;
-#[cfg(not(loom))]
+#[cfg(not(fencebench_loom))]
 mod lock;
-#[cfg(not(loom))]
+#[cfg(not(fencebench_loom))]
 mod rcu_detach;
-#[cfg(not(loom))]
+#[cfg(not(fencebench_loom))]
 mod refcount;
-#[cfg(not(loom))]
 mod scheme;
-#[cfg(not(loom))]
 pub mod trace;
-#[cfg(not(loom))]
+#[cfg(not(fencebench_loom))]
 mod unprotected;
 
-#[cfg(not(loom))]
+#[cfg(fencebench_loom)]
+pub mod loom_schemes;
+
 pub use contract::*;
-#[cfg(not(loom))]
 pub use guarded::{now_ns, Guarded, GuardedFence, GuardedTimeline};
-#[cfg(not(loom))]
 pub use pool::{FreeDelay, Name, Pool, PoolStats};
 
 /// No protection: the baseline, and the use-after-free.
-#[cfg(not(loom))]
+#[cfg(not(fencebench_loom))]
 pub type Unprotected = Guarded<unprotected::Unprotected>;
 /// The Linux 6.17 contract on membarrier-based userspace RCU.
-#[cfg(not(loom))]
+#[cfg(not(fencebench_loom))]
 pub type Rcu = Guarded<rcu::Rcu>;
+/// Under loom: the same fence model on a per-execution RCU domain.
+#[cfg(fencebench_loom)]
+pub type Rcu = Guarded<loom_schemes::Rcu>;
+/// Under loom: the 7.x pointer-detach fence model on a per-execution RCU domain.
+#[cfg(fencebench_loom)]
+pub type RcuDetach = Guarded<loom_schemes::RcuDetach>;
 /// Refcounted driver data (the design the kernel rejected).
-#[cfg(not(loom))]
+#[cfg(not(fencebench_loom))]
 pub type Refcount = Guarded<refcount::Refcount>;
 /// Hazard pointers with asymmetric fences.
-#[cfg(not(loom))]
+#[cfg(not(fencebench_loom))]
 pub type Hazptr = Guarded<hazptr::Hazptr>;
 /// The Linux 7.1 design: ops pointer cleared at signal, inline lock, RCU.
-#[cfg(not(loom))]
+#[cfg(not(fencebench_loom))]
 pub type RcuDetach = Guarded<rcu_detach::RcuDetach>;
 /// The 6.17 contract on the `crossbeam-epoch` crate.
-#[cfg(not(loom))]
+#[cfg(not(fencebench_loom))]
 pub type RcuCrossbeam = Guarded<epoch::RcuCrossbeam>;
 /// The 6.17 contract on the `seize` crate (Hyaline reclamation).
-#[cfg(not(loom))]
+#[cfg(not(fencebench_loom))]
 pub type HyalineSeize = Guarded<hyaline::HyalineSeize>;
 /// Hazard pointers from the `haphazard` crate on a detachable ops pointer.
-#[cfg(not(loom))]
+#[cfg(not(fencebench_loom))]
 pub type HazptrHaphazard = Guarded<haphazard::HazptrHaphazard>;
 /// Driver data behind an `arc_swap::ArcSwapOption`, cleared at signal.
-#[cfg(not(loom))]
+#[cfg(not(fencebench_loom))]
 pub type ArcSwapped = Guarded<arcswap::ArcSwapped>;
 /// An inline per-fence lock taken by readers and signal.
-#[cfg(not(loom))]
+#[cfg(not(fencebench_loom))]
 pub type Lock = Guarded<lock::Lock>;
 
 /// The one table of implementations, in the order tables list them (baseline first):

@@ -7,7 +7,7 @@
 //! it for every implementation, so a difference in behaviour between implementations is a
 //! test failure rather than a silent difference in what the benchmarks measure.
 
-#![cfg(not(loom))]
+#![cfg(not(fencebench_loom))]
 
 mod common;
 
