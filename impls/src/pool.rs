@@ -77,6 +77,7 @@ impl Name {
         Name { bytes }
     }
 
+    #[inline]
     fn from_words(words: [u64; NAME_WORDS]) -> Self {
         let mut bytes = [0u8; NAME_LEN];
         for (chunk, w) in bytes.chunks_exact_mut(8).zip(words) {
