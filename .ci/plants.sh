@@ -64,11 +64,14 @@ echo "|---|---|---|---|---|"
 race rcu-free-at-once rcu rcu_detach
 race rcu-skip-synchronize rcu rcu_detach
 race rcu-gp-early rcu rcu_detach
+loom rcu-gp-early fence_model_rcu fence_model_rcu_detach
 loom rcu-no-reader-barrier rcu_one_reader fence_model_rcu fence_model_rcu_detach
 loom rcu-no-writer-barrier rcu_one_reader fence_model_rcu fence_model_rcu_detach
 race hazptr-check-before-publish hazptr
+loom hazptr-check-before-publish fence_model_hazptr
 race hazptr-scan-ignores-hazards hazptr
-loom hazptr-scan-no-barrier hazptr_one_reader
+loom hazptr-scan-ignores-hazards fence_model_hazptr
+loom hazptr-scan-no-barrier hazptr_one_reader fence_model_hazptr
 race refcount-free-at-signal refcount
 race detach-free-before-clear rcu_detach
 conformance detach-free-before-clear rcu_detach::names

@@ -51,6 +51,9 @@ pub type Rcu = Guarded<rcu::Rcu>;
 /// Under loom: the same fence model on a per-execution RCU domain.
 #[cfg(fencebench_loom)]
 pub type Rcu = Guarded<loom_schemes::Rcu>;
+/// Under loom: the fence model on per-execution hazard pointers.
+#[cfg(fencebench_loom)]
+pub type Hazptr = Guarded<loom_schemes::Hazptr>;
 /// Under loom: the 7.x pointer-detach fence model on a per-execution RCU domain.
 #[cfg(fencebench_loom)]
 pub type RcuDetach = Guarded<loom_schemes::RcuDetach>;

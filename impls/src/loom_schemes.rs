@@ -1,4 +1,4 @@
-//! Under loom, the `rcu` and `rcu-detach` schemes on an RCU domain created afresh for
+//! Under loom, the `rcu`, `rcu-detach` and `hazptr` schemes on an RCU domain created afresh for
 //! each execution loom explores (`loom::lazy_static`), so the models run the real fence
 //! model (`guarded.rs`: signal, the 7.x detach point, the read sections of `info` and
 //! `with_names`) and the real `rcu::Domain`/`Reader`. What differs from the benchmarked
@@ -87,6 +87,47 @@ impl Scheme for RcuDetach {
     }
 
     fn quiesce() {}
+
+    fn mechanism() -> &'static str {
+        "loom"
+    }
+}
+
+loom::lazy_static! {
+    static ref HAZARDS: crate::hazptr::Domain = crate::hazptr::Domain::new();
+    /// Retired objects a scan found protected, for the next scan.
+    static ref RETIRED: crate::sync::Mutex<Vec<DriverRef>> = crate::sync::Mutex::new(Vec::new());
+}
+
+/// Hazard pointers re-validated by `SIGNALED` (the 6.17 contract), on the real
+/// `hazptr::Domain`: a record acquired per section, and a scan at every retirement.
+pub enum Hazptr {}
+
+impl Scheme for Hazptr {
+    const NAME: &'static str = "hazptr";
+    const SUMMARY: &'static str = "loom: hazard pointers on a per-execution domain";
+    type PerFence = ();
+
+    fn per_fence(_: &DriverRef) {}
+
+    fn section<R>(fence: FenceView<'_, ()>, f: impl FnOnce(bool) -> R) -> R {
+        let record = HAZARDS.acquire();
+        record.protect(fence.data.addr());
+        let result = f(true);
+        HAZARDS.release(&record);
+        result
+    }
+
+    fn reclaim(_: &(), data: &DriverRef) {
+        let mut retired = RETIRED.lock().unwrap();
+        retired.push(data.clone());
+        HAZARDS.scan(&mut retired);
+    }
+
+    /// Scans what earlier scans left (call once the readers are done).
+    fn quiesce() {
+        HAZARDS.scan(&mut RETIRED.lock().unwrap());
+    }
 
     fn mechanism() -> &'static str {
         "loom"

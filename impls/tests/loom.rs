@@ -514,7 +514,9 @@ fn planted_inline_lock_test_outside_lock_is_caught() {
 // The real fence model. `GuardedFence<Rcu>` and `GuardedFence<RcuDetach>` run
 // `guarded.rs` itself (signal under the lock, the 7.x detach point, `info`'s section, the
 // second signaller's check) on `rcu::Domain` and the pool, with the schemes' glue from
-// `loom_schemes` (a reader record per section, a synchronous grace period and free).
+// `loom_schemes` (a reader record per section, a synchronous grace period and free);
+// `GuardedFence<Hazptr>` does the same on `hazptr::Domain` (a record per section, a scan
+// per retirement).
 
 /// Preemption bound of the fence-model models: every `info()` and `signal()` is dozens of
 /// atomic operations (names, generation checks, the lock, the grace period).
@@ -543,6 +545,7 @@ fn fence_model<I: Implementation>(name: &str) {
         assert!(fence.signal().is_err(), "signalled twice");
         reader.join().unwrap();
         drop(fence);
+        I::quiesce();
         let stats = tl.pool().stats();
         assert_eq!(
             stats.violations, 0,
@@ -560,4 +563,9 @@ fn fence_model_rcu() {
 #[test]
 fn fence_model_rcu_detach() {
     fence_model::<fencebench_impls::RcuDetach>("guarded rcu-detach");
+}
+
+#[test]
+fn fence_model_hazptr() {
+    fence_model::<fencebench_impls::Hazptr>("guarded hazptr");
 }
