@@ -77,6 +77,9 @@ race refcount-free-at-signal refcount
 race detach-free-before-clear rcu_detach
 conformance detach-free-before-clear rcu_detach::names
 race lock-reader-unlocked lock
+# A window of a few instructions between load and get: loom finds it every time, the
+# conformance race_signal_callback (which uses get_rcu_safe) only by luck.
+loom get-rcu-safe-no-recheck get_rcu_safe_rechecks
 race crossbeam-free-at-once rcu_crossbeam
 race seize-free-at-once hyaline_seize
 race haphazard-free-at-once hazptr_haphazard
