@@ -6,13 +6,14 @@ use crate::contract::*;
 use crate::inline_lock::InlineGuard;
 use crate::pool::{DataLock, DriverRef, Name, Pool};
 use crate::scheme::{FenceView, InlineLock, Scheme};
+use crate::sync::{AtomicI32, AtomicU64};
 use crate::trace::{TraceEvent, TraceRecord, TraceSink};
 use std::any::Any;
 use std::cell::UnsafeCell;
 use std::marker::PhantomData;
 use std::ops::Deref;
+use std::sync::atomic::AtomicBool;
 use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release};
-use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::thread::Thread;
 use std::time::{Duration, Instant};
@@ -29,7 +30,8 @@ const OPS: u64 = 0xd0a5_f00d;
 /// Spins of [`Fence::wait`] before it parks.
 const WAIT_SPINS: u32 = 256;
 
-static NEXT_CONTEXT: AtomicU64 = AtomicU64::new(1);
+/// Not a protocol word: a plain std atomic even under loom (loom's have no `const new`).
+static NEXT_CONTEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 /// Nanoseconds since the process's clock epoch: the fence timestamp.
 pub fn now_ns() -> u64 {
@@ -162,7 +164,7 @@ pub struct Inner<S: Scheme> {
     data: DriverRef,
     trace: Option<TraceSink>,
     /// The driver's `signaled` op's view of the hardware ([`TimelineConfig::hw_seqno`]).
-    hw_seqno: Option<Arc<AtomicU64>>,
+    hw_seqno: Option<Arc<std::sync::atomic::AtomicU64>>,
     _s: PhantomData<S>,
 }
 
@@ -511,7 +513,7 @@ impl<S: Scheme> Fence for GuardedFence<S> {
         }
         // Acquire: pairs with the Release set of TIMESTAMP in `signal_locked`.
         while self.flags.load(Acquire) & TIMESTAMP == 0 {
-            std::hint::spin_loop();
+            crate::sync::spin_hint();
         }
         // Relaxed: ordered by the Acquire load of TIMESTAMP above.
         Some(self.timestamp.load(Relaxed))

@@ -46,14 +46,14 @@ pub struct Domain {
 }
 
 impl Domain {
-    #[cfg(not(loom))]
+    #[cfg(not(fencebench_loom))]
     pub const fn new() -> Self {
         Domain {
             records: Mutex::new(Vec::new()),
         }
     }
 
-    #[cfg(loom)]
+    #[cfg(fencebench_loom)]
     pub fn new() -> Self {
         Domain {
             records: Mutex::new(Vec::new()),
@@ -122,10 +122,10 @@ impl Default for Domain {
     }
 }
 
-#[cfg(not(loom))]
+#[cfg(not(fencebench_loom))]
 pub use global::Hazptr;
 
-#[cfg(not(loom))]
+#[cfg(not(fencebench_loom))]
 mod global {
     use super::{Domain, HazardRecord};
     use crate::pool::DriverRef;

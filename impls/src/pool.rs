@@ -25,7 +25,7 @@ pub const POISON_BYTE: u8 = 0x6b;
 const POISON: u64 = u64::from_ne_bytes([POISON_BYTE; 8]);
 /// Slots allocated at a time. Under loom every slot's atomics are modelled objects that
 /// each fence walks, so loom models (one object each) get tiny chunks.
-const CHUNK: usize = if cfg!(loom) { 2 } else { 256 };
+const CHUNK: usize = if cfg!(fencebench_loom) { 2 } else { 256 };
 
 /// One driver-data object. Generation even: live; odd: free.
 #[repr(align(128))]
@@ -77,6 +77,7 @@ impl Name {
         Name { bytes }
     }
 
+    #[inline]
     fn from_words(words: [u64; NAME_WORDS]) -> Self {
         let mut bytes = [0u8; NAME_LEN];
         for (chunk, w) in bytes.chunks_exact_mut(8).zip(words) {
@@ -220,7 +221,7 @@ impl Pool {
 
     /// A pool that also records each object's retire-to-free delay (the `stall`
     /// workload's signal-to-free figure). Needs a clock, so not under loom.
-    #[cfg(not(loom))]
+    #[cfg(not(fencebench_loom))]
     pub fn with_delay_tracking() -> Arc<Pool> {
         Arc::new(Pool {
             delay: Some(Box::default()),
@@ -486,7 +487,7 @@ impl DriverRef {
         // word, pairing with the Acquire fence in `validate`.
         fence(Release);
         s.lock.store((self.gen + 1) << 1, Relaxed);
-        #[cfg(not(loom))]
+        #[cfg(not(fencebench_loom))]
         if let Some(d) = &self.pool.delay {
             let delay = crate::now_ns().saturating_sub(s.retired_at.load(Relaxed));
             d.count.fetch_add(1, Relaxed);
@@ -504,7 +505,7 @@ impl DriverRef {
     }
 }
 
-#[cfg(all(test, not(loom)))]
+#[cfg(all(test, not(fencebench_loom)))]
 mod tests {
     use super::*;
 

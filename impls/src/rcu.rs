@@ -29,7 +29,7 @@ pub struct Domain {
 }
 
 impl Domain {
-    #[cfg(not(loom))]
+    #[cfg(not(fencebench_loom))]
     pub const fn new() -> Self {
         Domain {
             gp: CachePadded::new(AtomicU64::new(1)),
@@ -38,7 +38,7 @@ impl Domain {
         }
     }
 
-    #[cfg(loom)]
+    #[cfg(fencebench_loom)]
     pub fn new() -> Self {
         Domain {
             gp: CachePadded::new(AtomicU64::new(1)),
@@ -108,10 +108,10 @@ impl Backoff {
         self.0 += 1;
         if self.0 < 64 {
             crate::sync::spin_hint();
-        } else if self.0 < 256 || cfg!(loom) {
+        } else if self.0 < 256 || cfg!(fencebench_loom) {
             crate::sync::yield_now();
         } else {
-            #[cfg(not(loom))]
+            #[cfg(not(fencebench_loom))]
             std::thread::sleep(std::time::Duration::from_micros(50));
         }
     }
@@ -217,10 +217,10 @@ impl Drop for Reader<'_> {
     }
 }
 
-#[cfg(not(loom))]
+#[cfg(not(fencebench_loom))]
 pub use global::{call_rcu_free, rcu_barrier, read_section, synchronize_rcu, Rcu};
 
-#[cfg(not(loom))]
+#[cfg(not(fencebench_loom))]
 mod global {
     use super::{Domain, Reader};
     use crate::pool::DriverRef;

@@ -7,12 +7,12 @@
 //! it for every implementation, so a difference in behaviour between implementations is a
 //! test failure rather than a silent difference in what the benchmarks measure.
 
-#![cfg(not(loom))]
+#![cfg(not(fencebench_loom))]
 
 mod common;
 
-use arc_swap::ArcSwapOption;
 use common::{SetOnDrop, DRIVER, TIMELINE};
+use fencebench_impls::published::{Cells, Published};
 use fencebench_impls::trace::{TraceEvent, TraceRecord, TraceSink};
 use fencebench_impls::{
     now_ns, AlreadySignaled, Callback, Fence, Generation, Implementation, Name, PoolStats,
@@ -327,10 +327,11 @@ const RACE_PASSES: usize = 2_000;
 /// callback ran (read after both threads finished, when every signal has returned).
 fn race_thread<I: Implementation>(
     tl: &I::Timeline,
-    slots: &[ArcSwapOption<I::Fence>; 2],
+    slots: &[Published<I::Fence>; 2],
     done: &[AtomicBool; 2],
     id: usize,
     before: bool,
+    peer_context: u64,
 ) -> Vec<(bool, Arc<AtomicUsize>)> {
     let _done = SetOnDrop(&done[id]);
     let peer = 1 - id;
@@ -339,16 +340,22 @@ fn race_thread<I: Implementation>(
     for _ in 0..RACE_PASSES {
         let f1 = tl.create();
         f1.enable_signaling();
-        slots[id].store(Some(Arc::new(f1.clone())));
+        slots[id].publish(Some(f1.clone()));
         // The kernel's `dma_fence_get_rcu_safe(&fences[!id])` spins until the peer has
         // published. Waiting for a fence not raced before keeps the threads in step, so
         // (unlike the kernel's time-bounded loop) most passes race a live fence; stop
         // once the peer has finished its passes.
         let f2 = loop {
-            if let Some(f) = slots[peer].load().as_deref() {
+            if let Some(f) = slots[peer].get_rcu_safe() {
+                // A reused cell handed over without the re-check would be our own fence.
+                assert_eq!(
+                    f.context(),
+                    peer_context,
+                    "get_rcu_safe returned another fence"
+                );
                 if f.seqno() > last_peer_seqno {
                     last_peer_seqno = f.seqno();
-                    break Some(f.clone());
+                    break Some(f);
                 }
             }
             if done[peer].load(Acquire) {
@@ -372,7 +379,7 @@ fn race_thread<I: Implementation>(
             );
         }
         outcomes.push((added, count));
-        slots[id].store(None);
+        slots[id].publish(None);
     }
     outcomes
 }
@@ -382,9 +389,9 @@ fn race_thread<I: Implementation>(
 /// the signal before and after the add. Every callback that was added must run exactly
 /// once; one whose add reported "already signalled" must never run.
 ///
-/// The fences are published in `ArcSwapOption`s: a load there is protected and the
-/// reference is taken while protected, standing in for `dma_fence_get_rcu_safe()` on an
-/// RCU-published pointer.
+/// The fences are published in [`Published`] pointers to type-stable cells recycled at
+/// once, shared by both threads, and taken with `get_rcu_safe` (load, get-unless-zero,
+/// re-check), as the kernel test does with `dma_fence_get_rcu_safe`.
 fn race_signal_callback<I: Implementation>() {
     let pool = fencebench_impls::Pool::new();
     let timelines: [I::Timeline; 2] = std::array::from_fn(|i| {
@@ -392,13 +399,16 @@ fn race_signal_callback<I: Implementation>() {
         I::timeline(config.with_pool(pool.clone()))
     });
     for before in [false, true] {
-        let slots: [ArcSwapOption<I::Fence>; 2] = Default::default();
+        let cells = Cells::new();
+        let slots: [Published<I::Fence>; 2] = std::array::from_fn(|_| Published::new(&cells));
+        let contexts = [timelines[0].context(), timelines[1].context()];
         let done: [AtomicBool; 2] = Default::default();
         let outcomes: Vec<_> = thread::scope(|s| {
             let handles: Vec<_> = (0..2)
                 .map(|id| {
                     let (tl, slots, done) = (&timelines[id], &slots, &done);
-                    s.spawn(move || race_thread::<I>(tl, slots, done, id, before))
+                    let peer_context = contexts[1 - id];
+                    s.spawn(move || race_thread::<I>(tl, slots, done, id, before, peer_context))
                 })
                 .collect();
             handles
@@ -600,4 +610,25 @@ fn pool_accounting<I: Implementation>() {
     drop(fences);
     I::quiesce();
     assert_eq!(settled(tl.pool().stats()), (0, 0, N, 0), "fences released");
+}
+
+/// The one table in `lib.rs`: every name dispatches to the implementation of that name,
+/// every alias to its implementation, and nothing else dispatches.
+#[test]
+fn table_dispatches_every_name_and_alias() {
+    use fencebench_impls::{canonical_name, for_each_impl, ALIASES, IMPLEMENTATIONS};
+    for &name in IMPLEMENTATIONS {
+        assert_eq!(for_each_impl!(name, I => I::NAME), Some(name));
+        assert_eq!(canonical_name(name), Some(name));
+    }
+    for &(alias, name) in ALIASES {
+        assert_eq!(
+            for_each_impl!(alias, I => I::NAME),
+            Some(name),
+            "alias {alias}"
+        );
+        assert_eq!(canonical_name(alias), Some(name));
+    }
+    assert_eq!(for_each_impl!("no-such-implementation", I => I::NAME), None);
+    assert_eq!(canonical_name("no-such-implementation"), None);
 }

@@ -18,7 +18,7 @@
 //! it shows there. Each implementation fails on its first violation, or passes after
 //! [`ROUNDS`] clean rounds (CI's planted bugs get more, see [`rounds`]).
 
-#![cfg(not(loom))]
+#![cfg(not(fencebench_loom))]
 
 mod common;
 
