@@ -13,6 +13,7 @@ use fencebench::result::{
 };
 use fencebench::runner::{RepSpec, Window};
 use fencebench::suite::{run_suite, Progress, SuiteSpec};
+use fencebench_impls::kernel_check::{self, Generation};
 use fencebench_impls::{for_each_impl, Implementation, IMPLEMENTATIONS};
 use fencebench_workloads::{Mix, Params, WORKLOADS};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -54,6 +55,13 @@ enum Command {
     /// Throughput against threads, ns/op with min–max bars, latency percentiles and
     /// retained driver data under a stalled reader.
     Plot(PlotArgs),
+    /// Run the kernel conformance suite on the running kernel (needs a vgem device).
+    ///
+    /// Checks what sync_file and vgem show of the kernel's dma-fence against the model of
+    /// the kernel's generation: names before and after signal (detached constants from
+    /// 6.17), status, poll, wait timeouts, FILE_INFO racing signal. Exit status 1 when a
+    /// check fails or no vgem device exists. scripts/kernel-vm.sh runs it under QEMU.
+    KernelCheck(KernelCheckArgs),
     /// Write the published results document from DIR/<machine>/ result files.
     ///
     /// Uses the latest file of each machine directory (DIR/runs/ is left out), redraws
@@ -90,6 +98,14 @@ struct ReportArgs {
     /// The document to write [default: DIR/README.md]
     #[arg(long, value_name = "FILE")]
     out: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+struct KernelCheckArgs {
+    /// Also require the kernel to be of this generation: pre-contract (before 6.17) or
+    /// contract
+    #[arg(long, value_name = "GENERATION")]
+    expect_generation: Option<Generation>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -251,6 +267,7 @@ pub fn main() -> i32 {
         Some(Command::Compare(args)) => compare(args),
         Some(Command::Plot(args)) => plot(args),
         Some(Command::Report(args)) => report(args),
+        Some(Command::KernelCheck(args)) => return kernel_check(args),
         None => run(RunArgs::parse_from(["fencebench", "--quick"])),
     };
     match result {
@@ -276,9 +293,16 @@ impl RunArgs {
 fn list() {
     println!("implementations:");
     for name in IMPLEMENTATIONS {
-        let (summary, mechanism) =
-            for_each_impl!(*name, I => (I::SUMMARY, I::read_side_mechanism())).expect("listed");
+        let (summary, mechanism, unavailable) = for_each_impl!(*name, I => (
+            I::SUMMARY,
+            I::read_side_mechanism(),
+            I::unavailable(),
+        ))
+        .expect("listed");
         println!("  {name:<12} {summary} [read side: {mechanism}]");
+        if let Some(reason) = unavailable {
+            println!("  {:<12} unavailable here: {reason}", "");
+        }
     }
     println!("workloads:");
     for name in WORKLOADS {
@@ -522,6 +546,20 @@ fn report(args: ReportArgs) -> Result<(), String> {
     let written = std::iter::once(published.document.as_path())
         .chain(published.charts.iter().map(|c| c.path.as_path()));
     emit(&paths(written))
+}
+
+/// Prints the kernel conformance report; 0 when every check passed, 1 otherwise.
+fn kernel_check(args: KernelCheckArgs) -> i32 {
+    match kernel_check::run(args.expect_generation) {
+        Ok(report) => {
+            println!("{report}");
+            i32::from(!report.passed())
+        }
+        Err(reason) => {
+            eprintln!("error: kernel unavailable: {reason}");
+            1
+        }
+    }
 }
 
 fn all(names: &[&str]) -> Vec<String> {

@@ -27,6 +27,12 @@ mod haphazard;
 #[cfg(not(loom))]
 mod hyaline;
 #[cfg(not(loom))]
+mod kernel;
+#[cfg(not(loom))]
+pub mod kernel_check;
+#[cfg(not(loom))]
+mod kernel_uapi;
+#[cfg(not(loom))]
 mod lock;
 #[cfg(not(loom))]
 mod rcu_detach;
@@ -77,6 +83,10 @@ pub type ArcSwapped = Guarded<arcswap::ArcSwapped>;
 #[cfg(not(loom))]
 pub type Lock = Guarded<lock::Lock>;
 
+/// The running kernel's dma-fence through vgem and sync_file.
+#[cfg(not(loom))]
+pub use kernel::{Kernel, KernelFence};
+
 /// Names of every implementation, in the order tables list them (baseline first).
 pub const IMPLEMENTATIONS: &[&str] = &[
     "unprotected",
@@ -89,6 +99,7 @@ pub const IMPLEMENTATIONS: &[&str] = &[
     "hazptr-haphazard",
     "arcswap",
     "lock",
+    "kernel",
 ];
 
 /// Expands `$body` once per implementation with `$impl` bound to its type, inside a
@@ -141,6 +152,10 @@ macro_rules! for_each_impl {
             }
             "lock" => {
                 type $impl = $crate::Lock;
+                Some($body)
+            }
+            "kernel" => {
+                type $impl = $crate::Kernel;
                 Some($body)
             }
             _ => None,

@@ -53,7 +53,7 @@ pub(super) fn render(file: &ResultFile) -> String {
                     opt(c.cache_misses_per_op),
                     opt(c.branch_misses_per_op),
                     opt(c.ipc),
-                    rep.pool.violations.to_string(),
+                    opt(rep.pool.violations),
                     rep.lost_wakeups.to_string(),
                     rep.pool.retained_peak.to_string(),
                     rep.pool.retained_mean.to_string(),

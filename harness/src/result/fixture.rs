@@ -159,7 +159,7 @@ fn cell(
                     role("signaller", false, ns * 40.0),
                 ],
                 pool: PoolFigures {
-                    violations: u64::from(implementation == "unprotected" && r == 1),
+                    violations: Some(u64::from(implementation == "unprotected" && r == 1)),
                     freed: 1000,
                     retained_peak: 10 + r as u64,
                     retained_mean: 5.5,
@@ -219,6 +219,8 @@ fn cell(
         threads,
         mechanism: "membarrier".into(),
         skipped: None,
+        version: None,
+        unobservable: None,
         summary: Some(Summary {
             roles,
             violations: reps.iter().map(|r| r.pool.violations).sum(),
