@@ -73,8 +73,20 @@ impl WaitOutcome {
     }
 }
 
+/// Which kernel generation of the contract an implementation models.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Generation {
+    /// Linux 6.17: readers test `SIGNALED` inside the section; `dma_fence_describe`
+    /// prints `"<driver> <timeline> seq <n> [un]signalled"`.
+    V6_17,
+    /// Linux 7.x: a detachable `ops` pointer cleared under the fence lock at signal;
+    /// `dma_fence_describe` (6.19 onwards) prints
+    /// `"<context>:<seqno> <timeline> <driver> unsignalled"`, and no names once signalled.
+    V7,
+}
+
 /// One fence as the `sync_file` info ioctl reports it (`struct sync_fence_info`), plus
-/// the seqno for the 6.17 `describe` line.
+/// the context, seqno and generation for the `describe` line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FenceInfo {
     pub obj_name: Name,
@@ -85,19 +97,27 @@ pub struct FenceInfo {
     pub status: i32,
     /// Signal time in ns since the process's clock epoch, 0 while pending.
     pub timestamp_ns: u64,
+    /// The generation whose `describe` format [`Display`](fmt::Display) prints.
+    pub generation: Generation,
 }
 
 impl fmt::Display for FenceInfo {
-    /// The Linux 6.17 `dma_fence_describe()` line.
+    /// The `dma_fence_describe()` line of the implementation's generation.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} {} seq {} {}signalled",
-            self.driver_name,
-            self.obj_name,
-            self.seqno,
-            if self.status == 0 { "un" } else { "" }
-        )
+        let un = if self.status == 0 { "un" } else { "" };
+        match self.generation {
+            Generation::V6_17 => write!(
+                f,
+                "{} {} seq {} {un}signalled",
+                self.driver_name, self.obj_name, self.seqno
+            ),
+            Generation::V7 if self.status == 0 => write!(
+                f,
+                "{}:{} {} {} unsignalled",
+                self.context, self.seqno, self.obj_name, self.driver_name
+            ),
+            Generation::V7 => write!(f, "{}:{} signalled", self.context, self.seqno),
+        }
     }
 }
 
@@ -141,6 +161,18 @@ pub trait Implementation: Send + Sync + 'static {
     const NAME: &'static str;
     /// One line on what it models.
     const SUMMARY: &'static str;
+    /// Whether readers are protected at all (the `unprotected` baseline is not, and
+    /// shows violations when readers race signalling).
+    const PROTECTS_READERS: bool;
+    /// Whether driver data is reclaimed once the fence signals, as the contract lets the
+    /// exporter do (refcounting pins it until the last fence reference goes).
+    const RECLAIMS_AT_SIGNAL: bool;
+    /// Whether a reader excludes the signaller (the `lock` reader): a reader then must
+    /// not read its own fence from a callback, and a reader holding its section holds
+    /// the signaller up.
+    const READERS_BLOCK_SIGNAL: bool;
+    /// The kernel generation of the contract it models.
+    const GENERATION: Generation;
     type Fence: Fence;
     type Timeline: Timeline<Fence = Self::Fence>;
 
@@ -234,6 +266,12 @@ pub trait Fence: Clone + Send + Sync + 'static {
     /// Both names, seqno and status read in one protected section, as the `sync_file`
     /// info ioctl and `dma_fence_describe` do. The hot read path being measured.
     fn info(&self) -> FenceInfo;
+
+    /// One read-side section and nothing else, refscale's reader: enter protection, test
+    /// `SIGNALED` (or load the detachable pointer), read one word of driver data (the ops
+    /// word), leave. `None` once signalled or detached. Benchmarks count it as the cost
+    /// of the read section alone.
+    fn section(&self) -> Option<u64>;
 
     /// `dma_fence_driver_name`: the driver's name while unsignalled, then [`DETACHED_DRIVER`].
     fn driver_name(&self) -> Name;

@@ -3,8 +3,9 @@
 //! the measured difference is the protection alone.
 
 use crate::contract::*;
+use crate::inline_lock::InlineGuard;
 use crate::pool::{DataLock, DriverRef, Name, Pool};
-use crate::scheme::{FenceView, InlineGuard, InlineLock, Scheme};
+use crate::scheme::{FenceView, InlineLock, Scheme};
 use crate::trace::{TraceEvent, TraceRecord, TraceSink};
 use std::cell::UnsafeCell;
 use std::marker::PhantomData;
@@ -42,6 +43,10 @@ pub struct Guarded<S>(PhantomData<S>);
 impl<S: Scheme> Implementation for Guarded<S> {
     const NAME: &'static str = S::NAME;
     const SUMMARY: &'static str = S::SUMMARY;
+    const PROTECTS_READERS: bool = S::PROTECTS_READERS;
+    const RECLAIMS_AT_SIGNAL: bool = S::RECLAIM_AT_SIGNAL;
+    const READERS_BLOCK_SIGNAL: bool = S::READERS_BLOCK_SIGNAL;
+    const GENERATION: Generation = S::GENERATION;
     type Fence = GuardedFence<S>;
     type Timeline = GuardedTimeline<S>;
 
@@ -167,20 +172,33 @@ impl<S: Scheme> Inner<S> {
         }
     }
 
-    /// Enters a read-side section; `Some` while the data is protected and attached
-    /// (seen unsignalled, or its pointer still set, inside the section).
+    /// Runs `f` inside one read-side section, with `true` while the data is protected
+    /// and attached (seen unsignalled, or its pointer still set, inside the section).
     #[inline]
-    fn attached(&self) -> Option<S::Guard<'_>> {
-        S::protect(self.view()).filter(|_| !S::CHECKS_SIGNALED_BIT || !self.signaled())
+    fn in_section<R>(&self, f: impl FnOnce(bool) -> R) -> R {
+        // Planted: `hazptr` tests the bit before publishing its hazard, and not after.
+        #[cfg(fencebench_plant = "hazptr-check-before-publish")]
+        if S::NAME == "hazptr" {
+            if self.signaled() {
+                return f(false);
+            }
+            return S::section(self.view(), f);
+        }
+        S::section(self.view(), |protected| {
+            f(protected && (!S::CHECKS_SIGNALED_BIT || !self.signaled()))
+        })
     }
 
     /// One read-side section: `live` runs with the data attached, otherwise `detached`.
     #[inline]
     fn read<R>(&self, detached: impl FnOnce() -> R, live: impl FnOnce(&DriverRef) -> R) -> R {
-        match self.attached() {
-            Some(_guard) => live(&self.data),
-            None => detached(),
-        }
+        self.in_section(|attached| {
+            if attached {
+                live(&self.data)
+            } else {
+                detached()
+            }
+        })
     }
 
     /// Takes the exporter's lock: inline, or the one in driver data. `None` when the
@@ -260,22 +278,30 @@ impl<S: Scheme> Inner<S> {
         true
     }
 
-    /// `dma_fence_signal_timestamp_locked`.
+    /// `dma_fence_signal_timestamp_locked`. As in Linux 7.x, the data is detached right
+    /// after `SIGNALED` is set and before callbacks run, so a callback that reads the
+    /// names already sees the detached constants under every implementation.
     fn signal_locked(&self, locked: &mut Locked) -> Result<(), AlreadySignaled> {
+        // AcqRel: the Release half pairs with readers' Acquire test of the bit; the
+        // Acquire half orders this after an earlier signaller's (there is none but us).
         if self.flags.fetch_or(SIGNALED, AcqRel) & SIGNALED != 0 {
             return Err(AlreadySignaled);
         }
         self.timestamp.store(now_ns(), Relaxed);
+        // Release: pairs with the Acquire load of TIMESTAMP in `timestamp()`.
         self.flags.fetch_or(TIMESTAMP, Release);
         self.trace_direct(TraceEvent::Signaled);
+        self.retire();
         for (_, cb) in std::mem::take(&mut locked.callbacks) {
             cb();
         }
         Ok(())
     }
 
-    /// Hands driver data to retirement once; schemes that reclaim at signal get it now.
+    /// Hands driver data to retirement once (at signal, or at release of a fence never
+    /// signalled) and detaches it; [`reclaim`](Self::reclaim) follows outside the lock.
     fn retire(&self) {
+        // AcqRel: exactly one caller retires; orders against the other's TIMESTAMP.
         if self.flags.fetch_or(RETIRED, AcqRel) & RETIRED == 0 {
             let signaled_at = self.flags.load(Acquire) & TIMESTAMP != 0;
             let at = if signaled_at {
@@ -284,9 +310,14 @@ impl<S: Scheme> Inner<S> {
                 now_ns()
             };
             self.data.retire(at);
-            if S::RECLAIM_AT_SIGNAL {
-                S::reclaim(&self.per_fence, &self.data);
-            }
+            S::detach(&self.per_fence);
+        }
+    }
+
+    /// Schemes that reclaim at signal get the retired data now.
+    fn reclaim_at_signal(&self) {
+        if S::RECLAIM_AT_SIGNAL {
+            S::reclaim(&self.per_fence, &self.data);
         }
     }
 }
@@ -301,6 +332,8 @@ impl<S: Scheme> Drop for Inner<S> {
     /// reclaim on release, reclaimed.
     fn drop(&mut self) {
         self.trace_safe(TraceEvent::Destroy);
+        // `signal()` reclaimed already (it returned before the last reference went).
+        let reclaimed = self.signaled() && S::RECLAIM_AT_SIGNAL;
         if !self.signaled() {
             let pending = self.with_lock(|locked| {
                 if locked.callbacks.is_empty() {
@@ -319,7 +352,7 @@ impl<S: Scheme> Drop for Inner<S> {
             }
         }
         self.retire();
-        if !S::RECLAIM_AT_SIGNAL {
+        if !reclaimed {
             S::reclaim(&self.per_fence, &self.data);
         }
     }
@@ -344,19 +377,14 @@ impl<S: Scheme> Fence for GuardedFence<S> {
         self.trace_direct(TraceEvent::Emit);
     }
 
+    /// The lock is taken as [`with_lock`](Inner::with_lock) takes it: a lock in driver
+    /// data only inside a read-side section, after seeing the fence unsignalled, so a
+    /// second signaller racing the first never touches data the first retired.
     fn signal(&self) -> Result<(), AlreadySignaled> {
-        if self.signaled() {
-            return Err(AlreadySignaled);
-        }
-        // The exporter owns its data until it retires it below, so no read-side section.
-        let lock = self.lock_exporter().ok_or(AlreadySignaled)?;
-        // SAFETY: we hold the exporter's lock, which guards `locked`.
-        let result = self.signal_locked(unsafe { &mut *self.locked.get() });
-        drop(lock);
-        if result.is_ok() {
-            self.retire();
-        }
-        result
+        self.with_lock(|locked| self.signal_locked(locked))
+            .unwrap_or(Err(AlreadySignaled))?;
+        self.reclaim_at_signal();
+        Ok(())
     }
 
     #[inline]
@@ -440,20 +468,32 @@ impl<S: Scheme> Fence for GuardedFence<S> {
         outcome
     }
 
+    /// Status and timestamp are read inside the same section as the names, as
+    /// `sync_fill_fence_info` does.
     #[inline]
     fn info(&self) -> FenceInfo {
-        let (driver_name, obj_name) = self.read(detached_names, |data| {
-            let (d, t, _) = data.read_names();
-            (d, t)
-        });
-        FenceInfo {
-            obj_name,
-            driver_name,
-            context: self.context,
-            seqno: self.seqno,
-            status: self.status(),
-            timestamp_ns: self.timestamp().unwrap_or(0),
-        }
+        self.in_section(|attached| {
+            let (driver_name, obj_name) = if attached {
+                let (d, t, _) = self.data.read_names();
+                (d, t)
+            } else {
+                detached_names()
+            };
+            FenceInfo {
+                obj_name,
+                driver_name,
+                context: self.context,
+                seqno: self.seqno,
+                status: self.status(),
+                timestamp_ns: self.timestamp().unwrap_or(0),
+                generation: S::GENERATION,
+            }
+        })
+    }
+
+    #[inline]
+    fn section(&self) -> Option<u64> {
+        self.read(|| None, DriverRef::read_ops)
     }
 
     fn driver_name(&self) -> Name {
@@ -465,16 +505,19 @@ impl<S: Scheme> Fence for GuardedFence<S> {
     }
 
     fn with_names<R>(&self, f: impl FnOnce(&Name, &Name) -> R) -> R {
-        match self.attached() {
-            Some(_guard) => {
+        self.in_section(|attached| {
+            if attached {
                 let (d, t, _) = self.data.read_names();
-                f(&d, &t)
-            }
-            None => {
+                let r = f(&d, &t);
+                // The caller used the names (the kernel caller's pointers into driver
+                // data) until now: they must still be live.
+                self.data.validate();
+                r
+            } else {
                 let (d, t) = detached_names();
                 f(&d, &t)
             }
-        }
+        })
     }
 
     fn ref_count(&self) -> usize {

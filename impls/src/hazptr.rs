@@ -86,6 +86,7 @@ impl Domain {
         if retired.is_empty() {
             return;
         }
+        #[cfg(not(fencebench_plant = "hazptr-scan-no-barrier"))]
         membarrier::heavy();
         let mut hazards: Vec<usize> = {
             let records = self.records.lock().unwrap();
@@ -95,6 +96,8 @@ impl Domain {
                 .filter(|&p| p != 0)
                 .collect()
         };
+        #[cfg(fencebench_plant = "hazptr-scan-ignores-hazards")]
+        hazards.clear();
         hazards.sort_unstable();
         retired.retain(|d| {
             let protected = hazards.binary_search(&d.addr()).is_ok();
@@ -113,7 +116,7 @@ impl Default for Domain {
 }
 
 #[cfg(not(loom))]
-pub use global::{HazardGuard, Hazptr};
+pub use global::Hazptr;
 
 #[cfg(not(loom))]
 mod global {
@@ -121,7 +124,6 @@ mod global {
     use crate::pool::DriverRef;
     use crate::scheme::{FenceView, Scheme};
     use std::cell::{Cell, RefCell};
-    use std::marker::PhantomData;
     use std::sync::{Arc, Mutex};
 
     static DOMAIN: Domain = Domain::new();
@@ -162,26 +164,40 @@ mod global {
         };
     }
 
-    /// A published hazard; cleared on drop. Not `Send`.
-    pub struct HazardGuard {
-        local: *const Local,
-        _not_send: PhantomData<*const ()>,
-    }
+    /// The innermost published hazard of a thread; cleared on drop (also on unwind).
+    /// Borrows the thread's records, so it cannot outlive them.
+    struct Published<'l>(&'l Local);
 
-    impl Drop for HazardGuard {
+    impl Drop for Published<'_> {
         #[inline]
         fn drop(&mut self) {
-            // SAFETY: the guard is !Send and cannot outlive the thread; thread-local
-            // destructors run only after the stack that owns the guard is gone.
-            let local = unsafe { &*self.local };
-            let d = local.depth.get() - 1;
-            local.records[d].clear();
-            local.depth.set(d);
+            let d = self.0.depth.get() - 1;
+            self.0.records[d].clear();
+            self.0.depth.set(d);
         }
     }
 
+    /// A section on a record acquired for it alone: a thread-local destructor that runs
+    /// after this thread's records were released.
+    #[cold]
+    fn with_temporary_record<R>(addr: usize, f: impl FnOnce(bool) -> R) -> R {
+        struct Released(Arc<HazardRecord>);
+        impl Drop for Released {
+            fn drop(&mut self) {
+                DOMAIN.release(&self.0);
+            }
+        }
+        let rec = Released(DOMAIN.acquire());
+        rec.0.protect(addr);
+        f(true)
+    }
+
+    /// Queues `data` for this thread's next scan; from a thread-local destructor that
+    /// runs after this thread's records were released, hands it to the orphans instead.
     fn retire(data: DriverRef) {
-        LOCAL.with(|l| {
+        let mut data = Some(data);
+        let _ = LOCAL.try_with(|l| {
+            let Some(data) = data.take() else { return };
             let mut retired = l.retired.borrow_mut();
             retired.push(data);
             if retired.len() >= SCAN_AT {
@@ -191,6 +207,9 @@ mod global {
                 DOMAIN.scan(&mut retired);
             }
         });
+        if let Some(data) = data {
+            ORPHANS.lock().unwrap().push(data);
+        }
     }
 
     /// Hazard pointers with asymmetric fences, written for this model.
@@ -204,23 +223,26 @@ mod global {
 
         fn per_fence(_: &DriverRef) {}
 
-        type Guard<'a> = HazardGuard;
-
         #[inline]
-        fn protect(fence: FenceView<'_, ()>) -> Option<HazardGuard> {
-            LOCAL.with(|l| {
+        fn section<R>(fence: FenceView<'_, ()>, f: impl FnOnce(bool) -> R) -> R {
+            let addr = fence.data.addr();
+            let mut f = Some(f);
+            match LOCAL.try_with(|l| {
                 let d = l.depth.get();
                 assert!(
                     d < SLOTS,
                     "hazard-pointer sections nested deeper than {SLOTS}"
                 );
-                l.records[d].protect(fence.data.addr());
+                l.records[d].protect(addr);
                 l.depth.set(d + 1);
-                Some(HazardGuard {
-                    local: l,
-                    _not_send: PhantomData,
-                })
-            })
+                let _published = Published(l);
+                f.take().map(|f| f(true))
+            }) {
+                Ok(Some(result)) => result,
+                _ => {
+                    with_temporary_record(addr, f.take().expect("section ran without its closure"))
+                }
+            }
         }
 
         fn reclaim(_: &(), data: &DriverRef) {

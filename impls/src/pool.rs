@@ -348,7 +348,7 @@ impl DriverRef {
 
     /// Checks, after reads, that the slot was not freed or reused; counts a violation if it was.
     #[inline]
-    fn validate(&self) -> bool {
+    pub(crate) fn validate(&self) -> bool {
         fence(Acquire);
         let ok = self.slot().gen.load(Relaxed) == self.gen;
         if !ok {

@@ -15,8 +15,8 @@ use arc_swap::ArcSwapOption;
 use common::{SetOnDrop, DRIVER, TIMELINE};
 use fencebench_impls::trace::{TraceEvent, TraceRecord, TraceSink};
 use fencebench_impls::{
-    now_ns, AlreadySignaled, Callback, Fence, Implementation, Name, PoolStats, Timeline,
-    TimelineConfig, WaitOutcome, DETACHED_DRIVER, SIGNALED_TIMELINE,
+    now_ns, AlreadySignaled, Callback, Fence, Generation, Implementation, Name, PoolStats,
+    Timeline, TimelineConfig, WaitOutcome, DETACHED_DRIVER, SIGNALED_TIMELINE,
 };
 use std::sync::atomic::AtomicBool;
 use std::sync::atomic::AtomicUsize;
@@ -98,22 +98,23 @@ fn runs(counter: &AtomicUsize) -> usize {
     counter.load(Relaxed)
 }
 
-/// Whether the implementation protects readers at all (the baseline does not, and may
-/// legitimately count violations when readers race signalling).
-fn is_protected<I: Implementation>() -> bool {
-    I::NAME != "unprotected"
-}
-
-/// Whether driver data is reclaimed once the fence signals, as the 6.17 contract lets
-/// the exporter do. Refcounting (the rejected design) instead pins it until the last
-/// fence reference goes: the retained memory fencebench reports.
-fn frees_at_signal<I: Implementation>() -> bool {
-    I::NAME != "refcount"
-}
-
 /// The pool counters the accounting checks compare: `(live, retained, freed, violations)`.
 fn settled(stats: PoolStats) -> (u64, u64, u64, u64) {
     (stats.live, stats.retained, stats.freed, stats.violations)
+}
+
+/// The `dma_fence_describe` line the implementation's kernel generation prints, written
+/// out independently of the implementation's formatter.
+fn describe<I: Implementation>(f: &I::Fence, signalled: bool) -> String {
+    let (c, s) = (f.context(), f.seqno());
+    match (I::GENERATION, signalled) {
+        (Generation::V6_17, false) => format!("{DRIVER} {TIMELINE} seq {s} unsignalled"),
+        (Generation::V6_17, true) => {
+            format!("{DETACHED_DRIVER} {SIGNALED_TIMELINE} seq {s} signalled")
+        }
+        (Generation::V7, false) => format!("{c}:{s} {TIMELINE} {DRIVER} unsignalled"),
+        (Generation::V7, true) => format!("{c}:{s} signalled"),
+    }
 }
 
 fn sanitycheck<I: Implementation>() {
@@ -197,7 +198,7 @@ fn error<I: Implementation>() {
     f.signal().unwrap();
     assert_eq!(f.status(), EIO);
     assert_eq!(f.info().status, EIO);
-    assert!(f.info().to_string().ends_with(" seq 1 signalled"));
+    assert_eq!(f.info().to_string(), describe::<I>(&f, true));
     assert_eq!(f.set_error(EIO), Err(AlreadySignaled));
     assert_eq!(f.status(), EIO);
 }
@@ -357,7 +358,7 @@ fn race_signal_callback<I: Implementation>() {
     let stats = pool.stats();
     assert_eq!((stats.live, stats.retained), (0, 0));
     assert_eq!(stats.freed, 4 * RACE_PASSES as u64);
-    if is_protected::<I>() {
+    if I::PROTECTS_READERS {
         assert_eq!(
             stats.violations, 0,
             "protected implementation read freed data"
@@ -417,28 +418,31 @@ fn release_with_pending_callback<I: Implementation>() {
 fn names<I: Implementation>() {
     let f = timeline::<I>().create();
     assert_ne!(f.driver_name(), f.timeline_name());
+    assert!(
+        f.section().is_some(),
+        "the read section found a live fence detached"
+    );
     assert_eq!(f.driver_name().as_str(), DRIVER);
     assert_eq!(f.timeline_name().as_str(), TIMELINE);
     let info = f.info();
     assert_eq!(info.driver_name.as_str(), DRIVER);
     assert_eq!(info.obj_name.as_str(), TIMELINE);
     assert_eq!((info.context, info.seqno, info.status), (f.context(), 1, 0));
-    assert_eq!(
-        info.to_string(),
-        format!("{DRIVER} {TIMELINE} seq 1 unsignalled")
-    );
+    assert_eq!(info.to_string(), describe::<I>(&f, false));
 
     f.signal().unwrap();
+    assert_eq!(
+        f.section(),
+        None,
+        "the read section used a signalled fence's data"
+    );
     assert_eq!(f.driver_name().as_str(), DETACHED_DRIVER);
     assert_eq!(f.timeline_name().as_str(), SIGNALED_TIMELINE);
     let info = f.info();
     assert_eq!(info.driver_name.as_str(), DETACHED_DRIVER);
     assert_eq!(info.obj_name.as_str(), SIGNALED_TIMELINE);
     assert_eq!(info.status, 1);
-    assert_eq!(
-        info.to_string(),
-        format!("{DETACHED_DRIVER} {SIGNALED_TIMELINE} seq 1 signalled")
-    );
+    assert_eq!(info.to_string(), describe::<I>(&f, true));
 }
 
 fn tracepoints<I: Implementation>() {
@@ -516,7 +520,7 @@ fn pool_accounting<I: Implementation>() {
         f.signal().unwrap();
     }
     I::quiesce();
-    let held = if frees_at_signal::<I>() {
+    let held = if I::RECLAIMS_AT_SIGNAL {
         (0, 0, N, 0)
     } else {
         (0, N, 0, 0)

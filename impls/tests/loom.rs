@@ -214,15 +214,14 @@ fn rcu_model(shape: Shape, bug: RcuBug) {
             for _ in 0..shape.sections {
                 if bug == RcuBug::TestOutsideSection {
                     let unsignalled = !fence.is_signaled();
-                    r.lock();
+                    let _section = r.lock();
                     if unsignalled {
                         fence.use_data();
                     }
                 } else {
-                    r.lock();
+                    let _section = r.lock();
                     fence.read_if_unsignalled();
                 }
-                r.unlock();
             }
         },
     );
@@ -435,11 +434,10 @@ fn rcu_detach_model(unpublish_late: bool) {
         let ctx = (fence.clone(), domain.clone(), ops.clone());
         let readers = spawn_readers(1, &ctx, |(fence, domain, ops)| {
             let reader = domain.register();
-            reader.lock();
+            let _section = reader.lock();
             if ops.load(Acquire) != 0 {
                 fence.use_data();
             }
-            reader.unlock();
         });
         fence.signal();
         if unpublish_late {
