@@ -13,7 +13,7 @@ use fencebench::result::{
 };
 use fencebench::runner::{RepSpec, Window};
 use fencebench::suite::{run_suite, Progress, SuiteSpec};
-use fencebench_impls::kernel_check::{self, Generation};
+use fencebench_impls::kernel_check::{self, KernelGeneration};
 use fencebench_impls::{for_each_impl, Implementation, IMPLEMENTATIONS};
 use fencebench_workloads::{Mix, Params, WORKLOADS};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -105,7 +105,7 @@ struct KernelCheckArgs {
     /// Also require the kernel to be of this generation: pre-contract (before 6.17) or
     /// contract
     #[arg(long, value_name = "GENERATION")]
-    expect_generation: Option<Generation>,
+    expect_generation: Option<KernelGeneration>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

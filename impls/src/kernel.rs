@@ -56,6 +56,17 @@ impl Implementation for Kernel {
     const NAME: &'static str = "kernel";
     const SUMMARY: &'static str =
         "the running kernel's dma-fence through vgem and sync_file (FILE_INFO, poll, signal)";
+    /// The kernel's readers are its own: FILE_INFO copies names inside the kernel.
+    const PROTECTS_READERS: bool = true;
+    /// vgem's names are static strings, and what a contract kernel reclaims at signal
+    /// is not observable; the declaration follows the contract.
+    const RECLAIMS_AT_SIGNAL: bool = true;
+    const READERS_BLOCK_SIGNAL: bool = false;
+    /// The generation of the running kernel is only known at run time (see
+    /// [`crate::kernel_check`], which checks it against the models); the constant names
+    /// the newest, whose `describe` line [`FenceInfo`]s print unless the running kernel
+    /// is older.
+    const GENERATION: Generation = Generation::V7;
     type Fence = KernelFence;
     type Timeline = KernelTimeline;
 
@@ -222,6 +233,21 @@ fn epoch_monotonic_ns() -> u64 {
     })
 }
 
+/// The contract generation whose `describe` line matches the running kernel: 6.19
+/// changed the format, and the models know 6.17 and 7.x.
+fn running_generation() -> Generation {
+    static GENERATION: OnceLock<Generation> = OnceLock::new();
+    *GENERATION.get_or_init(|| {
+        let release = uapi::kernel_release();
+        let mut parts = release.split(|c: char| !c.is_ascii_digit());
+        let mut next = || parts.next().and_then(|p| p.parse::<u32>().ok());
+        match (next(), next()) {
+            (Some(major), Some(minor)) if (major, minor) >= (6, 19) => Generation::V7,
+            _ => Generation::V6_17,
+        }
+    })
+}
+
 fn name(bytes: &[u8; 32]) -> Name {
     let end = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
     Name::new(std::str::from_utf8(&bytes[..end]).unwrap_or("<not utf-8>"))
@@ -245,6 +271,7 @@ impl KernelFence {
                 seqno: self.0.seqno,
                 status: f.status,
                 timestamp_ns,
+                generation: running_generation(),
             },
         ))
     }
@@ -326,6 +353,19 @@ impl Fence for KernelFence {
 
     fn info(&self) -> FenceInfo {
         self.checked_info()
+    }
+
+    /// One FILE_INFO, the kernel's whole read section seen from userspace: the first
+    /// word of the driver name while unsignalled, `None` once signalled.
+    fn section(&self) -> Option<u64> {
+        let info = self.checked_info();
+        (info.status == 0).then(|| {
+            let name = info.driver_name.as_str().as_bytes();
+            let mut word = [0u8; 8];
+            let n = name.len().min(8);
+            word[..n].copy_from_slice(&name[..n]);
+            u64::from_ne_bytes(word)
+        })
     }
 
     fn driver_name(&self) -> Name {

@@ -2,10 +2,10 @@
 //! dma-fence, checked against what fencebench's model says that kernel generation does.
 //!
 //! Before signal the names are the driver's (vgem's `vgem`/`unbound`). After signal a
-//! pre-contract kernel (before 6.17) keeps them, and a contract kernel (6.17+) returns
-//! what the `rcu` model returns for a signalled fence, the detached constants; the
-//! expectation comes from running the model, so a model and a kernel that disagree fail
-//! here. Status goes 0 → 1, a poll goes not-ready → ready, a wait on an unsignalled fence
+//! pre-contract kernel (before 6.17) keeps them, and a contract kernel returns what the
+//! model of its generation returns for a signalled fence (`rcu` for 6.17–6.19,
+//! `rcu-detach` for 7.x: the detached constants); the expectation comes from running the
+//! model, so a model and a kernel that disagree fail here. Status goes 0 → 1, a poll goes not-ready → ready, a wait on an unsignalled fence
 //! times out, and FILE_INFO on a signalled fence never fails, even while signals race it.
 //!
 //! `fencebench kernel-check` runs it (in the QEMU guests of `scripts/kernel-vm.sh`), and
@@ -14,7 +14,7 @@
 use crate::contract::*;
 use crate::kernel::{Kernel, KernelFence};
 use crate::pool::Name;
-use crate::{kernel_uapi as uapi, Rcu};
+use crate::{kernel_uapi as uapi, Rcu, RcuDetach};
 use std::fmt;
 use std::time::{Duration, Instant};
 
@@ -27,44 +27,44 @@ const VGEM_TIMELINE: &str = "unbound";
 
 /// Which side of the contract a kernel release is on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Generation {
+pub enum KernelGeneration {
     /// Before 6.17: names stay the driver's after signal.
     PreContract,
     /// 6.17 and later: `detached-driver` / `signaled-timeline` after signal.
     Contract,
 }
 
-impl Generation {
+impl KernelGeneration {
     /// The generation of a release string such as `6.1.0-27-amd64` or `7.2.13+deb14-amd64`.
-    pub fn of_release(release: &str) -> Option<Generation> {
+    pub fn of_release(release: &str) -> Option<KernelGeneration> {
         let mut parts = release
             .split(|c: char| !c.is_ascii_digit())
             .map(|p| p.parse::<u32>());
         let major = parts.next()?.ok()?;
         let minor = parts.next()?.ok()?;
         Some(if (major, minor) >= CONTRACT_SINCE {
-            Generation::Contract
+            KernelGeneration::Contract
         } else {
-            Generation::PreContract
+            KernelGeneration::PreContract
         })
     }
 }
 
-impl fmt::Display for Generation {
+impl fmt::Display for KernelGeneration {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
-            Generation::PreContract => "pre-contract",
-            Generation::Contract => "contract",
+            KernelGeneration::PreContract => "pre-contract",
+            KernelGeneration::Contract => "contract",
         })
     }
 }
 
-impl std::str::FromStr for Generation {
+impl std::str::FromStr for KernelGeneration {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
         match s {
-            "pre-contract" => Ok(Generation::PreContract),
-            "contract" => Ok(Generation::Contract),
+            "pre-contract" => Ok(KernelGeneration::PreContract),
+            "contract" => Ok(KernelGeneration::Contract),
             _ => Err(format!(
                 "unknown generation '{s}' (expected pre-contract or contract)"
             )),
@@ -83,7 +83,7 @@ pub struct Check {
 #[derive(Debug, Clone)]
 pub struct Report {
     pub release: String,
-    pub generation: Option<Generation>,
+    pub generation: Option<KernelGeneration>,
     pub checks: Vec<Check>,
 }
 
@@ -113,19 +113,23 @@ impl fmt::Display for Report {
     }
 }
 
-/// The names a signalled fence reports in `generation`, from the model: pre-contract
-/// kernels keep the driver's, contract kernels return what `rcu` (the 6.17 model)
-/// returns once its fence is signalled.
-fn expected_after_signal(generation: Generation) -> (Name, Name) {
+/// The names a signalled fence reports on `release`, from the model of its generation:
+/// pre-contract kernels keep the driver's; 6.17–6.19 return what `rcu` (the 6.17 model)
+/// returns once its fence is signalled, 7.x what `rcu-detach` (the 7.x model) returns.
+fn expected_after_signal(generation: KernelGeneration, release: &str) -> (Name, Name) {
+    fn model<I: Implementation>() -> (Name, Name) {
+        let timeline = I::timeline(TimelineConfig::new(VGEM_DRIVER, VGEM_TIMELINE));
+        let fence = timeline.create();
+        fence.signal().expect("a fresh model fence signals");
+        let info = fence.info();
+        (info.driver_name, info.obj_name)
+    }
+    const { assert!(matches!(Rcu::GENERATION, Generation::V6_17)) };
+    const { assert!(matches!(RcuDetach::GENERATION, Generation::V7)) };
     match generation {
-        Generation::PreContract => (Name::new(VGEM_DRIVER), Name::new(VGEM_TIMELINE)),
-        Generation::Contract => {
-            let timeline = Rcu::timeline(TimelineConfig::new(VGEM_DRIVER, VGEM_TIMELINE));
-            let fence = timeline.create();
-            fence.signal().expect("a fresh model fence signals");
-            let info = fence.info();
-            (info.driver_name, info.obj_name)
-        }
+        KernelGeneration::PreContract => (Name::new(VGEM_DRIVER), Name::new(VGEM_TIMELINE)),
+        KernelGeneration::Contract if release.starts_with("6.") => model::<Rcu>(),
+        KernelGeneration::Contract => model::<RcuDetach>(),
     }
 }
 
@@ -154,12 +158,12 @@ fn info_of(fence: &KernelFence) -> Result<(Name, FenceInfo), String> {
 /// Runs the suite on the running kernel. `expect` additionally requires the kernel to
 /// be of that generation (CI boots one of each). `Err`: the kernel implementation is
 /// unavailable here, with the reason.
-pub fn run(expect: Option<Generation>) -> Result<Report, String> {
+pub fn run(expect: Option<KernelGeneration>) -> Result<Report, String> {
     if let Some(reason) = Kernel::unavailable() {
         return Err(reason);
     }
     let release = uapi::kernel_release();
-    let generation = Generation::of_release(&release);
+    let generation = KernelGeneration::of_release(&release);
     let mut checks = Vec::new();
     checks.push(check("generation", || {
         let g = generation.ok_or_else(|| format!("cannot parse release '{release}'"))?;
@@ -231,7 +235,7 @@ pub fn run(expect: Option<Generation>) -> Result<Report, String> {
             o => Err(format!("{o:?} on a signalled fence")),
         }
     }));
-    let (driver, timeline_name) = expected_after_signal(generation);
+    let (driver, timeline_name) = expected_after_signal(generation, &release);
     checks.push(check(
         "names after signal match the model's generation",
         || {
@@ -270,7 +274,7 @@ pub fn run(expect: Option<Generation>) -> Result<Report, String> {
 /// ones (a contract kernel may mix them: each name helper tests the state on its own).
 fn race(
     timeline: &<Kernel as Implementation>::Timeline,
-    generation: Generation,
+    generation: KernelGeneration,
     signalled: (Name, Name),
 ) -> Result<String, String> {
     const ROUNDS: usize = 200;
@@ -312,24 +316,26 @@ mod tests {
     #[test]
     fn generations_of_releases() {
         for (release, g) in [
-            ("6.1.0-27-amd64", Generation::PreContract),
-            ("6.12.48+deb13-amd64", Generation::PreContract),
-            ("6.16.9", Generation::PreContract),
-            ("6.17.0", Generation::Contract),
-            ("6.18.44-fc-v769", Generation::Contract),
-            ("7.2.13+deb14-amd64", Generation::Contract),
+            ("6.1.0-27-amd64", KernelGeneration::PreContract),
+            ("6.12.48+deb13-amd64", KernelGeneration::PreContract),
+            ("6.16.9", KernelGeneration::PreContract),
+            ("6.17.0", KernelGeneration::Contract),
+            ("6.18.44-fc-v769", KernelGeneration::Contract),
+            ("7.2.13+deb14-amd64", KernelGeneration::Contract),
         ] {
-            assert_eq!(Generation::of_release(release), Some(g), "{release}");
+            assert_eq!(KernelGeneration::of_release(release), Some(g), "{release}");
         }
-        assert_eq!(Generation::of_release("linux"), None);
+        assert_eq!(KernelGeneration::of_release("linux"), None);
     }
 
     #[test]
     fn the_contract_model_detaches_names() {
-        let (d, t) = expected_after_signal(Generation::Contract);
-        assert_eq!(
-            (d.as_str(), t.as_str()),
-            (DETACHED_DRIVER, SIGNALED_TIMELINE)
-        );
+        for release in ["6.18.44", "7.2.13+deb14-amd64"] {
+            let (d, t) = expected_after_signal(KernelGeneration::Contract, release);
+            assert_eq!(
+                (d.as_str(), t.as_str()),
+                (DETACHED_DRIVER, SIGNALED_TIMELINE)
+            );
+        }
     }
 }
