@@ -228,8 +228,21 @@ pub struct KernelFence(Arc<FenceInner>);
 fn epoch_monotonic_ns() -> u64 {
     static EPOCH: OnceLock<u64> = OnceLock::new();
     *EPOCH.get_or_init(|| {
-        let process = crate::now_ns();
-        uapi::monotonic_ns().saturating_sub(process)
+        // The first clock read may be slow (a lazily parsed vDSO: milliseconds under
+        // emulation): keep the tightest of a few process-clock brackets around a read.
+        (0..4)
+            .map(|_| {
+                let before = crate::now_ns();
+                let monotonic = uapi::monotonic_ns();
+                let after = crate::now_ns();
+                (
+                    after - before,
+                    monotonic.saturating_sub(before + (after - before) / 2),
+                )
+            })
+            .min()
+            .expect("four samples")
+            .1
     })
 }
 

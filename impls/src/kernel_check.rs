@@ -212,23 +212,36 @@ pub fn run(expect: Option<KernelGeneration>) -> Result<Report, String> {
             o => Err(format!("{o:?}")),
         }
     }));
+    let mut signalled_between = (0, 0);
     checks.push(check(
         "signal, then a second signal reports already signalled",
         || {
+            let before = crate::now_ns();
             fence.signal().map_err(|e| format!("first signal: {e}"))?;
+            signalled_between = (before, crate::now_ns());
             match fence.signal() {
                 Err(AlreadySignaled) => Ok("Ok, then already signalled".into()),
                 Ok(()) => Err("the second signal succeeded".into()),
             }
         },
     ));
-    checks.push(check("status 1 after signal, with a timestamp", || {
-        let (_, info) = info_of(&fence)?;
-        match (info.status, info.timestamp_ns) {
-            (1, t) if t > 0 => Ok("1".into()),
-            (s, t) => Err(format!("status {s}, timestamp {t}")),
-        }
-    }));
+    checks.push(check(
+        "status 1 after signal, timestamped during the signal call",
+        || {
+            let (_, info) = info_of(&fence)?;
+            let (before, after) = signalled_between;
+            match (info.status, info.timestamp_ns) {
+                (1, t) if (before..=after).contains(&t) => Ok(format!(
+                    "1, at {} ns of a {} ns call",
+                    t - before,
+                    after - before
+                )),
+                (s, t) => Err(format!(
+                    "status {s}, timestamp {t} ns (signal called {before}..{after} ns)"
+                )),
+            }
+        },
+    ));
     checks.push(check("poll ready after signal", || {
         match fence.wait(Duration::ZERO) {
             WaitOutcome::Signaled(_) => Ok("ready".into()),
