@@ -111,29 +111,30 @@ impl Scheme for HazptrHaphazard {
 
     #[inline]
     fn section<R>(fence: FenceView<'_, OpsPtr>, f: impl FnOnce(bool) -> R) -> R {
-        let mut f = Some(f);
-        match HAZARDS.try_with(|h| {
-            let d = h.depth.get();
-            assert!(
-                d < SLOTS,
-                "hazard-pointer sections nested deeper than {SLOTS}"
-            );
-            // The protection outlives the returned reference: it lasts until `Protected`
-            // resets this slot.
-            let attached = fence
-                .per_fence
-                .0
-                .safe_load(&mut h.slots[d].borrow_mut())
-                .is_some();
-            h.depth.set(d + 1);
-            let _protected = Protected(h);
-            f.take().map(|f| f(attached))
-        }) {
-            Ok(Some(result)) => result,
-            _ => with_temporary_hazard(
-                fence.per_fence,
-                f.take().expect("section ran without its closure"),
-            ),
+        // As in `rcu::read_section`: the result is returned directly.
+        match HAZARDS.try_with(|h| h as *const Hazards) {
+            Ok(hazards) => {
+                // SAFETY: `hazards` points to this thread's live hazard pointers,
+                // destroyed only when the thread exits: after this frame returned, or in
+                // the destructor loop, one destructor at a time.
+                let h = unsafe { &*hazards };
+                let d = h.depth.get();
+                assert!(
+                    d < SLOTS,
+                    "hazard-pointer sections nested deeper than {SLOTS}"
+                );
+                // The protection outlives the returned reference: it lasts until
+                // `Protected` resets this slot.
+                let attached = fence
+                    .per_fence
+                    .0
+                    .safe_load(&mut h.slots[d].borrow_mut())
+                    .is_some();
+                h.depth.set(d + 1);
+                let _protected = Protected(h);
+                f(attached)
+            }
+            Err(_) => with_temporary_hazard(fence.per_fence, f),
         }
     }
 

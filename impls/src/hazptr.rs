@@ -25,6 +25,8 @@ impl HazardRecord {
     /// retired) after this returns before using the object.
     #[inline]
     pub fn protect(&self, addr: usize) {
+        // Relaxed: ordered before the caller's re-validation by the light barrier, which
+        // pairs with the heavy barrier at the start of `Domain::scan`.
         self.ptr.store(addr, Relaxed);
         membarrier::light();
     }
@@ -32,6 +34,8 @@ impl HazardRecord {
     /// Ends the protection; orders the reader's loads before a scanner's free.
     #[inline]
     pub fn clear(&self) {
+        // Release: pairs with the Acquire load in `scan`: the reader's loads of the object
+        // happen before a scan that sees 0 frees it.
         self.ptr.store(0, Release);
     }
 }
@@ -42,14 +46,14 @@ pub struct Domain {
 }
 
 impl Domain {
-    #[cfg(not(loom))]
+    #[cfg(not(fencebench_loom))]
     pub const fn new() -> Self {
         Domain {
             records: Mutex::new(Vec::new()),
         }
     }
 
-    #[cfg(loom)]
+    #[cfg(fencebench_loom)]
     pub fn new() -> Self {
         Domain {
             records: Mutex::new(Vec::new()),
@@ -61,6 +65,7 @@ impl Domain {
         let mut records = self.records.lock().unwrap();
         for r in records.iter() {
             if r.active
+                // Acquire: pairs with the Release in `release`: the previous owner's clear is seen.
                 .compare_exchange(false, true, Acquire, Relaxed)
                 .is_ok()
             {
@@ -78,6 +83,7 @@ impl Domain {
     /// Returns a record for reuse by another thread.
     pub fn release(&self, rec: &HazardRecord) {
         rec.clear();
+        // Release: pairs with the Acquire claim in `acquire`.
         rec.active.store(false, Release);
     }
 
@@ -92,6 +98,7 @@ impl Domain {
             let records = self.records.lock().unwrap();
             records
                 .iter()
+                // Acquire: pairs with the Release clear in `HazardRecord::clear`.
                 .map(|r| r.ptr.load(Acquire))
                 .filter(|&p| p != 0)
                 .collect()
@@ -115,10 +122,10 @@ impl Default for Domain {
     }
 }
 
-#[cfg(not(loom))]
+#[cfg(not(fencebench_loom))]
 pub use global::Hazptr;
 
-#[cfg(not(loom))]
+#[cfg(not(fencebench_loom))]
 mod global {
     use super::{Domain, HazardRecord};
     use crate::pool::DriverRef;
@@ -226,22 +233,24 @@ mod global {
         #[inline]
         fn section<R>(fence: FenceView<'_, ()>, f: impl FnOnce(bool) -> R) -> R {
             let addr = fence.data.addr();
-            let mut f = Some(f);
-            match LOCAL.try_with(|l| {
-                let d = l.depth.get();
-                assert!(
-                    d < SLOTS,
-                    "hazard-pointer sections nested deeper than {SLOTS}"
-                );
-                l.records[d].protect(addr);
-                l.depth.set(d + 1);
-                let _published = Published(l);
-                f.take().map(|f| f(true))
-            }) {
-                Ok(Some(result)) => result,
-                _ => {
-                    with_temporary_record(addr, f.take().expect("section ran without its closure"))
+            // As in `rcu::read_section`: the result is returned directly.
+            match LOCAL.try_with(|l| l as *const Local) {
+                Ok(local) => {
+                    // SAFETY: `local` points to this thread's live records, which are
+                    // destroyed only when the thread exits: after this frame returned, or
+                    // in the destructor loop, one destructor at a time.
+                    let l = unsafe { &*local };
+                    let d = l.depth.get();
+                    assert!(
+                        d < SLOTS,
+                        "hazard-pointer sections nested deeper than {SLOTS}"
+                    );
+                    l.records[d].protect(addr);
+                    l.depth.set(d + 1);
+                    let _published = Published(l);
+                    f(true)
                 }
+                Err(_) => with_temporary_record(addr, f),
             }
         }
 

@@ -29,7 +29,7 @@ pub struct Domain {
 }
 
 impl Domain {
-    #[cfg(not(loom))]
+    #[cfg(not(fencebench_loom))]
     pub const fn new() -> Self {
         Domain {
             gp: CachePadded::new(AtomicU64::new(1)),
@@ -38,7 +38,7 @@ impl Domain {
         }
     }
 
-    #[cfg(loom)]
+    #[cfg(fencebench_loom)]
     pub fn new() -> Self {
         Domain {
             gp: CachePadded::new(AtomicU64::new(1)),
@@ -68,6 +68,7 @@ impl Domain {
         let _gp = self.gp_lock.lock().unwrap();
         #[cfg(not(fencebench_plant = "rcu-no-writer-barrier"))]
         membarrier::heavy();
+        // Relaxed: the heavy barriers around the scan order it; readers only compare it.
         let target = self.gp.fetch_add(1, Relaxed) + 1;
         // Planted: readers that began in the period just ended are not waited for.
         #[cfg(fencebench_plant = "rcu-gp-early")]
@@ -77,6 +78,8 @@ impl Domain {
             for r in readers.iter() {
                 let mut backoff = Backoff::default();
                 loop {
+                    // Acquire: pairs with the Release store of 0 in `ReadGuard::drop`, so a section seen
+                    // ended has finished its loads before the caller frees.
                     let c = r.ctr.load(Acquire);
                     if c == 0 || c >= target {
                         break;
@@ -105,10 +108,10 @@ impl Backoff {
         self.0 += 1;
         if self.0 < 64 {
             crate::sync::spin_hint();
-        } else if self.0 < 256 || cfg!(loom) {
+        } else if self.0 < 256 || cfg!(fencebench_loom) {
             crate::sync::yield_now();
         } else {
-            #[cfg(not(loom))]
+            #[cfg(not(fencebench_loom))]
             std::thread::sleep(std::time::Duration::from_micros(50));
         }
     }
@@ -214,10 +217,10 @@ impl Drop for Reader<'_> {
     }
 }
 
-#[cfg(not(loom))]
+#[cfg(not(fencebench_loom))]
 pub use global::{call_rcu_free, rcu_barrier, read_section, synchronize_rcu, Rcu};
 
-#[cfg(not(loom))]
+#[cfg(not(fencebench_loom))]
 mod global {
     use super::{Domain, Reader};
     use crate::pool::DriverRef;
@@ -245,13 +248,18 @@ mod global {
     /// uses a temporary record instead of touching the destroyed one.
     #[inline]
     pub fn read_section<R>(f: impl FnOnce() -> R) -> R {
-        let mut f = Some(f);
-        match READER.try_with(|r| {
-            let _section = r.lock();
-            f.take().map(|f| f())
-        }) {
-            Ok(Some(result)) => result,
-            _ => with_temporary_reader(f.take().expect("section ran without its closure")),
+        // The record's address leaves the `try_with` closure so that `f`'s result is
+        // returned directly, not moved through `try_with`'s `Result` (a copy per call).
+        match READER.try_with(|r| r as *const Reader<'static>) {
+            Ok(reader) => {
+                // SAFETY: `reader` points to this thread's live record. A thread-local
+                // is destroyed only when its thread exits: after this frame returned,
+                // or in the destructor loop, which runs one destructor at a time, so
+                // the record cannot be destroyed while `f` (or its caller) runs.
+                let _section = unsafe { &*reader }.lock();
+                f()
+            }
+            Err(_) => with_temporary_reader(f),
         }
     }
 

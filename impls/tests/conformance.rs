@@ -7,20 +7,20 @@
 //! it for every implementation, so a difference in behaviour between implementations is a
 //! test failure rather than a silent difference in what the benchmarks measure.
 
-#![cfg(not(loom))]
+#![cfg(not(fencebench_loom))]
 
 mod common;
 
-use arc_swap::ArcSwapOption;
 use common::{SetOnDrop, DRIVER, TIMELINE};
+use fencebench_impls::published::{Cells, Published};
 use fencebench_impls::trace::{TraceEvent, TraceRecord, TraceSink};
 use fencebench_impls::{
     now_ns, AlreadySignaled, Callback, Fence, Generation, Implementation, Name, PoolStats,
-    Timeline, TimelineConfig, WaitOutcome, DETACHED_DRIVER, SIGNALED_TIMELINE,
+    Timeline, TimelineConfig, WaitOutcome, DETACHED_DRIVER, MIN_REMAINING, SIGNALED_TIMELINE,
 };
 use std::sync::atomic::AtomicBool;
-use std::sync::atomic::AtomicUsize;
-use std::sync::atomic::Ordering::{Acquire, Relaxed};
+use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
+use std::sync::atomic::{AtomicU64, AtomicUsize};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
@@ -33,7 +33,8 @@ macro_rules! conformance_suite {
             conformance_suite!(@cases $impl;
                 sanitycheck, signaling, add_callback, late_add_callback, rm_callback,
                 late_rm_callback, status, error, wait, wait_timeout, stub,
-                race_signal_callback, timestamp, ref_count, release_with_pending_callback,
+                race_signal_callback, timestamp, callback_sees_detached_names, shared_stub,
+                driver_signaled_op, ref_count, release_with_pending_callback,
                 names, tracepoints, pool_accounting,
             );
         }
@@ -203,11 +204,93 @@ fn error<I: Implementation>() {
     assert_eq!(f.status(), EIO);
 }
 
+/// The kernel's `wait`: a poll returns 0 before the signal and 1 after (a signalled
+/// fence never reports 0 remaining time, which would read as a timeout).
 fn wait<I: Implementation>() {
     let f = timeline::<I>().create();
     assert_eq!(f.wait(Duration::ZERO), WaitOutcome::TimedOut);
     f.signal().unwrap();
-    assert!(f.wait(Duration::ZERO).is_signaled());
+    assert_eq!(f.wait(Duration::ZERO), WaitOutcome::Signaled(MIN_REMAINING));
+    match f.wait(Duration::from_millis(1)) {
+        WaitOutcome::Signaled(left) => assert!(left >= MIN_REMAINING),
+        WaitOutcome::TimedOut => panic!("a signalled fence timed out"),
+    }
+}
+
+/// Linux 7.x detaches the data under the fence lock right after `SIGNALED` and before the
+/// callbacks run, so a callback that reads the names during `signal()` sees the detached
+/// constants, under every generation's implementation.
+fn callback_sees_detached_names<I: Implementation>() {
+    if I::READERS_BLOCK_SIGNAL {
+        eprintln!(
+            "skipped {}: its readers take the fence lock, which signal holds while callbacks \
+             run, so a callback cannot read its own fence's names",
+            I::NAME
+        );
+        return;
+    }
+    let f = timeline::<I>().create();
+    let seen = Arc::new(Mutex::new(None));
+    let (g, s) = (f.clone(), seen.clone());
+    f.add_callback(Box::new(move || {
+        *s.lock().unwrap() = Some((g.driver_name(), g.timeline_name(), g.section()));
+    }))
+    .unwrap();
+    f.signal().unwrap();
+    let (d, t, section) = seen.lock().unwrap().take().expect("callback did not run");
+    assert_eq!(
+        (d.as_str(), t.as_str()),
+        (DETACHED_DRIVER, SIGNALED_TIMELINE)
+    );
+    assert_eq!(
+        section, None,
+        "a callback's read section found the data attached"
+    );
+}
+
+/// A driver with a `signaled` op: `is_signaled` asks it while the bit is clear, and when
+/// the hardware has passed the fence's seqno it signals the fence from the reader's side
+/// (callbacks run, the data is detached and retired), as `dma_fence_is_signaled` does.
+fn driver_signaled_op<I: Implementation>() {
+    let hw = Arc::new(AtomicU64::new(0));
+    let tl = I::timeline(TimelineConfig::new(DRIVER, TIMELINE).with_hw_seqno(hw.clone()));
+    let (f, g) = (tl.create(), tl.create());
+    let (count, cb) = counting_callback();
+    f.add_callback(cb).unwrap();
+    assert!(!f.is_signaled());
+    assert_eq!(f.status(), 0);
+    hw.store(f.seqno(), Release);
+    assert!(f.is_signaled(), "the driver's op was not asked");
+    assert_eq!(
+        runs(&count),
+        1,
+        "the reader-side signal did not run the callback"
+    );
+    assert_eq!(f.signal(), Err(AlreadySignaled));
+    assert_eq!(f.driver_name().as_str(), DETACHED_DRIVER);
+    assert!(f.timestamp().is_some());
+    assert_eq!(g.wait(Duration::ZERO), WaitOutcome::TimedOut);
+    hw.store(g.seqno(), Release);
+    assert_eq!(g.status(), 1, "status did not ask the driver's op");
+    drop((f, g));
+    I::quiesce();
+    assert_eq!(settled(tl.pool().stats()), (0, 0, 2, 0));
+}
+
+/// `dma_fence_get_stub`: one shared, always-signalled fence.
+fn shared_stub<I: Implementation>() {
+    let (a, b) = (timeline::<I>().stub(), timeline::<I>().stub());
+    assert_eq!(
+        (a.context(), a.seqno()),
+        (b.context(), b.seqno()),
+        "two stubs"
+    );
+    assert!(
+        a.ref_count() >= 3,
+        "the stub is not shared (refs {})",
+        a.ref_count()
+    );
+    assert!(a.is_signaled() && b.is_signaled());
 }
 
 fn wait_timeout<I: Implementation>() {
@@ -256,10 +339,11 @@ const RACE_PASSES: usize = 2_000;
 /// callback ran (read after both threads finished, when every signal has returned).
 fn race_thread<I: Implementation>(
     tl: &I::Timeline,
-    slots: &[ArcSwapOption<I::Fence>; 2],
+    slots: &[Published<I::Fence>; 2],
     done: &[AtomicBool; 2],
     id: usize,
     before: bool,
+    peer_context: u64,
 ) -> Vec<(bool, Arc<AtomicUsize>)> {
     let _done = SetOnDrop(&done[id]);
     let peer = 1 - id;
@@ -268,16 +352,22 @@ fn race_thread<I: Implementation>(
     for _ in 0..RACE_PASSES {
         let f1 = tl.create();
         f1.enable_signaling();
-        slots[id].store(Some(Arc::new(f1.clone())));
+        slots[id].publish(Some(f1.clone()));
         // The kernel's `dma_fence_get_rcu_safe(&fences[!id])` spins until the peer has
         // published. Waiting for a fence not raced before keeps the threads in step, so
         // (unlike the kernel's time-bounded loop) most passes race a live fence; stop
         // once the peer has finished its passes.
         let f2 = loop {
-            if let Some(f) = slots[peer].load().as_deref() {
+            if let Some(f) = slots[peer].get_rcu_safe() {
+                // A reused cell handed over without the re-check would be our own fence.
+                assert_eq!(
+                    f.context(),
+                    peer_context,
+                    "get_rcu_safe returned another fence"
+                );
                 if f.seqno() > last_peer_seqno {
                     last_peer_seqno = f.seqno();
-                    break Some(f.clone());
+                    break Some(f);
                 }
             }
             if done[peer].load(Acquire) {
@@ -301,7 +391,7 @@ fn race_thread<I: Implementation>(
             );
         }
         outcomes.push((added, count));
-        slots[id].store(None);
+        slots[id].publish(None);
     }
     outcomes
 }
@@ -311,9 +401,9 @@ fn race_thread<I: Implementation>(
 /// the signal before and after the add. Every callback that was added must run exactly
 /// once; one whose add reported "already signalled" must never run.
 ///
-/// The fences are published in `ArcSwapOption`s: a load there is protected and the
-/// reference is taken while protected, standing in for `dma_fence_get_rcu_safe()` on an
-/// RCU-published pointer.
+/// The fences are published in [`Published`] pointers to type-stable cells recycled at
+/// once, shared by both threads, and taken with `get_rcu_safe` (load, get-unless-zero,
+/// re-check), as the kernel test does with `dma_fence_get_rcu_safe`.
 fn race_signal_callback<I: Implementation>() {
     let pool = fencebench_impls::Pool::new();
     let timelines: [I::Timeline; 2] = std::array::from_fn(|i| {
@@ -321,13 +411,16 @@ fn race_signal_callback<I: Implementation>() {
         I::timeline(config.with_pool(pool.clone()))
     });
     for before in [false, true] {
-        let slots: [ArcSwapOption<I::Fence>; 2] = Default::default();
+        let cells = Cells::new();
+        let slots: [Published<I::Fence>; 2] = std::array::from_fn(|_| Published::new(&cells));
+        let contexts = [timelines[0].context(), timelines[1].context()];
         let done: [AtomicBool; 2] = Default::default();
         let outcomes: Vec<_> = thread::scope(|s| {
             let handles: Vec<_> = (0..2)
                 .map(|id| {
                     let (tl, slots, done) = (&timelines[id], &slots, &done);
-                    s.spawn(move || race_thread::<I>(tl, slots, done, id, before))
+                    let peer_context = contexts[1 - id];
+                    s.spawn(move || race_thread::<I>(tl, slots, done, id, before, peer_context))
                 })
                 .collect();
             handles
@@ -529,4 +622,25 @@ fn pool_accounting<I: Implementation>() {
     drop(fences);
     I::quiesce();
     assert_eq!(settled(tl.pool().stats()), (0, 0, N, 0), "fences released");
+}
+
+/// The one table in `lib.rs`: every name dispatches to the implementation of that name,
+/// every alias to its implementation, and nothing else dispatches.
+#[test]
+fn table_dispatches_every_name_and_alias() {
+    use fencebench_impls::{canonical_name, for_each_impl, ALIASES, IMPLEMENTATIONS};
+    for &name in IMPLEMENTATIONS {
+        assert_eq!(for_each_impl!(name, I => I::NAME), Some(name));
+        assert_eq!(canonical_name(name), Some(name));
+    }
+    for &(alias, name) in ALIASES {
+        assert_eq!(
+            for_each_impl!(alias, I => I::NAME),
+            Some(name),
+            "alias {alias}"
+        );
+        assert_eq!(canonical_name(alias), Some(name));
+    }
+    assert_eq!(for_each_impl!("no-such-implementation", I => I::NAME), None);
+    assert_eq!(canonical_name("no-such-implementation"), None);
 }

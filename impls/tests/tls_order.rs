@@ -6,7 +6,7 @@
 //! and signals a fence from such a destructor and must return the right names with no
 //! violation. (Run under `valgrind` it reports no invalid access.)
 
-#![cfg(not(loom))]
+#![cfg(not(fencebench_loom))]
 
 /// The names the other suites use (`common` also holds helpers this test does not need).
 const DRIVER: &str = "fb-driver";
