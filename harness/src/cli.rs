@@ -4,7 +4,7 @@
 
 use crate::present::export::Format;
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use fencebench_impls::IMPLEMENTATIONS;
+use fencebench_impls::{canonical_name, IMPLEMENTATIONS};
 use fencebench_workloads::{Mix, WORKLOADS};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -224,15 +224,12 @@ pub struct RunArgs {
 pub(crate) const QUICK_WORKLOADS: &[&str] = &["describe", "signal", "wait", "stall"];
 
 pub(crate) fn parse_impl(s: &str) -> Result<String, String> {
-    IMPLEMENTATIONS
-        .contains(&s)
-        .then(|| s.to_string())
-        .ok_or_else(|| {
-            format!(
-                "unknown implementation '{s}' (expected one of: {})",
-                IMPLEMENTATIONS.join(", ")
-            )
-        })
+    canonical_name(s).map(str::to_string).ok_or_else(|| {
+        format!(
+            "unknown implementation '{s}' (expected one of: {})",
+            IMPLEMENTATIONS.join(", ")
+        )
+    })
 }
 
 pub(crate) fn parse_workload(s: &str) -> Result<String, String> {

@@ -434,3 +434,39 @@ fn convert_refuses_to_replace_without_force() {
     );
     assert!(fencebench::fs::read(&copy).unwrap() == fencebench::fs::read(&out).unwrap());
 }
+
+#[test]
+fn aliases_select_their_implementation_and_duplicates_through_them_are_refused() {
+    let out: PathBuf = std::env::temp_dir().join(format!(
+        "fencebench-cli-alias-{}/r.json",
+        std::process::id()
+    ));
+    let res = fencebench(&[
+        "run",
+        "--impl",
+        "baseline,rcu-7.1",
+        "--workload",
+        "describe",
+        "--threads",
+        "1",
+        "--ops",
+        "200",
+        "--repeat",
+        "1",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(
+        res.status.success(),
+        "{}",
+        String::from_utf8_lossy(&res.stderr)
+    );
+    let file = fencebench::fs::read(&out).expect("result file reads back");
+    assert!(file.cell("unprotected", "describe", 1).is_some());
+    assert!(file.cell("rcu-detach", "describe", 1).is_some());
+    std::fs::remove_dir_all(out.parent().unwrap()).unwrap();
+    rejects(
+        &["run", "--impl", "rcu-detach,rcu-7.1", "--ops", "10"],
+        &["rcu-detach"],
+    );
+}
