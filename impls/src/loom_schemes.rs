@@ -35,9 +35,10 @@ pub enum Rcu {}
 impl Scheme for Rcu {
     const NAME: &'static str = "rcu";
     const SUMMARY: &'static str = "loom: the 6.17 contract on a per-execution RCU domain";
+    type Driver = ();
     type PerFence = ();
 
-    fn per_fence(_: &DriverRef) {}
+    fn per_fence(_: &(), _: &DriverRef) {}
 
     fn section<R>(_: FenceView<'_, ()>, f: impl FnOnce(bool) -> R) -> R {
         read_section(|| f(true))
@@ -66,9 +67,10 @@ impl Scheme for RcuDetach {
     const GENERATION: crate::Generation = crate::Generation::V7;
     const CHECKS_SIGNALED_BIT: bool = false;
     const INLINE_LOCK: bool = true;
+    type Driver = ();
     type PerFence = OpsPtr;
 
-    fn per_fence(data: &DriverRef) -> OpsPtr {
+    fn per_fence(_: &(), data: &DriverRef) -> OpsPtr {
         OpsPtr(AtomicUsize::new(data.addr()))
     }
 
@@ -106,9 +108,10 @@ pub enum Hazptr {}
 impl Scheme for Hazptr {
     const NAME: &'static str = "hazptr";
     const SUMMARY: &'static str = "loom: hazard pointers on a per-execution domain";
+    type Driver = ();
     type PerFence = ();
 
-    fn per_fence(_: &DriverRef) {}
+    fn per_fence(_: &(), _: &DriverRef) {}
 
     fn section<R>(fence: FenceView<'_, ()>, f: impl FnOnce(bool) -> R) -> R {
         let record = HAZARDS.acquire();

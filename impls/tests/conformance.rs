@@ -35,7 +35,7 @@ macro_rules! conformance_suite {
                 late_rm_callback, status, error, wait, wait_timeout, stub,
                 race_signal_callback, timestamp, callback_sees_detached_names, shared_stub,
                 driver_signaled_op, ref_count, release_with_pending_callback,
-                names, tracepoints, pool_accounting,
+                names, tracepoints, pool_accounting, unload,
             );
         }
     )+};
@@ -600,6 +600,41 @@ fn pool_accounting<I: Implementation>() {
     drop(fences);
     I::quiesce();
     assert_eq!(settled(tl.pool().stats()), (0, 0, N, 0), "fences released");
+}
+
+/// Module unload while the driver's signalled fences are still held elsewhere: every
+/// implementation that reclaims at signal returns with all the driver's memory freed;
+/// refcounting cannot block and reports the memory pinned until the last fence goes.
+fn unload<I: Implementation>() {
+    const N: u64 = 100;
+    let tl = timeline::<I>();
+    let held: Vec<_> = (0..N).map(|_| tl.create()).collect();
+    let holder = thread::spawn({
+        let held = held.clone();
+        move || held
+    });
+    for f in &held {
+        f.signal().unwrap();
+    }
+    drop(held);
+    let u = tl.unload();
+    assert!(u.requested_ns <= u.returned_ns);
+    let held = holder.join().unwrap();
+    for f in &held {
+        assert_eq!(f.driver_name().as_str(), DETACHED_DRIVER);
+        assert!(f.info().status == 1);
+    }
+    if I::RECLAIMS_AT_SIGNAL {
+        assert_eq!((u.pinned_objects, u.pinned_bytes), (0, 0));
+        assert_eq!(u.freed_ns(), Some(u.returned_ns));
+        assert_eq!(settled(tl.pool().stats()), (0, 0, N, 0));
+    } else {
+        let bytes = N * fencebench_impls::pool::OBJECT_BYTES as u64;
+        assert_eq!((u.pinned_objects, u.pinned_bytes), (N, bytes));
+        assert_eq!(u.latency_ns(), None);
+        drop(held);
+        assert_eq!(settled(tl.pool().stats()), (0, 0, N, 0));
+    }
 }
 
 /// The one table in `lib.rs`: every name dispatches to the implementation of that name,
