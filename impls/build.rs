@@ -19,6 +19,13 @@ const PLANTS: &[&str] = &[
     "rcu-no-writer-barrier",
     // guarded.rs: `hazptr` tests SIGNALED before publishing its hazard.
     "hazptr-check-before-publish",
+    // srcu.rs: `call_srcu` frees at once (no grace period).
+    "srcu-free-at-once",
+    // srcu.rs: the grace period flips and ends without waiting for the formerly active
+    // half (the sections of the period just ended).
+    "srcu-gp-early",
+    // srcu.rs: the read side without its full barriers.
+    "srcu-no-reader-barrier",
     // hazptr.rs: a scan frees every retired object, ignoring hazards.
     "hazptr-scan-ignores-hazards",
     // hazptr.rs: a scan reads the hazards without its heavy barrier.

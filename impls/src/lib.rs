@@ -10,6 +10,7 @@ pub mod inline_lock;
 pub mod membarrier;
 pub mod pool;
 pub mod rcu;
+pub mod srcu;
 mod sync;
 
 #[cfg(not(fencebench_loom))]
@@ -57,6 +58,9 @@ pub type Hazptr = Guarded<loom_schemes::Hazptr>;
 /// Under loom: the 7.x pointer-detach fence model on a per-execution RCU domain.
 #[cfg(fencebench_loom)]
 pub type RcuDetach = Guarded<loom_schemes::RcuDetach>;
+/// Sleepable RCU, one domain per driver: readers may block inside a section.
+#[cfg(not(fencebench_loom))]
+pub type Srcu = Guarded<srcu::Srcu>;
 /// Refcounted driver data (the design the kernel rejected).
 #[cfg(not(fencebench_loom))]
 pub type Refcount = Guarded<refcount::Refcount>;
@@ -95,6 +99,7 @@ macro_rules! __implementation_table {
             "unprotected" ["baseline"] $crate::Unprotected;
             "rcu" ["rcu-6.17"] $crate::Rcu;
             "rcu-detach" ["rcu-7.1"] $crate::RcuDetach;
+            "srcu" ["sleepable-rcu"] $crate::Srcu;
             "rcu-crossbeam" ["crossbeam"] $crate::RcuCrossbeam;
             "hyaline-seize" ["seize"] $crate::HyalineSeize;
             "refcount" [] $crate::Refcount;

@@ -53,6 +53,7 @@ conformance_suite! {
     refcount => fencebench_impls::Refcount,
     hazptr => fencebench_impls::Hazptr,
     rcu_detach => fencebench_impls::RcuDetach,
+    srcu => fencebench_impls::Srcu,
     lock => fencebench_impls::Lock,
     rcu_crossbeam => fencebench_impls::RcuCrossbeam,
     hyaline_seize => fencebench_impls::HyalineSeize,

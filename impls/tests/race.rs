@@ -283,6 +283,7 @@ protected! {
     refcount_never_reads_freed_data => fencebench_impls::Refcount,
     hazptr_never_reads_freed_data => fencebench_impls::Hazptr,
     rcu_detach_never_reads_freed_data => fencebench_impls::RcuDetach,
+    srcu_never_reads_freed_data => fencebench_impls::Srcu,
     rcu_crossbeam_never_reads_freed_data => fencebench_impls::RcuCrossbeam,
     hyaline_seize_never_reads_freed_data => fencebench_impls::HyalineSeize,
     hazptr_haphazard_never_reads_freed_data => fencebench_impls::HazptrHaphazard,
