@@ -55,6 +55,9 @@ pub type Rcu = Guarded<loom_schemes::Rcu>;
 /// Under loom: the fence model on per-execution hazard pointers.
 #[cfg(fencebench_loom)]
 pub type Hazptr = Guarded<loom_schemes::Hazptr>;
+/// Under loom: the fence model on the driver's own SRCU domain.
+#[cfg(fencebench_loom)]
+pub type Srcu = Guarded<loom_schemes::Srcu>;
 /// Under loom: the 7.x pointer-detach fence model on a per-execution RCU domain.
 #[cfg(fencebench_loom)]
 pub type RcuDetach = Guarded<loom_schemes::RcuDetach>;

@@ -136,3 +136,37 @@ impl Scheme for Hazptr {
         "loom"
     }
 }
+
+/// The driver's SRCU domain, made with its timeline inside the execution.
+#[derive(Default)]
+pub struct SrcuDomain(std::sync::Arc<crate::srcu::Domain>);
+
+/// Sleepable RCU on the real `srcu::Domain`, one per driver; reclamation waits for a
+/// grace period of the driver's domain and frees synchronously in the signaller.
+pub enum Srcu {}
+
+impl Scheme for Srcu {
+    const NAME: &'static str = "srcu";
+    const SUMMARY: &'static str = "loom: SRCU on the driver's own domain";
+    type Driver = SrcuDomain;
+    type PerFence = std::sync::Arc<crate::srcu::Domain>;
+
+    fn per_fence(driver: &SrcuDomain, _: &DriverRef) -> Self::PerFence {
+        driver.0.clone()
+    }
+
+    fn section<R>(fence: FenceView<'_, Self::PerFence>, f: impl FnOnce(bool) -> R) -> R {
+        fence.per_fence.read(0, || f(true))
+    }
+
+    fn reclaim(domain: &Self::PerFence, data: &DriverRef) {
+        domain.synchronize();
+        data.free();
+    }
+
+    fn quiesce() {}
+
+    fn mechanism() -> &'static str {
+        "loom"
+    }
+}

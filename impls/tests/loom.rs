@@ -17,7 +17,7 @@
 
 use fencebench_impls::inline_lock::InlineLock;
 use fencebench_impls::pool::{DriverRef, Name, Pool};
-use fencebench_impls::{hazptr, rcu};
+use fencebench_impls::{hazptr, rcu, srcu};
 use fencebench_impls::{
     Fence as _, Implementation, Timeline as _, TimelineConfig, DETACHED_DRIVER, SIGNALED_TIMELINE,
 };
@@ -293,6 +293,62 @@ fn planted_rcu_test_outside_section_is_caught() {
 }
 
 // ---------------------------------------------------------------------------------------
+// SRCU: per-domain two-half counters.
+
+/// Readers run `sections` sections each on the domain, reader `i` counting in slot `i`
+/// (the domain has two); the exporter signals, waits for a full grace period (both
+/// scans and the flip), frees. Without the grace period (`bug`), loom must find the late read.
+fn srcu_model(shape: Shape, bug: bool) {
+    let fence = Fence::new(shape.exporter_lock);
+    let domain = Arc::new(srcu::Domain::new());
+    let slot = Arc::new(AtomicUsize::new(0));
+    let handles = spawn_readers(
+        shape.readers,
+        &(fence.clone(), domain.clone(), slot),
+        move |(fence, domain, slot)| {
+            let s = slot.fetch_add(1, AcqRel);
+            for _ in 0..shape.sections {
+                domain.read(s, || fence.read_if_unsignalled());
+            }
+        },
+    );
+    fence.signal();
+    if !bug {
+        domain.synchronize();
+    }
+    fence.data.free();
+    join(handles);
+    fence.assert_reclaimed();
+}
+
+#[test]
+fn srcu_one_reader() {
+    check("srcu 1 reader", || srcu_model(ONE, false));
+}
+
+/// The second section may count in the other half, after the exporter's flip.
+#[test]
+fn srcu_one_reader_two_sections() {
+    check("srcu 1 reader x 2 sections", || {
+        srcu_model(Shape { sections: 2, ..ONE }, false)
+    });
+}
+
+#[test]
+fn srcu_two_readers() {
+    check_bounded("srcu 2 readers", THREE_THREAD_PREEMPTIONS, || {
+        srcu_model(Shape { readers: 2, ..ONE }, false)
+    });
+}
+
+/// Planted bug: free without a grace period of the domain.
+#[test]
+#[should_panic(expected = "late read")]
+fn planted_srcu_free_without_grace_period_is_caught() {
+    check("srcu no grace period", || srcu_model(ONE, true));
+}
+
+// ---------------------------------------------------------------------------------------
 // Hazard pointers.
 
 /// Readers acquire a record and, per section, publish the data's address, then test
@@ -563,6 +619,11 @@ fn fence_model_rcu() {
 #[test]
 fn fence_model_rcu_detach() {
     fence_model::<fencebench_impls::RcuDetach>("guarded rcu-detach");
+}
+
+#[test]
+fn fence_model_srcu() {
+    fence_model::<fencebench_impls::Srcu>("guarded srcu");
 }
 
 #[test]
