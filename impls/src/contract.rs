@@ -196,6 +196,22 @@ pub trait Implementation: Send + Sync + 'static {
     /// reader, for hazard pointers). Lets tests and workloads settle retained counters.
     fn quiesce();
 
+    /// Announces a quiescent state: the calling thread is between operations, inside no
+    /// read-side section. `rcu-qsbr`'s grace periods wait for every online thread to
+    /// call it, so a worker calls it between operations (the workloads' poll point, as a
+    /// context switch is in the kernel); a no-op for every other implementation.
+    #[inline]
+    fn quiescent_state() {}
+
+    /// Runs `f`, which blocks (a sleep, a barrier, a channel), with the thread offline:
+    /// `rcu-qsbr`'s grace periods do not wait for it meanwhile. Never inside a section.
+    /// The implementations' own blocking (`wait`, `quiesce`, `unload`) does this itself.
+    /// Just `f()` for every other implementation.
+    #[inline]
+    fn offline<R>(f: impl FnOnce() -> R) -> R {
+        f()
+    }
+
     /// The memory-barrier mechanism the read side uses (`"none"`, `"membarrier"`,
     /// `"full-fence"`, `"atomic-rmw"`), for result files.
     fn read_side_mechanism() -> &'static str;

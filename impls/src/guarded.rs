@@ -68,6 +68,16 @@ impl<S: Scheme> Implementation for Guarded<S> {
         S::quiesce()
     }
 
+    #[inline]
+    fn quiescent_state() {
+        S::quiescent_state()
+    }
+
+    #[inline]
+    fn offline<R>(f: impl FnOnce() -> R) -> R {
+        S::offline(f)
+    }
+
     fn read_side_mechanism() -> &'static str {
         S::mechanism()
     }
@@ -668,7 +678,7 @@ impl<S: Scheme> GuardedFence<S> {
                     signaled()
                 };
             }
-            std::thread::park_timeout(deadline - now);
+            S::offline(|| std::thread::park_timeout(deadline - now));
         }
     }
 }

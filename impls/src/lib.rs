@@ -9,6 +9,7 @@ pub mod hazptr;
 pub mod inline_lock;
 pub mod membarrier;
 pub mod pool;
+pub mod qsbr;
 pub mod rcu;
 pub mod srcu;
 mod sync;
@@ -61,6 +62,9 @@ pub type Srcu = Guarded<loom_schemes::Srcu>;
 /// Under loom: the 7.x pointer-detach fence model on a per-execution RCU domain.
 #[cfg(fencebench_loom)]
 pub type RcuDetach = Guarded<loom_schemes::RcuDetach>;
+/// The 6.17 contract on QSBR RCU: free read sections, quiescent states between operations.
+#[cfg(not(fencebench_loom))]
+pub type RcuQsbr = Guarded<qsbr::RcuQsbr>;
 /// Sleepable RCU, one domain per driver: readers may block inside a section.
 #[cfg(not(fencebench_loom))]
 pub type Srcu = Guarded<srcu::Srcu>;
@@ -102,6 +106,7 @@ macro_rules! __implementation_table {
             "unprotected" ["baseline"] $crate::Unprotected;
             "rcu" ["rcu-6.17"] $crate::Rcu;
             "rcu-detach" ["rcu-7.1"] $crate::RcuDetach;
+            "rcu-qsbr" ["qsbr"] $crate::RcuQsbr;
             "srcu" ["sleepable-rcu"] $crate::Srcu;
             "rcu-crossbeam" ["crossbeam"] $crate::RcuCrossbeam;
             "hyaline-seize" ["seize"] $crate::HyalineSeize;

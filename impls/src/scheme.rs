@@ -67,6 +67,16 @@ pub trait Scheme: Send + Sync + 'static {
     /// See [`crate::Implementation::quiesce`].
     fn quiesce();
 
+    /// See [`crate::Implementation::quiescent_state`].
+    #[inline]
+    fn quiescent_state() {}
+
+    /// See [`crate::Implementation::offline`].
+    #[inline]
+    fn offline<R>(f: impl FnOnce() -> R) -> R {
+        f()
+    }
+
     /// One step of [`crate::Timeline::unload`] for `driver`, whose fences were all
     /// signalled on this thread: pushes the driver's retired data towards its free
     /// (a grace period of the driver's domain, a hazard scan). The caller repeats it

@@ -54,6 +54,7 @@ conformance_suite! {
     hazptr => fencebench_impls::Hazptr,
     rcu_detach => fencebench_impls::RcuDetach,
     srcu => fencebench_impls::Srcu,
+    rcu_qsbr => fencebench_impls::RcuQsbr,
     lock => fencebench_impls::Lock,
     rcu_crossbeam => fencebench_impls::RcuCrossbeam,
     hyaline_seize => fencebench_impls::HyalineSeize,
