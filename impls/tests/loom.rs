@@ -17,7 +17,7 @@
 
 use fencebench_impls::inline_lock::InlineLock;
 use fencebench_impls::pool::{DriverRef, Name, Pool};
-use fencebench_impls::{hazptr, rcu, srcu};
+use fencebench_impls::{hazptr, qsbr, rcu, srcu};
 use fencebench_impls::{
     Fence as _, Implementation, Timeline as _, TimelineConfig, DETACHED_DRIVER, SIGNALED_TIMELINE,
 };
@@ -346,6 +346,46 @@ fn srcu_two_readers() {
 #[should_panic(expected = "late read")]
 fn planted_srcu_free_without_grace_period_is_caught() {
     check("srcu no grace period", || srcu_model(ONE, true));
+}
+
+// ---------------------------------------------------------------------------------------
+// QSBR: empty sections, quiescent states between them.
+
+/// Readers register (online), run `sections` sections each with a quiescent state after
+/// each, and unregister; the exporter signals, waits for a grace period, frees. The
+/// second section of a reader runs after its announcement, against the grace period.
+fn qsbr_model(shape: Shape) {
+    let fence = Fence::new(shape.exporter_lock);
+    let domain = Arc::new(qsbr::Domain::new());
+    let handles = spawn_readers(
+        shape.readers,
+        &(fence.clone(), domain.clone()),
+        move |(fence, domain)| {
+            let rec = domain.register();
+            for _ in 0..shape.sections {
+                fence.read_if_unsignalled();
+                domain.quiescent_state(&rec);
+            }
+            domain.unregister(&rec);
+        },
+    );
+    fence.signal();
+    domain.synchronize();
+    fence.data.free();
+    join(handles);
+    fence.assert_reclaimed();
+}
+
+#[test]
+fn qsbr_one_reader() {
+    check("qsbr 1 reader", || qsbr_model(ONE));
+}
+
+#[test]
+fn qsbr_one_reader_two_sections() {
+    check("qsbr 1 reader x 2 sections", || {
+        qsbr_model(Shape { sections: 2, ..ONE })
+    });
 }
 
 // ---------------------------------------------------------------------------------------
