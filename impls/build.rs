@@ -44,6 +44,8 @@ const PLANTS: &[&str] = &[
     // rcu_detach.rs: the data is freed (after a grace period) while the ops pointer is
     // cleared only when the fence is released.
     "detach-free-before-clear",
+    // published.rs: `get_rcu_safe` keeps a reference without re-checking the pointer.
+    "get-rcu-safe-no-recheck",
     // lock.rs: readers do not take the fence lock.
     "lock-reader-unlocked",
     // epoch.rs: the free is not deferred on the epoch.

@@ -9,6 +9,7 @@ pub mod hazptr;
 pub mod inline_lock;
 pub mod membarrier;
 pub mod pool;
+pub mod published;
 pub mod qsbr;
 pub mod rcu;
 pub mod srcu;

@@ -11,8 +11,8 @@
 
 mod common;
 
-use arc_swap::ArcSwapOption;
 use common::{SetOnDrop, DRIVER, TIMELINE};
+use fencebench_impls::published::{Cells, Published};
 use fencebench_impls::trace::{TraceEvent, TraceRecord, TraceSink};
 use fencebench_impls::{
     now_ns, AlreadySignaled, Callback, Fence, Generation, Implementation, Name, PoolStats,
@@ -329,10 +329,11 @@ const RACE_PASSES: usize = 2_000;
 /// callback ran (read after both threads finished, when every signal has returned).
 fn race_thread<I: Implementation>(
     tl: &I::Timeline,
-    slots: &[ArcSwapOption<I::Fence>; 2],
+    slots: &[Published<I::Fence>; 2],
     done: &[AtomicBool; 2],
     id: usize,
     before: bool,
+    peer_context: u64,
 ) -> Vec<(bool, Arc<AtomicUsize>)> {
     let _done = SetOnDrop(&done[id]);
     let peer = 1 - id;
@@ -341,16 +342,22 @@ fn race_thread<I: Implementation>(
     for _ in 0..RACE_PASSES {
         let f1 = tl.create();
         f1.enable_signaling();
-        slots[id].store(Some(Arc::new(f1.clone())));
+        slots[id].publish(Some(f1.clone()));
         // The kernel's `dma_fence_get_rcu_safe(&fences[!id])` spins until the peer has
         // published. Waiting for a fence not raced before keeps the threads in step, so
         // (unlike the kernel's time-bounded loop) most passes race a live fence; stop
         // once the peer has finished its passes.
         let f2 = loop {
-            if let Some(f) = slots[peer].load().as_deref() {
+            if let Some(f) = slots[peer].get_rcu_safe() {
+                // A reused cell handed over without the re-check would be our own fence.
+                assert_eq!(
+                    f.context(),
+                    peer_context,
+                    "get_rcu_safe returned another fence"
+                );
                 if f.seqno() > last_peer_seqno {
                     last_peer_seqno = f.seqno();
-                    break Some(f.clone());
+                    break Some(f);
                 }
             }
             if done[peer].load(Acquire) {
@@ -374,7 +381,7 @@ fn race_thread<I: Implementation>(
             );
         }
         outcomes.push((added, count));
-        slots[id].store(None);
+        slots[id].publish(None);
     }
     outcomes
 }
@@ -384,9 +391,9 @@ fn race_thread<I: Implementation>(
 /// the signal before and after the add. Every callback that was added must run exactly
 /// once; one whose add reported "already signalled" must never run.
 ///
-/// The fences are published in `ArcSwapOption`s: a load there is protected and the
-/// reference is taken while protected, standing in for `dma_fence_get_rcu_safe()` on an
-/// RCU-published pointer.
+/// The fences are published in [`Published`] pointers to type-stable cells recycled at
+/// once, shared by both threads, and taken with `get_rcu_safe` (load, get-unless-zero,
+/// re-check), as the kernel test does with `dma_fence_get_rcu_safe`.
 fn race_signal_callback<I: Implementation>() {
     let pool = fencebench_impls::Pool::new();
     let timelines: [I::Timeline; 2] = std::array::from_fn(|i| {
@@ -394,13 +401,16 @@ fn race_signal_callback<I: Implementation>() {
         I::timeline(config.with_pool(pool.clone()))
     });
     for before in [false, true] {
-        let slots: [ArcSwapOption<I::Fence>; 2] = Default::default();
+        let cells = Cells::new();
+        let slots: [Published<I::Fence>; 2] = std::array::from_fn(|_| Published::new(&cells));
+        let contexts = [timelines[0].context(), timelines[1].context()];
         let done: [AtomicBool; 2] = Default::default();
         let outcomes: Vec<_> = thread::scope(|s| {
             let handles: Vec<_> = (0..2)
                 .map(|id| {
                     let (tl, slots, done) = (&timelines[id], &slots, &done);
-                    s.spawn(move || race_thread::<I>(tl, slots, done, id, before))
+                    let peer_context = contexts[1 - id];
+                    s.spawn(move || race_thread::<I>(tl, slots, done, id, before, peer_context))
                 })
                 .collect();
             handles

@@ -17,6 +17,7 @@
 
 use fencebench_impls::inline_lock::InlineLock;
 use fencebench_impls::pool::{DriverRef, Name, Pool};
+use fencebench_impls::published::{Cells, Published};
 use fencebench_impls::{hazptr, qsbr, rcu, srcu};
 use fencebench_impls::{
     Fence as _, Implementation, Timeline as _, TimelineConfig, DETACHED_DRIVER, SIGNALED_TIMELINE,
@@ -669,4 +670,31 @@ fn fence_model_srcu() {
 #[test]
 fn fence_model_hazptr() {
     fence_model::<fencebench_impls::Hazptr>("guarded hazptr");
+}
+
+/// `dma_fence_get_rcu_safe` against type-stable reuse: one thread takes a reference to
+/// what slot 0 publishes while another unpublishes it and publishes into slot 1, which
+/// reuses the freed cell at once. The taker must get slot 0's fence or nothing, never
+/// slot 1's: the re-check of the pointer after get-unless-zero is what guarantees it.
+#[test]
+fn get_rcu_safe_rechecks() {
+    check("get_rcu_safe", || {
+        let cells = Cells::<u64>::new();
+        let slots = Arc::new([Published::new(&cells), Published::new(&cells)]);
+        slots[0].publish(Some(0));
+        let taker = {
+            let slots = slots.clone();
+            thread::spawn(move || {
+                let got = slots[0].get_rcu_safe();
+                assert!(
+                    got.is_none() || got == Some(0),
+                    "{LATE_READ}: slot 0 handed out slot 1's fence {got:?} (iteration {})",
+                    iteration()
+                );
+            })
+        };
+        slots[0].publish(None);
+        slots[1].publish(Some(1));
+        taker.join().unwrap();
+    });
 }
