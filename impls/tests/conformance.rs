@@ -649,6 +649,35 @@ fn unload<I: Implementation>() {
     }
 }
 
+/// `srcu`'s point: one domain per driver. A reader sleeping inside a section on driver
+/// A's fence does not hold up the unload of driver B (under `rcu`, whose one domain
+/// covers every driver, this unload would wait for the reader).
+#[test]
+fn srcu_unload_waits_for_its_own_driver_only() {
+    type I = fencebench_impls::Srcu;
+    const N: u64 = 100;
+    let (a, b) = (timeline::<I>(), timeline::<I>());
+    let fa = a.create();
+    let (inside_tx, inside) = std::sync::mpsc::channel();
+    let (release, release_rx) = std::sync::mpsc::channel::<()>();
+    let reader = thread::spawn(move || {
+        fa.with_names(|_, _| {
+            inside_tx.send(()).unwrap();
+            release_rx.recv().unwrap();
+        })
+    });
+    inside.recv().unwrap();
+    let fences: Vec<_> = (0..N).map(|_| b.create()).collect();
+    for f in &fences {
+        f.signal().unwrap();
+    }
+    let u = b.unload();
+    assert_eq!(u.pinned_objects, 0);
+    assert_eq!(settled(b.pool().stats()), (0, 0, N, 0));
+    release.send(()).unwrap();
+    reader.join().unwrap();
+}
+
 /// The one table in `lib.rs`: every name dispatches to the implementation of that name,
 /// every alias to its implementation, and nothing else dispatches.
 #[test]
