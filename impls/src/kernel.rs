@@ -108,6 +108,7 @@ impl Implementation for Kernel {
             }
             Operation::Tracing => "kernel tracepoints are not recorded by fencebench",
             Operation::PoolFigures => "kernel memory is not observable",
+            Operation::Unload => "vgem cannot be unloaded while fencebench holds its fences",
         })
     }
 
@@ -197,6 +198,10 @@ impl Timeline for KernelTimeline {
 
     fn pool(&self) -> &Arc<Pool> {
         &self.0.pool
+    }
+
+    fn unload(&self) -> Unload {
+        unsupported(Operation::Unload)
     }
 }
 
