@@ -6,11 +6,12 @@ usage() {
     cat <<'USAGE'
 Usage: scripts/compare.sh [--markdown] DIR_A DIR_B [DIR_C...]
 
-Prints one table comparing the latest result file in each directory (for example
-results/vm and results/h100-host): per implementation x workload x threads, the
-median ns/op [min-max] of each, the ratio to the first directory, and the ratio to
-`unprotected` within each run. A change is flagged only when the min-max ranges do
-not overlap.
+Compares the latest result file in each directory (for example results/vm and
+results/h100-host), one table per workload: per threads x implementation, the
+median ns/op [min-max] of each, the ratio to the first directory and the workload's
+own figures. A change is flagged only where a Mann-Whitney U test over the
+repetitions finds it at 95% confidence (Benjamini-Hochberg corrected). Machines
+are compared with --allow-different-parameters: their runs may differ.
 
   --markdown   Markdown table instead of the terminal table
   -h, --help   this text
@@ -34,4 +35,4 @@ fi
 # The directories are relative to the caller, so build from the repo root without cd.
 root=$(cd "$(dirname "$0")/.." && pwd)
 cargo build --release --quiet --manifest-path "$root/Cargo.toml"
-exec "$root/target/release/fencebench" compare --format "$format" "$@"
+exec "$root/target/release/fencebench" compare --allow-different-parameters --format "$format" "$@"

@@ -18,6 +18,8 @@ results/README.md and the plots next to each result file.
                    including the number of logical CPUs)
   --repeat N       repetitions per cell (default: 5)
   --duration D     measured window per repetition (default: 1s)
+  --allow-dirty    run from a tree with uncommitted changes (the published
+                   document then flags the build as -dirty)
   -h, --help       this text
 
 Anything after `--` is passed to `fencebench run` unchanged.
@@ -30,6 +32,7 @@ desc=""
 threads=""
 repeat=5
 duration=1s
+allow_dirty=""
 while [ $# -gt 0 ]; do
     case "$1" in
         --machine) machine=${2:?--machine needs a value}; shift 2 ;;
@@ -37,6 +40,7 @@ while [ $# -gt 0 ]; do
         --threads) threads=${2:?--threads needs a value}; shift 2 ;;
         --repeat) repeat=${2:?--repeat needs a value}; shift 2 ;;
         --duration) duration=${2:?--duration needs a value}; shift 2 ;;
+        --allow-dirty) allow_dirty=1; shift ;;
         -h|--help) usage; exit 0 ;;
         --) shift; break ;;
         *) echo "run-suite.sh: unknown option '$1' (try --help)" >&2; exit 2 ;;
@@ -44,6 +48,14 @@ while [ $# -gt 0 ]; do
 done
 
 cd "$(dirname "$0")/.."
+
+# A published sweep must name the commit that measured it: refuse uncommitted changes
+# (results/ is output, not source).
+if [ -z "$allow_dirty" ] && [ -n "$(git status --porcelain -- . ':(exclude)results' 2>/dev/null)" ]; then
+    echo "run-suite.sh: the tree has uncommitted changes (see git status); commit them so" \
+        "the sweep names its commit, or pass --allow-dirty" >&2
+    exit 2
+fi
 
 if [ -z "$machine" ]; then
     machine=$(hostname 2>/dev/null || uname -n)

@@ -1,24 +1,13 @@
-//! Command-line interface. Every user error is one line naming the bad value, exit 2.
+//! The command-line interface: what a user can type, and nothing else. Values are parsed
+//! here into their types (a duration, a list of names); [`crate::options`] checks that
+//! they make sense together and fills defaults.
 
+use crate::present::export::Format;
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use fencebench::compare;
-use fencebench::counters::CounterGroup;
-use fencebench::io;
-use fencebench::machine;
-use fencebench::plot;
-use fencebench::published;
-use fencebench::report::{self, Format, Layout};
-use fencebench::result::{
-    Availability, CounterAvailability, ResultFile, RunConfig, SCHEMA_VERSION,
-};
-use fencebench::runner::{RepSpec, Window};
-use fencebench::suite::{run_suite, Progress, SuiteSpec};
-use fencebench_impls::{for_each_impl, Implementation, IMPLEMENTATIONS};
-use fencebench_workloads::{Mix, Params, WORKLOADS};
-use indicatif::{ProgressBar, ProgressStyle};
-use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime};
+use fencebench_impls::IMPLEMENTATIONS;
+use fencebench_workloads::{Mix, WORKLOADS};
+use std::path::PathBuf;
+use std::time::Duration;
 
 #[derive(Parser)]
 #[command(
@@ -32,13 +21,13 @@ implementation on the describe, signal, wait and stall workloads with all cores,
 repetitions of 250 ms, printed as a table and written as a JSON result file under \
 results/runs/."
 )]
-struct Cli {
+pub struct Cli {
     #[command(subcommand)]
-    command: Option<Command>,
+    pub command: Option<Command>,
 }
 
 #[derive(Subcommand)]
-enum Command {
+pub enum Command {
     /// Run workloads over implementations and write a result file.
     Run(Box<RunArgs>),
     /// List the implementations and workloads.
@@ -46,9 +35,19 @@ enum Command {
     /// Compare result files in one table, a column per file.
     ///
     /// A row per implementation × workload × threads: ns/op median [min–max], the ratio
-    /// to the first file and to unprotected in the same run. A change is flagged only
-    /// where the min–max ranges do not overlap.
+    /// to the first file, the workload's own figures (violations, lost wake-ups, wake-up
+    /// p99, retained peak, free delay), and whether the change is significant: a
+    /// two-sided Mann–Whitney U test over the repetitions at 95% confidence. Files whose
+    /// run parameters differ are refused unless --allow-different-parameters.
     Compare(CompareArgs),
+    /// Render an existing result file: CSV with every figure (p50/p99/p999 and the run
+    /// parameters included), Markdown, a terminal table or JSON.
+    Export(ExportArgs),
+    /// Rewrite a result file of an older schema in the current, compact one.
+    ///
+    /// Figures are carried over, never recomputed from anything but the file: per-role
+    /// latency histograms merged per cell, retained-memory series decimated.
+    Convert(ConvertArgs),
     /// Draw SVG charts of a result file.
     ///
     /// Throughput against threads, ns/op with min–max bars, latency percentiles and
@@ -62,109 +61,153 @@ enum Command {
 }
 
 #[derive(Args, Debug)]
-struct CompareArgs {
+pub struct CompareArgs {
     /// Result files, or directories standing for the latest result file in each; ratios
     /// are to the first
     #[arg(value_name = "FILE|DIR", num_args = 2.., required = true)]
-    files: Vec<PathBuf>,
+    pub files: Vec<PathBuf>,
     /// How to print the comparison
     #[arg(long, value_name = "FORMAT", default_value = "table")]
-    format: Layout,
+    pub format: Format,
+    /// Compare files whose run parameters differ (window, repetitions, mix, in-flight,
+    /// stall, ...); the differences are then printed above the table
+    #[arg(long)]
+    pub allow_different_parameters: bool,
+    /// ASCII only, for mail (automatic when stdout is not a terminal)
+    #[arg(long)]
+    pub ascii: bool,
 }
 
 #[derive(Args, Debug)]
-struct PlotArgs {
+pub struct ExportArgs {
     /// Result file, or a directory standing for its latest result file
     #[arg(value_name = "RESULT")]
-    file: PathBuf,
-    /// Directory for the SVG files [default: <result-stem>-plots/ beside the result file]
-    #[arg(long, value_name = "DIR")]
-    out: Option<PathBuf>,
+    pub file: PathBuf,
+    /// Output format
+    #[arg(long, value_name = "FORMAT", default_value = "csv")]
+    pub format: Format,
+    /// ASCII only, for mail (automatic when stdout is not a terminal)
+    #[arg(long)]
+    pub ascii: bool,
 }
 
 #[derive(Args, Debug)]
-struct ReportArgs {
+pub struct ConvertArgs {
+    /// Result file of any schema this fencebench reads
+    #[arg(value_name = "RESULT")]
+    pub file: PathBuf,
+    /// Where to write the converted file [default: replace RESULT, which needs --force]
+    #[arg(long, value_name = "PATH")]
+    pub out: Option<PathBuf>,
+    /// Replace an existing file
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct PlotArgs {
+    /// Result file, or a directory standing for its latest result file
+    #[arg(value_name = "RESULT")]
+    pub file: PathBuf,
+    /// Directory for the SVG files [default: <result-stem>-plots/ beside the result file]
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct ReportArgs {
     /// Published results directory, holding <machine>/<timestamp>.json
     #[arg(value_name = "DIR")]
-    dir: PathBuf,
+    pub dir: PathBuf,
     /// The document to write [default: DIR/README.md]
     #[arg(long, value_name = "FILE")]
-    out: Option<PathBuf>,
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-enum OnOff {
+pub enum OnOff {
     On,
     Off,
 }
 
 #[derive(Args, Debug)]
-struct RunArgs {
+pub struct RunArgs {
     /// Implementations to run, comma-separated [default: all]
     #[arg(long = "impl", value_name = "LIST", value_delimiter = ',', value_parser = parse_impl)]
-    implementations: Vec<String>,
+    pub implementations: Vec<String>,
     /// Workloads to run, comma-separated [default: all; --quick: describe,signal,wait,stall]
     #[arg(long = "workload", value_name = "LIST", value_delimiter = ',', value_parser = parse_workload)]
-    workloads: Vec<String>,
+    pub workloads: Vec<String>,
     /// Worker thread counts to sweep, comma-separated [default: every logical core]
     #[arg(long, value_name = "LIST", value_delimiter = ',', value_parser = parse_threads)]
-    threads: Vec<usize>,
+    pub threads: Vec<usize>,
     /// Measured window per repetition, e.g. 500ms, 2s [default: 1s; --quick: 250ms]
     #[arg(long, value_name = "D", value_parser = parse_duration)]
-    duration: Option<Duration>,
+    pub duration: Option<Duration>,
     /// Repetitions per cell; figures are median [min-max] [default: 5; --quick: 3]
     #[arg(long, value_name = "N", value_parser = parse_positive)]
-    repeat: Option<usize>,
+    pub repeat: Option<usize>,
     /// Warm-up before each window [default: 200ms; --quick: 100ms]
     #[arg(long, value_name = "D", value_parser = parse_duration_or_zero)]
-    warmup: Option<Duration>,
+    pub warmup: Option<Duration>,
     /// Time one operation in N into the latency histogram; 0 disables sampling
     #[arg(long, value_name = "N", default_value_t = 1024)]
-    sample_every: u64,
+    pub sample_every: u64,
     /// Hardware counters (cycles, instructions, cache and branch misses)
     #[arg(long, value_name = "on|off", default_value = "on")]
-    counters: OnOff,
+    pub counters: OnOff,
     /// Pin worker threads one per core
     #[arg(long, value_name = "on|off", default_value = "on")]
-    pin: OnOff,
-    /// Result file [default: results/runs/<machine>/<timestamp>.json]
+    pub pin: OnOff,
+    /// Result file, never overwritten without --force [default:
+    /// <repository>/results/runs/<machine>/<timestamp>.json]
     #[arg(long, value_name = "PATH")]
-    out: Option<PathBuf>,
+    pub out: Option<PathBuf>,
+    /// Replace the --out file if it exists
+    #[arg(long)]
+    pub force: bool,
+    /// ASCII-only tables for mail (automatic when stdout is not a terminal)
+    #[arg(long)]
+    pub ascii: bool,
+    /// End a cell whose resident memory exceeds this, e.g. 4GiB, 512MiB [default: a
+    /// quarter of RAM]
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_retained: Option<u64>,
     /// How to print the results on stdout
     #[arg(long, value_name = "FORMAT", default_value = "table")]
-    format: Format,
+    pub format: Format,
     /// The quick suite: describe, signal, wait and stall; 3 repetitions of 250 ms after
     /// 100 ms of warm-up
     #[arg(long)]
-    quick: bool,
+    pub quick: bool,
     /// Run a fixed number of operations per primary thread instead of a timed window
     #[arg(long, value_name = "N", value_parser = parse_positive_u64, conflicts_with_all = ["duration", "warmup"])]
-    ops: Option<u64>,
+    pub ops: Option<u64>,
     /// Machine label for the result file and tables [default: hostname]
     #[arg(long, value_name = "NAME", value_parser = parse_machine_name)]
-    machine: Option<String>,
+    pub machine: Option<String>,
     /// Free-text description of the machine, stored in the result file
     #[arg(long, value_name = "TEXT")]
-    machine_desc: Option<String>,
+    pub machine_desc: Option<String>,
     /// Signaller threads in workloads with separate signallers [default: per workload]
-    #[arg(long, value_name = "N")]
-    signallers: Option<usize>,
+    #[arg(long, value_name = "N", value_parser = parse_positive)]
+    pub signallers: Option<usize>,
     /// Fences in flight per signaller
     #[arg(long, value_name = "N", default_value_t = 64, value_parser = parse_positive)]
-    in_flight: usize,
+    pub in_flight: usize,
     /// How long the stall workload's reader holds its protection per stall
     #[arg(long, value_name = "D", default_value = "100ms", value_parser = parse_duration)]
-    stall: Duration,
+    pub stall: Duration,
     /// Operation mix of the mixed workload, describe/wait/signal percent
     #[arg(long, value_name = "D/W/S", default_value = "90/9/1")]
-    mix: Mix,
+    pub mix: Mix,
 }
 
 /// The quick suite's workloads: the read, signal and wait paths, and the retained-memory
 /// scenario, so that every implementation fits in about a minute on two cores.
-const QUICK_WORKLOADS: &[&str] = &["describe", "signal", "wait", "stall"];
+pub(crate) const QUICK_WORKLOADS: &[&str] = &["describe", "signal", "wait", "stall"];
 
-fn parse_impl(s: &str) -> Result<String, String> {
+pub(crate) fn parse_impl(s: &str) -> Result<String, String> {
     IMPLEMENTATIONS
         .contains(&s)
         .then(|| s.to_string())
@@ -176,7 +219,7 @@ fn parse_impl(s: &str) -> Result<String, String> {
         })
 }
 
-fn parse_workload(s: &str) -> Result<String, String> {
+pub(crate) fn parse_workload(s: &str) -> Result<String, String> {
     WORKLOADS
         .contains(&s)
         .then(|| s.to_string())
@@ -188,7 +231,7 @@ fn parse_workload(s: &str) -> Result<String, String> {
         })
 }
 
-fn parse_positive(s: &str) -> Result<usize, String> {
+pub(crate) fn parse_positive(s: &str) -> Result<usize, String> {
     match s.parse::<usize>() {
         Ok(0) => Err("must be at least 1, got 0".into()),
         Ok(n) => Ok(n),
@@ -196,27 +239,27 @@ fn parse_positive(s: &str) -> Result<usize, String> {
     }
 }
 
-fn parse_positive_u64(s: &str) -> Result<u64, String> {
+pub(crate) fn parse_positive_u64(s: &str) -> Result<u64, String> {
     parse_positive(s).map(|n| n as u64)
 }
 
-fn parse_threads(s: &str) -> Result<usize, String> {
+pub(crate) fn parse_threads(s: &str) -> Result<usize, String> {
     parse_positive(s).map_err(|e| format!("thread count: {e}"))
 }
 
-fn parse_duration_or_zero(s: &str) -> Result<Duration, String> {
+pub(crate) fn parse_duration_or_zero(s: &str) -> Result<Duration, String> {
     humantime::parse_duration(s)
         .map_err(|e| format!("'{s}' is not a duration like 300ms or 2s ({e})"))
 }
 
-fn parse_duration(s: &str) -> Result<Duration, String> {
+pub(crate) fn parse_duration(s: &str) -> Result<Duration, String> {
     match parse_duration_or_zero(s)? {
         d if d.is_zero() => Err(format!("'{s}' is zero; a window must be longer")),
         d => Ok(d),
     }
 }
 
-fn parse_machine_name(s: &str) -> Result<String, String> {
+pub(crate) fn parse_machine_name(s: &str) -> Result<String, String> {
     let ok = !s.is_empty()
         && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c));
@@ -224,306 +267,26 @@ fn parse_machine_name(s: &str) -> Result<String, String> {
         .ok_or_else(|| format!("'{s}' must be letters, digits, '.', '_' or '-'"))
 }
 
-/// Parses the command line, runs it, and returns the exit status.
-pub fn main() -> i32 {
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
-        Err(e) if !e.use_stderr() => {
-            // --help and --version.
-            let _ = e.print();
-            return 0;
-        }
-        Err(e) => {
-            let text = e.to_string();
-            eprintln!(
-                "{}",
-                text.lines().next().unwrap_or("error: invalid arguments")
-            );
-            return 2;
-        }
+/// `4GiB`, `512MiB`, `1.5G`, `1000000`: bytes, with binary (KiB, MiB, GiB, TiB) or
+/// decimal (K, M, G, T) suffixes.
+pub(crate) fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    let scale: f64 = match unit.to_ascii_lowercase().trim_end_matches('b') {
+        "" => 1.0,
+        "k" => 1e3,
+        "m" => 1e6,
+        "g" => 1e9,
+        "t" => 1e12,
+        "ki" => 1024.0,
+        "mi" => 1024.0 * 1024.0,
+        "gi" => 1024.0 * 1024.0 * 1024.0,
+        "ti" => 1024.0 * 1024.0 * 1024.0 * 1024.0,
+        _ => return Err(format!("'{s}' is not a size like 4GiB or 512MiB")),
     };
-    let result = match cli.command {
-        Some(Command::List) => {
-            list();
-            Ok(())
-        }
-        Some(Command::Run(args)) => run(*args),
-        Some(Command::Compare(args)) => compare(args),
-        Some(Command::Plot(args)) => plot(args),
-        Some(Command::Report(args)) => report(args),
-        None => run(RunArgs::parse_from(["fencebench", "--quick"])),
-    };
-    match result {
-        Ok(()) => 0,
-        Err(msg) => {
-            eprintln!("error: {msg}");
-            2
-        }
+    match number.trim().parse::<f64>() {
+        Ok(n) if n.is_finite() && n > 0.0 && n * scale < 1e18 => Ok((n * scale) as u64),
+        _ => Err(format!("'{s}' is not a size like 4GiB or 512MiB")),
     }
-}
-
-impl RunArgs {
-    fn parse_from(args: [&str; 2]) -> RunArgs {
-        #[derive(Parser)]
-        struct Wrapper {
-            #[command(flatten)]
-            args: RunArgs,
-        }
-        Wrapper::parse_from(args).args
-    }
-}
-
-fn list() {
-    println!("implementations:");
-    for name in IMPLEMENTATIONS {
-        let (summary, mechanism) =
-            for_each_impl!(*name, I => (I::SUMMARY, I::read_side_mechanism())).expect("listed");
-        println!("  {name:<12} {summary} [read side: {mechanism}]");
-    }
-    println!("workloads:");
-    for name in WORKLOADS {
-        println!(
-            "  {name:<12} {}",
-            fencebench_workloads::summary(name).unwrap_or("")
-        );
-    }
-}
-
-/// Checks before a long run that the result file can be written, so a typo in --out
-/// fails in a second, not after the measurements.
-fn check_writable(path: &Path) -> Result<(), String> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-    if path.is_dir() {
-        return Err(format!("cannot write {}: is a directory", path.display()));
-    }
-    let probe = dir.join(format!(".fencebench-probe-{}", std::process::id()));
-    std::fs::write(&probe, b"").map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-    let _ = std::fs::remove_file(probe);
-    Ok(())
-}
-
-fn run(args: RunArgs) -> Result<(), String> {
-    let quick = args.quick;
-    let implementations = if args.implementations.is_empty() {
-        all(IMPLEMENTATIONS)
-    } else {
-        args.implementations
-    };
-    let workloads = match (args.workloads.is_empty(), quick) {
-        (false, _) => args.workloads,
-        (true, true) => all(QUICK_WORKLOADS),
-        (true, false) => all(WORKLOADS),
-    };
-    let cores = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1);
-    let threads = if args.threads.is_empty() {
-        vec![cores]
-    } else {
-        args.threads
-    };
-    let repeat = args.repeat.unwrap_or(if quick { 3 } else { 5 });
-    let duration = args
-        .duration
-        .unwrap_or(Duration::from_millis(if quick { 250 } else { 1000 }));
-    let warmup = args
-        .warmup
-        .unwrap_or(Duration::from_millis(if quick { 100 } else { 200 }));
-    let window = match args.ops {
-        Some(n) => Window::Ops(n),
-        None => Window::Timed { warmup, duration },
-    };
-    let params = Params {
-        threads: threads[0],
-        signallers: args.signallers,
-        in_flight: args.in_flight,
-        stall: args.stall,
-        mix: args.mix,
-        ..Params::default()
-    };
-
-    let created = SystemTime::now();
-    let counters_on = args.counters == OnOff::On;
-    let counter_avail = if counters_on {
-        let (_, events) = CounterGroup::open();
-        CounterAvailability {
-            enabled: true,
-            events,
-        }
-    } else {
-        CounterAvailability {
-            enabled: false,
-            events: Vec::new(),
-        }
-    };
-    let pin_on = args.pin == OnOff::On;
-    let pinning = match (pin_on, core_affinity::get_core_ids()) {
-        (false, _) => Availability {
-            available: false,
-            reason: Some("--pin off".into()),
-        },
-        (true, Some(ids)) if !ids.is_empty() => Availability {
-            available: true,
-            reason: None,
-        },
-        (true, _) => Availability {
-            available: false,
-            reason: Some("no core ids available".into()),
-        },
-    };
-    let machine = machine::probe(args.machine, args.machine_desc, counter_avail, pinning);
-    let out = args
-        .out
-        .unwrap_or_else(|| io::default_path(&machine.name, created));
-    check_writable(&out)?;
-
-    let spec = SuiteSpec {
-        implementations: implementations.clone(),
-        workloads: workloads.clone(),
-        threads: threads.clone(),
-        repeat,
-        rep: RepSpec {
-            params: params.clone(),
-            window,
-            sample_every: args.sample_every,
-            counters: counters_on,
-            pin: pin_on,
-            retained_every: Duration::from_millis(5),
-        },
-        overhead: args.sample_every != 0,
-    };
-
-    let bar = std::io::stderr().is_terminal().then(|| {
-        let bar = ProgressBar::new(0);
-        bar.set_style(
-            ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} {msg}")
-                .expect("progress template")
-                .progress_chars("=> "),
-        );
-        bar
-    });
-    let (cells, overhead) = run_suite(&spec, |p| {
-        if let Some(bar) = &bar {
-            match p {
-                Progress::Start { total } => bar.set_length(total as u64),
-                Progress::Cell {
-                    implementation,
-                    workload,
-                    threads,
-                    rep,
-                } => {
-                    bar.set_message(format!(
-                        "{implementation} {workload} t={threads} rep {}",
-                        rep + 1
-                    ));
-                    bar.inc(1);
-                }
-            }
-        }
-    });
-    if let Some(bar) = bar {
-        bar.finish_and_clear();
-    }
-
-    let (window_ms, warmup_ms) = match window {
-        Window::Timed { warmup, duration } => {
-            (duration.as_millis() as u64, warmup.as_millis() as u64)
-        }
-        Window::Ops(_) => (0, 0),
-    };
-    let file = ResultFile {
-        schema_version: SCHEMA_VERSION,
-        tool: format!("fencebench {}", env!("CARGO_PKG_VERSION")),
-        created: humantime::format_rfc3339_seconds(created).to_string(),
-        machine,
-        config: RunConfig {
-            implementations,
-            workloads,
-            threads,
-            duration_ms: window_ms,
-            warmup_ms,
-            repeat,
-            sample_every: args.sample_every,
-            counters: counters_on,
-            pin: pin_on,
-            quick,
-            ops_budget: args.ops,
-            signallers: params.signallers,
-            in_flight: params.in_flight,
-            refresh_every: params.refresh_every,
-            stall_ms: params.stall.as_millis() as u64,
-            mix: params.mix.to_string(),
-            wait_timeout_ms: params.wait_timeout.as_millis() as u64,
-        },
-        harness_overhead: overhead,
-        cells,
-    };
-    // Printed before the file is written, but a failure to print must not lose the run.
-    let printed = emit(&report::render(&file, args.format));
-    match io::write(&out, &file) {
-        Ok(()) => eprintln!("wrote {}", out.display()),
-        Err(e) => {
-            // Never lose a run: fall back to the temp directory.
-            let fallback =
-                std::env::temp_dir().join(out.file_name().unwrap_or("fencebench.json".as_ref()));
-            io::write(&fallback, &file).map_err(|e2| format!("{e}; fallback also failed: {e2}"))?;
-            return Err(format!(
-                "{e}; results saved to {} instead",
-                fallback.display()
-            ));
-        }
-    }
-    printed
-}
-
-/// Writes `text` to stdout. A closed pipe (`fencebench compare … | head`) is not an
-/// error: the reader has taken what it wanted.
-fn emit(text: &str) -> Result<(), String> {
-    use std::io::Write;
-    let mut stdout = std::io::stdout().lock();
-    match stdout
-        .write_all(text.as_bytes())
-        .and_then(|()| stdout.flush())
-    {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-            Err(format!("cannot write to stdout: {e}"))
-        }
-        _ => Ok(()),
-    }
-}
-
-/// One path per line, for scripts.
-fn paths<'a>(paths: impl Iterator<Item = &'a Path>) -> String {
-    paths.map(|p| format!("{}\n", p.display())).collect()
-}
-
-fn compare(args: CompareArgs) -> Result<(), String> {
-    let sources = compare::load(&args.files).map_err(|e| e.to_string())?;
-    emit(&compare::render(&sources, args.format))
-}
-
-/// Prints each chart's path.
-fn plot(args: PlotArgs) -> Result<(), String> {
-    let path = compare::resolve(&args.file).map_err(|e| e.to_string())?;
-    let file = io::read(&path).map_err(|e| e.to_string())?;
-    let dir = args.out.unwrap_or_else(|| plot::default_dir(&path));
-    let charts = plot::write(&file, &path, &dir)?;
-    emit(&paths(charts.iter().map(|c| c.path.as_path())))
-}
-
-/// Prints the document's path, then each chart's.
-fn report(args: ReportArgs) -> Result<(), String> {
-    let out = args.out.unwrap_or_else(|| args.dir.join("README.md"));
-    let published = published::generate(&args.dir, &out)?;
-    let written = std::iter::once(published.document.as_path())
-        .chain(published.charts.iter().map(|c| c.path.as_path()));
-    emit(&paths(written))
-}
-
-fn all(names: &[&str]) -> Vec<String> {
-    names.iter().map(|s| s.to_string()).collect()
 }

@@ -149,7 +149,7 @@ fn run_writes_a_result_file_that_reads_back() {
     let csv = String::from_utf8(res.stdout).unwrap();
     // Header, then 2 implementations × 2 workloads × 2 repetitions; describe has two roles.
     assert_eq!(csv.lines().count(), 1 + 2 * 2 * (2 + 1));
-    let file = fencebench::io::read(&out).expect("result file reads back");
+    let file = fencebench::fs::read(&out).expect("result file reads back");
     assert_eq!(file.cells.len(), 4);
     let rcu = file.cell("rcu", "describe", 2).unwrap();
     assert_eq!(rcu.reps.len(), 2);
@@ -163,4 +163,274 @@ fn run_writes_a_result_file_that_reads_back() {
         .ratio_to_baseline
         .is_some());
     std::fs::remove_dir_all(out.parent().unwrap()).unwrap();
+}
+
+#[test]
+fn bad_bounds_are_one_line_errors() {
+    rejects(
+        &["run", "--threads", "20000"],
+        &["--threads 20000", "at most 1024"],
+    );
+    rejects(&["run", "--threads", "99999999999"], &["99999999999"]);
+    rejects(
+        &["run", "--duration", "10years"],
+        &["--duration 10years", "1h"],
+    );
+    rejects(&["run", "--duration", "1ns"], &["--duration 1ns", "1ms"]);
+    rejects(&["run", "--warmup", "10years"], &["--warmup 10years"]);
+    rejects(
+        &["run", "--in-flight", "100000000"],
+        &["--in-flight 100000000"],
+    );
+    rejects(
+        &["run", "--workload", "stall", "--stall", "1h"],
+        &["--stall 1h", "longer than the measured window"],
+    );
+    rejects(&["run", "--threads", "1,1"], &["'1' is given twice"]);
+    rejects(
+        &["run", "--signallers", "4", "--threads", "2,8"],
+        &["--signallers 4", "--threads 2"],
+    );
+    rejects(&["run", "--repeat", "100000"], &["--repeat 100000"]);
+    rejects(&["run", "--max-retained", "lots"], &["'lots'", "4GiB"]);
+    rejects(
+        &["run", "--format", "xml"],
+        &["'xml'", "possible values: table, markdown, csv, json"],
+    );
+}
+
+#[test]
+fn out_onto_an_existing_file_is_refused_without_force() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("r.json");
+    std::fs::write(&out, "precious").unwrap();
+    let path = out.to_str().unwrap();
+    let tiny = [
+        "run",
+        "--impl",
+        "unprotected",
+        "--workload",
+        "signal",
+        "--threads",
+        "1",
+        "--ops",
+        "200",
+        "--repeat",
+        "1",
+        "--out",
+        path,
+    ];
+    rejects(&tiny, &[path, "exists", "--force"]);
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), "precious");
+    let forced: Vec<&str> = tiny.iter().copied().chain(["--force"]).collect();
+    let res = fencebench(&forced);
+    assert!(
+        res.status.success(),
+        "{}",
+        String::from_utf8_lossy(&res.stderr)
+    );
+    assert!(fencebench::fs::read(&out).is_ok());
+}
+
+#[test]
+fn oversubscribed_cells_are_warned_and_recorded() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("r.json");
+    let cores = std::thread::available_parallelism().unwrap().get();
+    let threads = (cores + 1).to_string();
+    let res = fencebench(&[
+        "run",
+        "--impl",
+        "unprotected",
+        "--workload",
+        "signal",
+        "--threads",
+        &threads,
+        "--ops",
+        "200",
+        "--repeat",
+        "1",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(
+        res.status.success(),
+        "{}",
+        String::from_utf8_lossy(&res.stderr)
+    );
+    let stderr = String::from_utf8_lossy(&res.stderr);
+    assert!(stderr.contains("oversubscribed"), "{stderr}");
+    let file = fencebench::fs::read(&out).unwrap();
+    assert!(file.cells[0].flags[0].starts_with("oversubscribed"));
+    assert!(String::from_utf8_lossy(&res.stdout).contains("(!)"));
+}
+
+#[test]
+fn a_tiny_retained_limit_ends_the_cell_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("r.json");
+    let res = fencebench(&[
+        "run",
+        "--impl",
+        "rcu",
+        "--workload",
+        "stall",
+        "--threads",
+        "2",
+        "--duration",
+        "200ms",
+        "--warmup",
+        "0s",
+        "--stall",
+        "100ms",
+        "--repeat",
+        "1",
+        "--max-retained",
+        "1MiB",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(
+        res.status.success(),
+        "{}",
+        String::from_utf8_lossy(&res.stderr)
+    );
+    let file = fencebench::fs::read(&out).unwrap();
+    let flags = &file.cells[0].flags;
+    assert!(
+        flags
+            .iter()
+            .any(|f| f.starts_with("retained limit reached after ")),
+        "{flags:?}"
+    );
+}
+
+#[test]
+fn sigint_writes_a_partial_file_and_exits_130() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("r.json");
+    let child = Command::new(env!("CARGO_BIN_EXE_fencebench"))
+        .args([
+            "run",
+            "--impl",
+            "unprotected,rcu",
+            "--workload",
+            "signal",
+            "--threads",
+            "1",
+            "--duration",
+            "100ms",
+            "--warmup",
+            "0s",
+            "--repeat",
+            "1000",
+            "--out",
+        ])
+        .arg(&out)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Long enough for the handlers to be installed (they are, before any cell runs); the
+    // run itself would take minutes.
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let kill = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let res = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&res.stderr);
+    assert_eq!(res.status.code(), Some(130), "{stderr}");
+    assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains(out.to_str().unwrap()) && stderr.contains("partial"),
+        "{stderr}"
+    );
+    let file = fencebench::fs::read(&out).expect("a partial file reads back");
+    let partial = file.partial.expect("marked partial");
+    assert_eq!(partial.reason, "SIGINT");
+    assert_eq!(partial.missing.len(), 2, "{:?}", partial.missing);
+    assert!(partial.missing[0].ends_with("of 1000 repetitions"));
+}
+
+#[test]
+fn export_renders_an_existing_file_with_every_figure() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("r.json");
+    let res = fencebench(&[
+        "run",
+        "--impl",
+        "unprotected",
+        "--workload",
+        "describe",
+        "--threads",
+        "2",
+        "--ops",
+        "300",
+        "--repeat",
+        "1",
+        "--sample-every",
+        "7",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(res.status.success());
+    let csv = fencebench(&["export", out.to_str().unwrap(), "--format", "csv"]);
+    assert!(csv.status.success());
+    let text = String::from_utf8(csv.stdout).unwrap();
+    let header = text.lines().next().unwrap();
+    for column in [
+        "latency_p50_ns",
+        "latency_p99_ns",
+        "latency_p999_ns",
+        "duration_ms",
+        "mix",
+    ] {
+        assert!(
+            header.split(',').any(|c| c == column),
+            "{column} in {header}"
+        );
+    }
+    assert_eq!(text.lines().count(), 1 + 2, "a row per role");
+    let md = fencebench(&["export", out.to_str().unwrap(), "--format", "markdown"]);
+    assert!(String::from_utf8(md.stdout)
+        .unwrap()
+        .starts_with("# fencebench results"));
+    rejects(
+        &["export", out.to_str().unwrap(), "--format", "pdf"],
+        &["'pdf'", "possible values"],
+    );
+}
+
+#[test]
+fn convert_refuses_to_replace_without_force() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("r.json");
+    let res = fencebench(&[
+        "run",
+        "--impl",
+        "unprotected",
+        "--workload",
+        "signal",
+        "--threads",
+        "1",
+        "--ops",
+        "200",
+        "--repeat",
+        "1",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(res.status.success());
+    let path = out.to_str().unwrap();
+    rejects(&["convert", path], &[path, "--force"]);
+    let copy = dir.path().join("copy.json");
+    let res = fencebench(&["convert", path, "--out", copy.to_str().unwrap()]);
+    assert!(
+        res.status.success(),
+        "{}",
+        String::from_utf8_lossy(&res.stderr)
+    );
+    assert!(fencebench::fs::read(&copy).unwrap() == fencebench::fs::read(&out).unwrap());
 }

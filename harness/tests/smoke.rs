@@ -3,7 +3,7 @@
 //! implementations.
 
 use fencebench::result::Rep;
-use fencebench::runner::{run_rep, RepSpec, Window};
+use fencebench::run::runner::{run_rep, RepSpec, Window};
 use fencebench_impls::{for_each_impl, Implementation, IMPLEMENTATIONS};
 use fencebench_workloads::{for_each_workload, Params, Workload, WORKLOADS};
 use std::time::Duration;
@@ -20,6 +20,7 @@ fn spec(threads: usize) -> RepSpec {
         counters: true,
         pin: true,
         retained_every: Duration::from_millis(1),
+        max_resident: u64::MAX,
     }
 }
 

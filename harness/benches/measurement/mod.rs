@@ -12,7 +12,7 @@
 
 use criterion::measurement::{Measurement, ValueFormatter, WallTime};
 use criterion::Throughput;
-use fencebench::counters::explain;
+use fencebench::run::counters::explain;
 use perf_event::events::{Hardware, Software};
 use perf_event::{Builder, CountAndTime, Counter};
 use std::cell::RefCell;

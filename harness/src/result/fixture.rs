@@ -7,7 +7,7 @@ use hdrhistogram::Histogram;
 
 /// An empty latency histogram with the runner's bounds (1 ns to an hour, 3 digits).
 pub(crate) fn histogram() -> Histogram<u64> {
-    Histogram::new_with_bounds(1, 3_600_000_000_000, 3).expect("histogram bounds")
+    crate::result::hist::new()
 }
 
 fn latency(ns: f64) -> String {
@@ -15,14 +15,20 @@ fn latency(ns: f64) -> String {
     for i in 0..1000 {
         h.record(ns as u64 + i % 50).expect("in bounds");
     }
-    crate::io::encode_hist(&h)
+    crate::result::hist::encode_hist(&h)
 }
 
 /// ns/op of one thread of each implementation's primary role.
 const IMPLEMENTATIONS: [(&str, f64); 3] = [("unprotected", 1.25), ("hazptr", 1.5), ("rcu", 250.0)];
 const REPEAT: usize = 3;
 
+/// The fixture in the current, compact schema.
 pub(crate) fn result_file() -> ResultFile {
+    v1_file().upgraded()
+}
+
+/// The fixture as schema 1 wrote it: a latency histogram per repetition and role.
+pub(crate) fn v1_file() -> ResultFile {
     let workloads = ["describe", "wait", "stall"];
     let threads = [1, 2];
     let mut cells = Vec::new();
@@ -44,7 +50,7 @@ pub(crate) fn result_file() -> ResultFile {
         }
     }
     ResultFile {
-        schema_version: SCHEMA_VERSION,
+        schema_version: 1,
         tool: "fencebench 0.1.0".into(),
         created: "2025-01-02T03:04:05Z".into(),
         machine: Machine {
@@ -93,6 +99,7 @@ pub(crate) fn result_file() -> ResultFile {
             stall_ms: 50,
             mix: "90/9/1".into(),
             wait_timeout_ms: 1000,
+            max_resident_bytes: None,
         },
         harness_overhead: Some(Overhead {
             implementation: "hazptr".into(),
@@ -112,6 +119,7 @@ pub(crate) fn result_file() -> ResultFile {
             ratio: 0.985,
         }),
         cells,
+        partial: None,
     }
 }
 
@@ -172,6 +180,7 @@ fn cell(
                 trace_records: 0,
                 wake_latency: (workload == "wait").then(|| latency(2000.0)),
                 retained_series: vec![[0, 0], [500, 10 + r as u64]],
+                ended_early: None,
             }
         })
         .collect();
@@ -197,6 +206,7 @@ fn cell(
                 branch_misses_per_op: stat(|r| r.counters.branch_misses_per_op),
                 ipc: stat(|r| r.counters.ipc),
                 counters_missing: rr[0].counters.missing.clone(),
+                histogram: None,
                 latency: Some(Percentiles {
                     samples: 3000,
                     p50: ns_per_op.median as u64,
@@ -219,6 +229,7 @@ fn cell(
         threads,
         mechanism: "membarrier".into(),
         skipped: None,
+        flags: Vec::new(),
         summary: Some(Summary {
             roles,
             violations: reps.iter().map(|r| r.pool.violations).sum(),
@@ -234,6 +245,7 @@ fn cell(
                 p999: 2049,
                 max: 2049,
             }),
+            wake_histogram: None,
         }),
         reps,
     }

@@ -4,18 +4,20 @@
 //! Generated, never edited, so the tables cannot drift from the result files; ad-hoc
 //! runs in `DIR/runs/` stay out of it.
 
-use crate::compare::{self, Source};
-use crate::io;
-use crate::plot::{self, Chart};
-use crate::report::{document, markdown_section, plural};
+use crate::error::{Error, Result};
+use crate::fs::IoError;
+use crate::present::compare::{self, Source};
+use crate::present::export::markdown_section;
+use crate::present::plot::{self, Chart};
+use crate::present::targets;
+use crate::present::{document, plural};
+use crate::result::summary::BASELINE;
 use crate::result::ResultFile;
-use crate::summary::BASELINE;
-use crate::targets;
 use rayon::prelude::*;
 use std::fs;
 use std::path::{Component, Path, PathBuf};
 
-/// Where ad-hoc runs go (see [`io::default_path`]); never published.
+/// Where ad-hoc runs go (see [`crate::fs::default_path`]); never published.
 const RUNS: &str = "runs";
 
 /// What [`generate`] wrote.
@@ -24,10 +26,26 @@ pub struct Published {
     pub charts: Vec<Chart>,
 }
 
+/// `fencebench report`: prints the document's path, then each chart's.
+pub fn execute(args: crate::cli::ReportArgs) -> crate::error::Result<()> {
+    let out = args.out.unwrap_or_else(|| args.dir.join("README.md"));
+    let published = generate(&args.dir, &out)?;
+    let written: String = std::iter::once(published.document.as_path())
+        .chain(published.charts.iter().map(|c| c.path.as_path()))
+        .map(|p| format!("{}\n", p.display()))
+        .collect();
+    crate::emit(&written)
+}
+
 /// The latest result file of each machine directory under `dir`, by machine name.
 /// Directories without result files, hidden ones and `runs/` are passed over.
-pub fn latest_per_machine(dir: &Path) -> Result<Vec<PathBuf>, String> {
-    let unreadable = |e: std::io::Error| format!("cannot read {}: {e}", dir.display());
+pub fn latest_per_machine(dir: &Path) -> Result<Vec<PathBuf>> {
+    let unreadable = |source| {
+        Error::File(IoError::Read {
+            path: dir.to_path_buf(),
+            source,
+        })
+    };
     let mut machines: Vec<PathBuf> = Vec::new();
     for entry in fs::read_dir(dir).map_err(unreadable)? {
         let path = entry.map_err(unreadable)?.path();
@@ -38,40 +56,75 @@ pub fn latest_per_machine(dir: &Path) -> Result<Vec<PathBuf>, String> {
         }
     }
     machines.sort();
-    let latest: Vec<PathBuf> = machines.iter().filter_map(|m| io::latest(m).ok()).collect();
+    let latest: Vec<PathBuf> = machines
+        .iter()
+        .filter_map(|m| crate::fs::latest(m).ok())
+        .collect();
     if latest.is_empty() {
-        return Err(format!(
+        return Err(Error::Failed(format!(
             "{}: no published result files (expected <machine>/<timestamp>.json in it; \
              {RUNS}/ is not published)",
             dir.display()
-        ));
+        )));
     }
     Ok(latest)
 }
 
 /// Reads each machine's latest file under `dir`, (re)draws its charts beside it, and
 /// writes the document to `out`, linking files and charts relative to it.
-pub fn generate(dir: &Path, out: &Path) -> Result<Published, String> {
+pub fn generate(dir: &Path, out: &Path) -> Result<Published> {
     let paths = latest_per_machine(dir)?;
-    let files = io::read_all(&paths).map_err(|e| e.to_string())?;
-    let drawn: Vec<Result<Vec<Chart>, String>> = paths
+    let files = crate::fs::read_all(&paths)?;
+    let drawn: Vec<Result<Vec<Chart>>> = paths
         .par_iter()
         .zip(&files)
-        .map(|(path, file)| plot::write(file, path, &plot::default_dir(path)))
+        .map(|(path, file)| {
+            let dir = plot::default_dir(path);
+            let charts = plot::write(file, path, &dir)?;
+            prune(&dir, &charts)?;
+            Ok(charts)
+        })
         .collect();
-    let charts = drawn.into_iter().collect::<Result<Vec<_>, _>>()?;
+    let charts = drawn.into_iter().collect::<Result<Vec<_>>>()?;
 
     let base = out
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    fs::create_dir_all(base).map_err(|e| format!("cannot write {}: {e}", out.display()))?;
+    let unwritable = |source| {
+        Error::File(IoError::Write {
+            path: out.to_path_buf(),
+            source,
+        })
+    };
+    fs::create_dir_all(base).map_err(unwritable)?;
     let text = markdown(&paths, &files, &charts, &|target| link(base, target));
-    fs::write(out, text).map_err(|e| format!("cannot write {}: {e}", out.display()))?;
+    fs::write(out, text).map_err(unwritable)?;
     Ok(Published {
         document: out.to_path_buf(),
         charts: charts.into_iter().flatten().collect(),
     })
+}
+
+/// Removes the charts in `dir` (a result file's own `<stem>-plots/`) that this report did
+/// not draw, so a chart a newer fencebench no longer draws cannot linger beside the
+/// result file as if it were current. Only `.svg` files are touched.
+fn prune(dir: &Path, drawn: &[Chart]) -> Result<()> {
+    let entries = fs::read_dir(dir).map_err(|source| {
+        Error::File(IoError::Read {
+            path: dir.to_path_buf(),
+            source,
+        })
+    })?;
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let svg = path.extension().is_some_and(|e| e == "svg");
+        if svg && !drawn.iter().any(|c| c.path == path) {
+            fs::remove_file(&path)
+                .map_err(|e| Error::Failed(format!("cannot remove {}: {e}", path.display())))?;
+        }
+    }
+    Ok(())
 }
 
 /// `target` relative to the directory `base`, with `/` separators, as a Markdown link
@@ -127,7 +180,7 @@ fn markdown(
                 file: file.clone(),
             })
             .collect();
-        let mut doc = compare::document(&sources);
+        let mut doc = compare::Comparison::of(&sources).document(&sources);
         doc.title = "Cross-machine comparison".into();
         out.push('\n');
         out.push_str(&markdown_section(&doc, 2));
@@ -205,7 +258,7 @@ mod tests {
         let mut file = fixture::result_file();
         file.machine.name = machine.into();
         let path = dir.join(machine).join(format!("{stamp}.json"));
-        io::write(&path, &file).unwrap();
+        crate::fs::write(&path, &file).unwrap();
     }
 
     #[test]
@@ -213,6 +266,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         assert!(latest_per_machine(dir.path())
             .unwrap_err()
+            .to_string()
             .contains("no published result files"));
         write(dir.path(), "vm", "20250101T000000Z");
         write(dir.path(), "vm", "20250301T000000Z");
@@ -227,6 +281,24 @@ mod tests {
                 dir.path().join("vm/20250301T000000Z.json")
             ]
         );
+    }
+
+    #[test]
+    fn charts_no_longer_drawn_are_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let stale = dir.path().join("throughput-stall.svg");
+        let kept = dir.path().join("ns-per-op-stall-2t.svg");
+        let other = dir.path().join("notes.txt");
+        for p in [&stale, &kept, &other] {
+            fs::write(p, "").unwrap();
+        }
+        let drawn = [Chart {
+            workload: "stall".into(),
+            what: "ns/op".into(),
+            path: kept.clone(),
+        }];
+        prune(dir.path(), &drawn).unwrap();
+        assert!(!stale.exists() && kept.exists() && other.exists());
     }
 
     #[test]
@@ -262,6 +334,6 @@ mod tests {
         let out = markdown(&paths, &two, &[vec![], vec![]], &shown);
         assert!(out.contains("over each run's repetitions (testbox: 3, bigbox: 5).**"));
         assert!(out.contains("\n## Cross-machine comparison\n"));
-        assert!(out.contains("\n### ns/op per implementation, workload and thread count\n"));
+        assert!(out.contains("\n### describe\n"), "{out}");
     }
 }

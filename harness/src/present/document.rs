@@ -3,12 +3,14 @@
 //! footnotes a reader needs to not misread the figures. Markdown and the terminal table
 //! render the same document, so they never disagree.
 
-use super::numbers::{duration_ns, num, si, stat};
+use super::numbers::{milliseconds, num, si, stat};
+use crate::result::summary::BASELINE;
 use crate::result::{Cell, Machine, ResultFile, RoleSummary, RunConfig};
-use crate::summary::BASELINE;
 
 /// Shown where a figure does not exist; a note under the table says why.
 const NA: &str = "n/a";
+/// Marks a cell whose figures are flagged; a note under the table says why.
+const FLAGGED: &str = "(!)";
 
 pub(crate) struct Document {
     pub title: String,
@@ -56,6 +58,66 @@ impl Table {
     }
 }
 
+impl Document {
+    /// The document in ASCII only, for mail clients and other narrow readers.
+    pub fn to_ascii(&self) -> Document {
+        let rows = |rows: &[Row]| {
+            rows.iter()
+                .map(|r| match r {
+                    Row::Figures(t) => Row::Figures(t.iter().map(|x| ascii(x)).collect()),
+                    Row::Skipped(a, b) => Row::Skipped(ascii(a), ascii(b)),
+                })
+                .collect()
+        };
+        let all = |v: &[String]| v.iter().map(|x| ascii(x)).collect();
+        Document {
+            title: ascii(&self.title),
+            header: self
+                .header
+                .iter()
+                .map(|(l, t)| (ascii(l), ascii(t)))
+                .collect(),
+            tables: self
+                .tables
+                .iter()
+                .map(|t| Table {
+                    title: ascii(&t.title),
+                    labels: t.labels,
+                    columns: all(&t.columns),
+                    rows: rows(&t.rows),
+                    notes: all(&t.notes),
+                })
+                .collect(),
+            overhead: self.overhead.as_deref().map(ascii),
+            footnotes: all(&self.footnotes),
+        }
+    }
+}
+
+/// `text` with the typography tables use spelled in ASCII; anything else non-ASCII
+/// becomes `?`.
+pub(crate) fn ascii(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '–' | '—' | '−' => out.push('-'),
+            '·' => out.push('-'),
+            '×' => out.push('x'),
+            'µ' => out.push('u'),
+            '†' => out.push('*'),
+            '≤' => out.push_str("<="),
+            '≥' => out.push_str(">="),
+            '÷' => out.push('/'),
+            '…' => out.push_str("..."),
+            '‘' | '’' => out.push('\''),
+            '“' | '”' => out.push('"'),
+            c if c.is_ascii() => out.push(c),
+            _ => out.push('?'),
+        }
+    }
+    out
+}
+
 /// `text` padded to `width` characters: label columns (names) to the left, figures to
 /// the right so their digits line up.
 pub(super) fn pad(text: &str, width: usize, left: bool) -> String {
@@ -73,13 +135,33 @@ fn width(text: &str) -> usize {
 }
 
 pub(crate) fn document(file: &ResultFile) -> Document {
+    let mut footnotes = footnotes(file);
+    let (ran, not_run): (Vec<_>, Vec<_>) = groups(file).into_iter().partition(|&(w, t)| {
+        file.cells
+            .iter()
+            .any(|c| c.workload == w && c.threads == t && c.summary.is_some())
+    });
+    if !not_run.is_empty() {
+        let each: Vec<String> = not_run
+            .iter()
+            .map(|&(w, t)| {
+                let reason = file
+                    .cells
+                    .iter()
+                    .find(|c| c.workload == w && c.threads == t)
+                    .and_then(|c| c.skipped.clone())
+                    .unwrap_or_else(|| "no figures recorded".into());
+                format!("{w} × {t} ({reason})")
+            })
+            .collect();
+        footnotes.push(format!("Not run, so not shown: {}.", each.join("; ")));
+    }
+    let mut tables: Vec<Table> = ran.into_iter().map(|(w, t)| table(file, w, t)).collect();
+    hoist_shared_notes(&mut tables, &mut footnotes);
     Document {
         title: format!("fencebench results: {}", file.machine.name),
         header: header(file),
-        tables: groups(file)
-            .into_iter()
-            .map(|(w, t)| table(file, w, t))
-            .collect(),
+        tables,
         overhead: file.harness_overhead.as_ref().map(|o| {
             format!(
                 "Harness overhead: with 1 operation in {} timed, {} on {} × {} thread{} ran at \
@@ -94,8 +176,30 @@ pub(crate) fn document(file: &ResultFile) -> Document {
                 si(o.ops_per_sec_off.median),
             )
         }),
-        footnotes: footnotes(file),
+        footnotes,
     }
+}
+
+/// Notes that several tables would repeat (the same missing counters under every
+/// table) are said once among the footnotes instead.
+fn hoist_shared_notes(tables: &mut [Table], footnotes: &mut Vec<String>) {
+    let mut shared: Vec<String> = Vec::new();
+    for t in tables.iter() {
+        for note in &t.notes {
+            let count = tables.iter().filter(|u| u.notes.contains(note)).count();
+            if count > 1 && !shared.contains(note) {
+                shared.push(note.clone());
+            }
+        }
+    }
+    for t in tables.iter_mut() {
+        t.notes.retain(|n| !shared.contains(n));
+    }
+    footnotes.extend(
+        shared
+            .into_iter()
+            .map(|n| format!("In every table where it shows: {n}")),
+    );
 }
 
 pub(crate) fn plural(n: usize) -> &'static str {
@@ -130,6 +234,11 @@ fn header(file: &ResultFile) -> Vec<(String, String)> {
             "pinning",
             match (c.pin, m.pinning.available) {
                 (false, _) => "off".to_string(),
+                (true, true) if oversubscribed(file) => {
+                    "threads pinned to CPUs; cells with more threads than cores share them \
+                     (flagged)"
+                        .to_string()
+                }
                 (true, true) => "threads pinned to CPUs".to_string(),
                 (true, false) => {
                     format!(
@@ -153,17 +262,43 @@ fn header(file: &ResultFile) -> Vec<(String, String)> {
                 "{}, {}, commit {}",
                 file.tool,
                 m.rustc.clone().unwrap_or_else(|| "rustc unknown".into()),
-                m.git_commit.clone().unwrap_or_else(unknown)
+                match m.git_commit.as_deref() {
+                    Some(c) if c.ends_with("-dirty") =>
+                        format!("{c} (built from a modified tree: the figures may match no commit)"),
+                    Some(c) => c.to_string(),
+                    None => unknown(),
+                }
             ),
         ),
         ("date", file.created.clone()),
         ("run", run(c)),
         ("parameters", parameters(c)),
     ];
-    lines
+    let mut lines: Vec<(String, String)> = lines
         .into_iter()
         .map(|(label, text)| (label.to_string(), text))
-        .collect()
+        .collect();
+    if let Some(p) = &file.partial {
+        lines.push((
+            "PARTIAL".into(),
+            format!(
+                "interrupted by {}; {} cell{} short of {} repetition{}: {}",
+                p.reason,
+                p.missing.len(),
+                plural(p.missing.len()),
+                c.repeat,
+                plural(c.repeat),
+                p.missing.join("; ")
+            ),
+        ));
+    }
+    lines
+}
+
+fn oversubscribed(file: &ResultFile) -> bool {
+    file.cells
+        .iter()
+        .any(|c| c.threads > file.machine.logical_cores)
 }
 
 pub(crate) fn cpu(m: &Machine) -> String {
@@ -187,7 +322,7 @@ fn counters(m: &Machine) -> String {
         .iter()
         .filter(|(_, why)| why.is_none())
         .collect();
-    let failed = crate::counters::unavailable(&m.counters.events).unwrap_or_default();
+    let failed = crate::run::counters::unavailable(&m.counters.events).unwrap_or_default();
     match (m.counters.enabled, opened.is_empty(), failed.is_empty()) {
         (false, _, true) => "off".to_string(),
         (false, _, false) => format!("off: {failed}"),
@@ -222,7 +357,7 @@ pub(crate) fn run(c: &RunConfig) -> String {
     )
 }
 
-fn parameters(c: &RunConfig) -> String {
+pub(crate) fn parameters(c: &RunConfig) -> String {
     let signallers = c
         .signallers
         .map_or("per workload".to_string(), |s| s.to_string());
@@ -292,13 +427,40 @@ fn table(file: &ResultFile, workload: &str, threads: usize) -> Table {
     }
 
     let mut notes = Notes::default();
-    let rows = cells.iter().map(|cell| row(cell, &mut notes)).collect();
+    let mut rows: Vec<Row> = cells.iter().map(|cell| row(cell, &mut notes)).collect();
+    let mut notes = notes.lines(file);
+    // A column that is n/a in every row says nothing: leave it out, and say so.
+    let empty: Vec<usize> = (1..columns.len())
+        .filter(|&i| {
+            let figures = rows.iter().filter_map(|r| match r {
+                Row::Figures(texts) => Some(texts),
+                Row::Skipped(..) => None,
+            });
+            let mut figures = figures.peekable();
+            figures.peek().is_some() && figures.all(|t| t.get(i).is_some_and(|x| x == NA))
+        })
+        .collect();
+    if !empty.is_empty() {
+        let names: Vec<String> = empty.iter().map(|&i| columns[i].clone()).collect();
+        notes.push(format!(
+            "{NA} in every row, so not shown: {}",
+            names.join(", ")
+        ));
+        for &i in empty.iter().rev() {
+            columns.remove(i);
+            for r in &mut rows {
+                if let Row::Figures(texts) = r {
+                    texts.remove(i);
+                }
+            }
+        }
+    }
     Table {
         title: title(&cells, workload, threads),
         labels: 1,
         columns,
         rows,
-        notes: notes.lines(file),
+        notes,
     }
 }
 
@@ -334,6 +496,11 @@ fn row(cell: &Cell, notes: &mut Notes) -> Row {
     };
     notes.see(cell, primary);
     let or_na = |text: Option<String>| text.unwrap_or_else(|| NA.to_string());
+    let name = if cell.flags.is_empty() {
+        name
+    } else {
+        format!("{name} {FLAGGED}")
+    };
     let mut texts = vec![
         name,
         or_na(primary.ratio_to_baseline.as_ref().map(stat)),
@@ -354,7 +521,7 @@ fn row(cell: &Cell, notes: &mut Notes) -> Row {
     });
     if cell.workload == STALL {
         texts.push(or_na(
-            summary.free_delay_mean_ns.map(|s| duration_ns(s.median)),
+            summary.free_delay_mean_ns.map(|s| milliseconds(s.median)),
         ));
     }
     Row::Figures(texts)
@@ -368,6 +535,8 @@ struct Notes {
     ratio: bool,
     latency: bool,
     wake: bool,
+    /// Each flag, with the implementations it applies to.
+    flags: Vec<(String, Vec<String>)>,
 }
 
 impl Notes {
@@ -379,6 +548,14 @@ impl Notes {
                 None => self
                     .counters
                     .push((reason, vec![cell.implementation.clone()])),
+            }
+        }
+        for flag in &cell.flags {
+            match self.flags.iter_mut().find(|(f, _)| f == flag) {
+                Some((_, implementations)) => implementations.push(cell.implementation.clone()),
+                None => self
+                    .flags
+                    .push((flag.clone(), vec![cell.implementation.clone()])),
             }
         }
         self.ratio |= primary.ratio_to_baseline.is_none();
@@ -400,6 +577,9 @@ impl Notes {
                 format!("{NA} counters ({}): {reason}", implementations.join(", "))
             })
             .collect();
+        for (flag, implementations) in self.flags {
+            lines.push(format!("{FLAGGED} {}: {flag}", implementations.join(", ")));
+        }
         if self.ratio {
             lines.push(format!(
                 "{NA} ratio: no {BASELINE} figures for this workload and thread count"

@@ -2,26 +2,12 @@
 //! merged histograms, and each figure as a ratio to the `unprotected` baseline measured
 //! in the same run.
 
-use crate::io::{decode_hist, percentiles};
+use crate::result::hist::{encode_hist, merge, percentiles};
 use crate::result::{Cell, Counters, RoleSummary, Stat, Summary};
-use hdrhistogram::Histogram;
 use std::collections::HashMap;
 
 /// The implementation every ratio is relative to.
 pub const BASELINE: &str = "unprotected";
-
-/// Merges base64 histograms; `None` when there are none.
-fn merge<'a>(encoded: impl Iterator<Item = &'a String>) -> Option<Histogram<u64>> {
-    let mut merged: Option<Histogram<u64>> = None;
-    for e in encoded {
-        let h = decode_hist(e).ok()?;
-        match &mut merged {
-            Some(m) => m.add(&h).ok()?,
-            None => merged = Some(h),
-        }
-    }
-    merged
-}
 
 /// Fills `cell.summary` from its repetitions (ratios are added by [`add_ratios`]).
 pub fn summarize(cell: &mut Cell) {
@@ -37,6 +23,7 @@ pub fn summarize(cell: &mut Cell) {
                 .iter()
                 .filter_map(|rep| rep.roles.iter().find(|r| r.role == r0.role))
                 .collect();
+            let latency = merge(reps.iter().filter_map(|r| r.latency.as_ref()));
             let counter = |f: fn(&Counters) -> Option<f64>| {
                 Stat::of(reps.iter().filter_map(|r| f(&r.counters)))
             };
@@ -52,12 +39,13 @@ pub fn summarize(cell: &mut Cell) {
                 branch_misses_per_op: counter(|c| c.branch_misses_per_op),
                 ipc: counter(|c| c.ipc),
                 counters_missing: reps.iter().find_map(|r| r.counters.missing.clone()),
-                latency: merge(reps.iter().filter_map(|r| r.latency.as_ref()))
-                    .and_then(|h| percentiles(&h)),
+                latency: latency.as_ref().and_then(percentiles),
+                histogram: latency.as_ref().map(encode_hist),
                 ratio_to_baseline: None,
             })
         })
         .collect();
+    let wake = merge(cell.reps.iter().filter_map(|r| r.wake_latency.as_ref()));
     cell.summary = Some(Summary {
         roles,
         violations: cell.reps.iter().map(|r| r.pool.violations).sum(),
@@ -70,8 +58,8 @@ pub fn summarize(cell: &mut Cell) {
             .unwrap_or(0),
         retained_mean: Stat::of(cell.reps.iter().map(|r| r.pool.retained_mean)),
         free_delay_mean_ns: Stat::of(cell.reps.iter().filter_map(|r| r.pool.free_delay_mean_ns)),
-        wake_latency: merge(cell.reps.iter().filter_map(|r| r.wake_latency.as_ref()))
-            .and_then(|h| percentiles(&h)),
+        wake_latency: wake.as_ref().and_then(percentiles),
+        wake_histogram: wake.as_ref().map(encode_hist),
     });
 }
 

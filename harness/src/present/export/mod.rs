@@ -1,16 +1,17 @@
-//! Reports of a result file: an aligned table for the terminal, Markdown for documents,
-//! CSV with every repetition for plotting, or the file itself as JSON. Comparisons and
-//! the published results document lay out their own documents the same way.
+//! A result file in each export format, one file per format behind one trait: an
+//! aligned table for the terminal, Markdown for documents, CSV with every figure for
+//! spreadsheets, or the file itself as JSON. Comparisons and the published results
+//! document lay out their own documents with the same table and Markdown renderers.
 
 mod csv;
-mod document;
+mod json;
 mod markdown;
-pub(crate) mod numbers;
 mod table;
 
-pub(crate) use document::{cpu, document, plural, run, Document, Row, Table};
-
+use crate::present::Document;
 use crate::result::ResultFile;
+
+pub(crate) use csv::csv_text;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -18,14 +19,50 @@ pub enum Format {
     Table,
     /// Header, one table per workload × thread count, and notes.
     Markdown,
-    /// One row per repetition and role, every figure as measured.
+    /// One row per repetition and role with every figure, the cell's percentiles and
+    /// the run's parameters.
     Csv,
     /// The result file itself.
     Json,
 }
 
+/// How text may be written: `ascii` keeps to ASCII (for mail, and whenever stdout is
+/// not a terminal).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Style {
+    pub ascii: bool,
+}
+
+/// One export format.
+pub trait Exporter {
+    /// `file` rendered in this format.
+    fn render(&self, file: &ResultFile, style: Style) -> String;
+}
+
+impl Format {
+    pub fn exporter(self) -> &'static dyn Exporter {
+        match self {
+            Format::Table => &table::Table,
+            Format::Markdown => &markdown::Markdown,
+            Format::Csv => &csv::Csv,
+            Format::Json => &json::Json,
+        }
+    }
+}
+
+pub fn render(file: &ResultFile, format: Format, style: Style) -> String {
+    format.exporter().render(file, style)
+}
+
+/// `fencebench export`: an existing result file in the asked format.
+pub fn execute(opts: crate::options::ExportOptions) -> crate::error::Result<()> {
+    let path = crate::present::compare::resolve(&opts.file)?;
+    let file = crate::fs::read(&path)?;
+    crate::emit(&render(&file, opts.format, opts.style))
+}
+
 /// The two human-readable layouts, for documents that are not a single result file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Layout {
     /// Aligned columns for a terminal.
     Table,
@@ -33,19 +70,14 @@ pub enum Layout {
     Markdown,
 }
 
-pub fn render(file: &ResultFile, format: Format) -> String {
-    match format {
-        Format::Table => lay_out(&document(file), Layout::Table),
-        Format::Markdown => lay_out(&document(file), Layout::Markdown),
-        Format::Csv => csv::render(file),
-        Format::Json => {
-            let json = serde_json::to_string_pretty(file).expect("result files always serialise");
-            json + "\n"
-        }
-    }
-}
-
-pub(crate) fn lay_out(doc: &Document, layout: Layout) -> String {
+pub(crate) fn lay_out(doc: &Document, layout: Layout, style: Style) -> String {
+    let ascii;
+    let doc = if style.ascii {
+        ascii = doc.to_ascii();
+        &ascii
+    } else {
+        doc
+    };
     match layout {
         Layout::Table => table::render(doc),
         Layout::Markdown => markdown::render(doc, 1),
@@ -89,7 +121,7 @@ mod tests {
 
     #[test]
     fn markdown_has_header_one_table_per_cell_group_and_footnotes() {
-        let out = render(&fixture::result_file(), Format::Markdown);
+        let out = render(&fixture::result_file(), Format::Markdown, Style::default());
         assert!(out.starts_with("# fencebench results: testbox\n"));
         for line in [
             "- **machine:** testbox — a test machine",
@@ -102,7 +134,11 @@ mod tests {
         ] {
             assert!(out.lines().any(|l| l == line), "missing {line:?} in\n{out}");
         }
-        assert_eq!(out.lines().filter(|l| l.starts_with("## ")).count(), 6);
+        // stall × 1 thread: every cell skipped, so no table, one note.
+        assert_eq!(out.lines().filter(|l| l.starts_with("## ")).count(), 5);
+        assert!(
+            out.contains("- Not run, so not shown: stall × 1 (stall needs at least 2 threads).")
+        );
         let rows = table(&out, DESCRIBE_1);
         assert!(
             rows[0].starts_with("| implementation |   vs unprotected |"),
@@ -124,8 +160,6 @@ mod tests {
             5,
             "no notes when every figure exists: {rows:#?}"
         );
-        assert!(table(&out, "stall · 1 thread")
-            .contains(&"| hazptr         | skipped: stall needs at least 2 threads |"));
         let overhead = "Harness overhead: with 1 operation in 1024 timed, hazptr on describe × 1 \
                         thread ran at 98.5% of its untimed throughput (650M vs 660M ops/s, \
                         medians).";
@@ -137,7 +171,7 @@ mod tests {
 
     #[test]
     fn missing_counters_show_na_and_their_reason_once() {
-        let out = render(&fixture::result_file(), Format::Markdown);
+        let out = render(&fixture::result_file(), Format::Markdown, Style::default());
         let rows = table(&out, WAIT_2);
         let hazptr: Vec<&str> = rows[3].split('|').map(str::trim).collect();
         assert_eq!(
@@ -151,14 +185,10 @@ mod tests {
                 "n/a"
             ]
         );
-        assert_eq!(
-            rows.iter().filter(|l| l.contains("cycles: ENOENT")).count(),
-            1
-        );
-        assert!(
-            rows.contains(&"n/a counters (hazptr): cycles: ENOENT"),
-            "{rows:#?}"
-        );
+        // The same note under both wait tables: said once, among the notes.
+        assert!(!rows.iter().any(|l| l.contains("cycles: ENOENT")));
+        let note = "In every table where it shows: n/a counters (hazptr): cycles: ENOENT";
+        assert_eq!(out.matches(note).count(), 1, "{out}");
         let header: Vec<&str> = rows[0].split('|').map(str::trim).collect();
         assert!(header.contains(&"lost wake-ups") && header.contains(&"wake p99 ns"));
     }
@@ -180,30 +210,25 @@ mod tests {
             }
             summary.wake_latency = None;
         }
-        let out = render(&file, Format::Markdown);
+        let out = render(&file, Format::Markdown, Style::default());
         assert!(out.contains("- **counters:** off: cache-misses: ENOENT: no such event\n"));
         let rows = table(&out, DESCRIBE_1);
+        // Every row n/a for ratio, p99, cycles and instructions: those columns go.
+        let header: Vec<&str> = rows[0].split('|').map(str::trim).collect();
+        assert_eq!(header[1..4], ["implementation", "ns/op", "ops/s"]);
         let hazptr: Vec<&str> = rows[2].split('|').map(str::trim).collect();
-        let expected = [
-            "hazptr",
-            "n/a",
-            "1.52 [1.50–1.53]",
-            "660M",
-            "n/a",
-            "n/a",
-            "n/a",
-        ];
-        assert_eq!(hazptr[1..8], expected);
-        assert!(rows.contains(&"n/a counters (hazptr, rcu): counters were off for this run"));
-        assert!(
-            rows.contains(&"n/a ratio: no unprotected figures for this workload and thread count")
-        );
-        assert!(rows.contains(&"n/a p99: no operation was sampled"));
-        let rows = table(&out, WAIT_2);
-        assert!(
-            rows.contains(&"n/a wake p99: no wake-up was timed"),
-            "{rows:#?}"
-        );
+        assert_eq!(hazptr[1..4], ["hazptr", "1.52 [1.50–1.53]", "660M"]);
+        let dropped = "n/a in every row, so not shown: vs unprotected, p99 ns, cycles/op, instr/op";
+        assert!(out.contains(&format!("- In every table where it shows: {dropped}\n")));
+        for note in [
+            "n/a counters (hazptr, rcu): counters were off for this run",
+            "n/a ratio: no unprotected figures for this workload and thread count",
+            "n/a p99: no operation was sampled",
+            "n/a wake p99: no wake-up was timed",
+        ] {
+            let said = format!("- In every table where it shows: {note}\n");
+            assert_eq!(out.matches(&said).count(), 1, "{note}: {out}");
+        }
         assert!(!out.contains("multi-core scaling"));
     }
 
@@ -211,20 +236,20 @@ mod tests {
     fn baseline_comes_first_then_file_order() {
         let mut file = fixture::result_file();
         file.cells.reverse();
-        let out = render(&file, Format::Markdown);
+        let out = render(&file, Format::Markdown, Style::default());
         let names: Vec<&str> = table(&out, DESCRIBE_1)[2..]
             .iter()
             .map(|l| l.split('|').nth(1).unwrap().trim())
             .collect();
         assert_eq!(names, ["unprotected", "rcu", "hazptr"]);
         let titles: Vec<&str> = out.lines().filter_map(|l| l.strip_prefix("## ")).collect();
-        assert!(titles[0].starts_with("stall · 1 thread"), "{titles:?}");
-        assert!(titles[1].starts_with("stall · 2 threads"), "{titles:?}");
+        assert!(titles[0].starts_with("stall · 2 threads"), "{titles:?}");
+        assert!(titles[1].starts_with("wait · 1 thread"), "{titles:?}");
     }
 
     #[test]
     fn terminal_table_aligns_columns() {
-        let out = render(&fixture::result_file(), Format::Table);
+        let out = render(&fixture::result_file(), Format::Table, Style::default());
         assert!(!out.contains('|'));
         let rows = table(&out, WAIT_2);
         let width = rows[0].chars().count();
@@ -248,25 +273,53 @@ mod tests {
                     "n/a"
                 ]
         );
-        assert_eq!(rows[5], "  n/a counters (hazptr): cycles: ENOENT");
-        assert!(table(&out, "stall · 1 thread")
-            .contains(&"  rcu             skipped: stall needs at least 2 threads"));
+        assert!(out.contains("* In every table where it shows: n/a counters (hazptr): cycles"));
         assert!(out.contains("  cpu         Test CPU, 2 logical / 1 physical cores, SMT\n"));
     }
 
     #[test]
     fn csv_has_a_header_and_a_row_per_repetition_and_role() {
         let file = fixture::result_file();
-        let out = render(&file, Format::Csv);
-        assert!(out.starts_with("machine,created,implementation,workload,threads,rep,role,"));
+        let out = render(&file, Format::Csv, Style::default());
+        assert!(out.starts_with("machine,created,commit,duration_ms,"));
         let ran = file.cells.iter().filter(|c| c.skipped.is_none()).count();
         assert_eq!(out.lines().count(), 1 + ran * file.config.repeat * 2);
     }
 
     #[test]
+    fn ascii_tables_are_ascii_and_flags_are_noted() {
+        let mut file = fixture::result_file();
+        file.cells[0].flags = vec!["oversubscribed: 2 threads on 1 logical cores".into()];
+        file.machine.git_commit = Some("abc1234-dirty".into());
+        let out = render(&file, Format::Table, Style { ascii: true });
+        assert!(out.is_ascii(), "{out}");
+        assert!(out.contains("unprotected (!)"), "{out}");
+        assert!(out.contains("(!) unprotected: oversubscribed: 2 threads on 1 logical cores"));
+        assert!(out.contains("abc1234-dirty (built from a modified tree"));
+        assert!(
+            out.contains("0.05 ms") || out.contains("50.0 ms"),
+            "stall in ms: {out}"
+        );
+    }
+
+    #[test]
+    fn a_partial_file_says_so_in_the_header() {
+        let mut file = fixture::result_file();
+        file.partial = Some(crate::result::Partial {
+            reason: "SIGINT".into(),
+            missing: vec!["rcu stall 2: 1 of 3 repetitions".into()],
+        });
+        let out = render(&file, Format::Markdown, Style::default());
+        assert!(out.contains(
+            "- **PARTIAL:** interrupted by SIGINT; 1 cell short of 3 repetitions: rcu stall 2: \
+             1 of 3 repetitions"
+        ));
+    }
+
+    #[test]
     fn json_is_the_file_itself() {
         let file = fixture::result_file();
-        let out = render(&file, Format::Json);
+        let out = render(&file, Format::Json, Style::default());
         assert!(serde_json::from_str::<crate::result::ResultFile>(&out).unwrap() == file);
     }
 }

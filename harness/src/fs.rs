@@ -1,13 +1,11 @@
-//! Reading and writing result files, and the compact histogram encoding inside them.
-//! Writes are atomic (temp file, then rename) so a crash never leaves half a result, and
-//! every error names the file.
+//! File handling for result files: reading any schema this fencebench knows, writing
+//! atomically (temp file, then link or rename) so a crash never leaves half a result,
+//! never replacing a file unless asked, collision-free default names under the
+//! repository's `results/runs/`, and finding the latest file in a directory. Every
+//! error names the file.
 
-use crate::machine::sanitise;
-use crate::result::{Percentiles, ResultFile, SCHEMA_VERSION};
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine;
-use hdrhistogram::serialization::{Deserializer, Serializer, V2DeflateSerializer};
-use hdrhistogram::Histogram;
+use crate::result::{ResultFile, OLDEST_SCHEMA, SCHEMA_VERSION};
+use crate::run::machine::sanitise;
 use std::fmt;
 use std::fs;
 use std::io::Write;
@@ -35,6 +33,8 @@ pub enum IoError {
     },
     /// A directory given in place of a result file holds none.
     NoResults { dir: PathBuf },
+    /// The file exists and replacing it was not asked for (`--force`).
+    Exists { path: PathBuf },
 }
 
 impl fmt::Display for IoError {
@@ -53,13 +53,14 @@ impl fmt::Display for IoError {
                 found: Some(found),
             } => write!(
                 f,
-                "{}: schema version {found}, this fencebench reads version {SCHEMA_VERSION}",
+                "{}: schema version {found}, this fencebench reads versions {OLDEST_SCHEMA} to \
+                 {SCHEMA_VERSION} (a newer fencebench wrote it)",
                 path.display()
             ),
             IoError::Version { path, found: None } => write!(
                 f,
                 "{}: not a fencebench result file (no schema_version; this fencebench reads \
-                 version {SCHEMA_VERSION})",
+                 versions {OLDEST_SCHEMA} to {SCHEMA_VERSION})",
                 path.display()
             ),
             IoError::Malformed { path, why } => {
@@ -72,6 +73,11 @@ impl fmt::Display for IoError {
             IoError::Write { path, source } => {
                 write!(f, "cannot write {}: {source}", path.display())
             }
+            IoError::Exists { path } => write!(
+                f,
+                "{} exists; pass --force to replace it, or --out another path",
+                path.display()
+            ),
             IoError::NoResults { dir } => {
                 write!(
                     f,
@@ -92,18 +98,112 @@ impl std::error::Error for IoError {
     }
 }
 
-/// Writes `file` as pretty JSON, creating parent directories.
-pub fn write(path: &Path, file: &ResultFile) -> Result<(), IoError> {
+/// Where a run's result file goes.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Destination {
+    /// A path the user gave; replaced only when `force`.
+    Exact { path: PathBuf, force: bool },
+    /// A directory in which a new, never-colliding name is chosen at write time.
+    Fresh { dir: PathBuf },
+}
+
+impl Destination {
+    /// `--out PATH`: refused now, before any measurement, when it exists (unless
+    /// `force`) or cannot be written.
+    pub fn exact(path: PathBuf, force: bool) -> Result<Destination, IoError> {
+        if path.is_dir() {
+            return Err(IoError::Write {
+                source: std::io::Error::new(std::io::ErrorKind::IsADirectory, "is a directory"),
+                path,
+            });
+        }
+        if path.exists() && !force {
+            return Err(IoError::Exists { path });
+        }
+        check_writable(&path)?;
+        Ok(Destination::Exact { path, force })
+    }
+
+    /// `<repository>/results/runs/<machine>/`.
+    pub fn default_for(machine: &str) -> Destination {
+        Destination::Fresh {
+            dir: runs_dir().join(sanitise(machine)),
+        }
+    }
+
+    /// Writes `file` here and returns the path it went to.
+    pub fn write(&self, file: &ResultFile, created: SystemTime) -> Result<PathBuf, IoError> {
+        match self {
+            Destination::Exact { path, force } => {
+                write_file(path, file, *force)?;
+                Ok(path.clone())
+            }
+            Destination::Fresh { dir } => {
+                let stamp = stamp(created);
+                for n in 1.. {
+                    let name = match n {
+                        1 => format!("{stamp}.json"),
+                        n => format!("{stamp}-{n}.json"),
+                    };
+                    let path = dir.join(name);
+                    match write_file(&path, file, false) {
+                        Err(IoError::Exists { .. }) => continue,
+                        other => return other.map(|()| path),
+                    }
+                }
+                unreachable!("an unbounded range ends only by returning")
+            }
+        }
+    }
+}
+
+/// Checks before a long run that `path` can be written, so a typo in `--out` fails in a
+/// second, not after the measurements.
+fn check_writable(path: &Path) -> Result<(), IoError> {
     let fail = |source| IoError::Write {
         path: path.to_path_buf(),
         source,
     };
-    let mut json = serde_json::to_vec_pretty(file).map_err(|e| fail(e.into()))?;
-    json.push(b'\n');
-    let dir = path
-        .parent()
+    let dir = parent(path);
+    fs::create_dir_all(dir).map_err(fail)?;
+    let probe = dir.join(format!(".fencebench-probe-{}", std::process::id()));
+    fs::write(&probe, b"").map_err(fail)?;
+    // Best effort: the probe is empty and hidden.
+    let _ = fs::remove_file(probe);
+    Ok(())
+}
+
+fn parent(path: &Path) -> &Path {
+    path.parent()
         .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
+        .unwrap_or(Path::new("."))
+}
+
+/// The repository's `results/runs/`, wherever the command is started inside the
+/// repository (the nearest directory above the current one holding `Cargo.toml` and
+/// `harness/Cargo.toml`); `./results/runs` outside a checkout.
+pub fn runs_dir() -> PathBuf {
+    let here = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    let root = here
+        .ancestors()
+        .find(|d| d.join("Cargo.toml").is_file() && d.join("harness/Cargo.toml").is_file())
+        .map(Path::to_path_buf);
+    root.map_or_else(|| PathBuf::from("results/runs"), |r| r.join("results/runs"))
+}
+
+/// Writes `file` as compact JSON (a published sweep must stay small enough to commit;
+/// `fencebench export FILE --format json` prints it pretty), creating parent directories,
+/// replacing an existing
+/// file only when `force`. Never overwrites through a race: without `force` the finished
+/// temp file is hard-linked to its name, which fails if the name exists.
+pub fn write_file(path: &Path, file: &ResultFile, force: bool) -> Result<(), IoError> {
+    let fail = |source| IoError::Write {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut json = serde_json::to_vec(file).map_err(|e| fail(e.into()))?;
+    json.push(b'\n');
+    let dir = parent(path);
     let name = path.file_name().ok_or_else(|| {
         fail(std::io::Error::new(
             std::io::ErrorKind::InvalidInput,
@@ -118,12 +218,42 @@ pub fn write(path: &Path, file: &ResultFile) -> Result<(), IoError> {
     ));
     let written = fs::File::create(&tmp)
         .and_then(|mut f| f.write_all(&json).and_then(|()| f.sync_all()))
-        .and_then(|()| fs::rename(&tmp, path));
-    if written.is_err() {
-        // Best effort: the temp file may not exist, and the write error is what matters.
-        let _ = fs::remove_file(&tmp);
+        .and_then(|()| {
+            if force {
+                fs::rename(&tmp, path)
+            } else {
+                fs::hard_link(&tmp, path)
+            }
+        });
+    // Best effort: after a rename the temp file is gone, after a link it is a second name.
+    let _ = fs::remove_file(&tmp);
+    match written {
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(IoError::Exists {
+            path: path.to_path_buf(),
+        }),
+        other => other.map_err(fail),
     }
-    written.map_err(fail)
+}
+
+/// Writes `file` to `path`, replacing it if it exists: for tests and for files the
+/// caller owns (converted copies written to a path checked beforehand).
+pub fn write(path: &Path, file: &ResultFile) -> Result<(), IoError> {
+    write_file(path, file, true)
+}
+
+/// `fencebench convert`: reads a file of any known schema and writes it in the current
+/// one. The figures are the file's own: nothing is re-measured or recomputed beyond
+/// merging the histograms the summaries were computed from.
+pub fn convert(opts: crate::options::ConvertOptions) -> crate::error::Result<()> {
+    let file = read(&opts.file)?;
+    write_file(&opts.out, &file, opts.force)?;
+    let size = fs::metadata(&opts.out).map(|m| m.len()).unwrap_or(0);
+    eprintln!(
+        "wrote {} (schema {SCHEMA_VERSION}, {} KiB)",
+        opts.out.display(),
+        size / 1024
+    );
+    Ok(())
 }
 
 /// Reads a result file, refusing other schema versions before looking at any other
@@ -144,10 +274,10 @@ pub fn read(path: &Path) -> Result<ResultFile, IoError> {
             why,
         });
     };
-    match object.get("schema_version") {
-        Some(v) if v.as_u64() == Some(SCHEMA_VERSION.into()) => {}
-        found => {
-            let found = found.map(|v| v.to_string());
+    match object.get("schema_version").and_then(|v| v.as_u64()) {
+        Some(v) if (u64::from(OLDEST_SCHEMA)..=u64::from(SCHEMA_VERSION)).contains(&v) => {}
+        _ => {
+            let found = object.get("schema_version").map(|v| v.to_string());
             return Err(IoError::Version {
                 path: path.to_path_buf(),
                 found,
@@ -155,10 +285,12 @@ pub fn read(path: &Path) -> Result<ResultFile, IoError> {
         }
     }
     // From the text rather than the value, so errors carry a line and column.
-    serde_json::from_str(&text).map_err(|e| IoError::Malformed {
+    let file: ResultFile = serde_json::from_str(&text).map_err(|e| IoError::Malformed {
         path: path.to_path_buf(),
         why: located(&e),
-    })
+    })?;
+    // Older schemas load into the current one: the same figures, compacted.
+    Ok(file.upgraded())
 }
 
 /// Reads several files in parallel; the error of the first failing file in `paths`'
@@ -201,54 +333,22 @@ fn located(e: &serde_json::Error) -> String {
     }
 }
 
-/// `results/runs/<machine>/<YYYYmmddTHHMMSSZ>.json`: ad-hoc runs, one directory per
-/// machine, files sorting by time; kept apart from the published `results/<machine>/`.
-pub fn default_path(machine: &str, created: SystemTime) -> PathBuf {
-    let stamp: String = humantime::format_rfc3339_seconds(created)
+/// `YYYYmmddTHHMMSS.mmmZ`: UTC, sorting by time, millisecond resolution so quick
+/// successive runs get distinct names (a collision still gets a `-2` suffix).
+pub fn stamp(created: SystemTime) -> String {
+    humantime::format_rfc3339_millis(created)
         .to_string()
         .chars()
         .filter(|c| !matches!(c, '-' | ':'))
-        .collect();
-    Path::new("results")
-        .join("runs")
-        .join(sanitise(machine))
-        .join(format!("{stamp}.json"))
-}
-
-/// V2+DEFLATE, base64 (standard alphabet): exact and a few KB for millions of samples.
-pub fn encode_hist(h: &Histogram<u64>) -> String {
-    let mut bytes = Vec::new();
-    V2DeflateSerializer::new()
-        .serialize(h, &mut bytes)
-        .expect("serialising a u64 histogram into memory cannot fail");
-    STANDARD.encode(bytes)
-}
-
-pub fn decode_hist(s: &str) -> Result<Histogram<u64>, String> {
-    let bytes = STANDARD
-        .decode(s)
-        .map_err(|e| format!("histogram is not base64: {e}"))?;
-    Deserializer::new()
-        .deserialize(&mut bytes.as_slice())
-        .map_err(|e| format!("histogram does not decode: {e}"))
-}
-
-/// `None` for an empty histogram.
-pub fn percentiles(h: &Histogram<u64>) -> Option<Percentiles> {
-    (!h.is_empty()).then(|| Percentiles {
-        samples: h.len(),
-        p50: h.value_at_quantile(0.5),
-        p90: h.value_at_quantile(0.9),
-        p99: h.value_at_quantile(0.99),
-        p999: h.value_at_quantile(0.999),
-        max: h.max(),
-    })
+        .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::result::fixture;
+    use crate::result::hist::{decode_hist, encode_hist, percentiles};
+    use hdrhistogram::Histogram;
     use std::time::Duration;
 
     /// Two million latencies shaped like a sampled run: most between 15 and 45 ns, one in
@@ -283,7 +383,8 @@ mod tests {
             "2M samples encode to {} bytes",
             encoded.len()
         );
-        file.cells[0].reps[0].roles[0].latency = Some(encoded);
+        let role = &mut file.cells[0].summary.as_mut().unwrap().roles[0];
+        role.histogram = Some(encoded);
         let path = dir.path().join("nested/dir/run.json");
         write(&path, &file).unwrap();
         // Not assert_eq: the debug dump of a whole file would bury the difference.
@@ -293,7 +394,8 @@ mod tests {
         );
         let leftovers: Vec<_> = fs::read_dir(path.parent().unwrap()).unwrap().collect();
         assert_eq!(leftovers.len(), 1, "no temp file left behind");
-        let back = decode_hist(file.cells[0].reps[0].roles[0].latency.as_ref().unwrap()).unwrap();
+        let summary = file.cells[0].summary.as_ref().unwrap();
+        let back = decode_hist(summary.roles[0].histogram.as_ref().unwrap()).unwrap();
         assert_eq!(back, big);
         assert_eq!(percentiles(&back), percentiles(&big));
     }
@@ -323,7 +425,8 @@ mod tests {
         fs::write(&path, "{\"schema_version\": 7, \"tool\": \"fencebench 9\"}").unwrap();
         let msg = read(&path).unwrap_err().to_string();
         let expected = format!(
-            "{}: schema version 7, this fencebench reads version {SCHEMA_VERSION}",
+            "{}: schema version 7, this fencebench reads versions {OLDEST_SCHEMA} to \
+             {SCHEMA_VERSION} (a newer fencebench wrote it)",
             path.display()
         );
         assert_eq!(msg, expected);
@@ -367,18 +470,80 @@ mod tests {
     }
 
     #[test]
-    fn default_path_is_per_machine_and_sortable() {
-        let t = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+    fn default_names_never_collide_and_sort_by_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let fresh = Destination::Fresh {
+            dir: dir.path().join("box-1"),
+        };
+        let t = SystemTime::UNIX_EPOCH + Duration::from_millis(1_700_000_000_123);
+        let file = fixture::result_file();
+        let paths: Vec<PathBuf> = (0..3).map(|_| fresh.write(&file, t).unwrap()).collect();
+        assert_eq!(paths[0], dir.path().join("box-1/20231114T221320.123Z.json"));
         assert_eq!(
-            default_path("box-1", t),
-            Path::new("results/runs/box-1/20231114T221320Z.json")
+            paths[1],
+            dir.path().join("box-1/20231114T221320.123Z-2.json")
         );
         assert_eq!(
-            default_path("../a b", t),
-            Path::new("results/runs/..-a-b/20231114T221320Z.json")
+            paths[2],
+            dir.path().join("box-1/20231114T221320.123Z-3.json")
         );
-        let later = default_path("box-1", t + Duration::from_secs(1));
-        assert!(later > default_path("box-1", t));
+        assert!(stamp(t + Duration::from_millis(1)) > stamp(t));
+        assert_eq!(
+            Destination::default_for("../a b"),
+            Destination::Fresh {
+                dir: runs_dir().join("..-a-b")
+            }
+        );
+    }
+
+    #[test]
+    fn an_existing_file_is_never_replaced_without_force() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.json");
+        fs::write(&path, "precious").unwrap();
+        let msg = Destination::exact(path.clone(), false)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            msg,
+            format!(
+                "{} exists; pass --force to replace it, or --out another path",
+                path.display()
+            )
+        );
+        let file = fixture::result_file();
+        assert!(matches!(
+            write_file(&path, &file, false),
+            Err(IoError::Exists { .. })
+        ));
+        assert_eq!(fs::read_to_string(&path).unwrap(), "precious");
+        let forced = Destination::exact(path.clone(), true).unwrap();
+        forced.write(&file, SystemTime::now()).unwrap();
+        assert!(read(&path).unwrap() == file);
+        assert_eq!(
+            fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "no temp file left"
+        );
+    }
+
+    #[test]
+    fn runs_dir_is_the_repositorys_from_a_subdirectory() {
+        // Tests run in harness/: the repository root is one level up.
+        let root = std::env::current_dir().unwrap();
+        let root = root.parent().unwrap();
+        assert_eq!(runs_dir(), root.join("results/runs"));
+    }
+
+    #[test]
+    fn version_1_files_load_compacted() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v1.json");
+        let v1 = fixture::v1_file();
+        write(&path, &v1).unwrap();
+        let back = read(&path).unwrap();
+        assert_eq!(back.schema_version, SCHEMA_VERSION);
+        assert!(back == v1.upgraded());
     }
 
     #[test]
@@ -426,21 +591,5 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(msg.starts_with(&bad1.display().to_string()), "{msg}");
-    }
-
-    #[test]
-    fn histograms_round_trip_and_empty_has_no_percentiles() {
-        let mut h = fixture::histogram();
-        assert_eq!(percentiles(&h), None);
-        for v in 1..=1000 {
-            h.record(v).unwrap();
-        }
-        let p = percentiles(&h).unwrap();
-        assert_eq!((p.samples, p.p50, p.max), (1000, 500, 1000));
-        assert_eq!(decode_hist(&encode_hist(&h)).unwrap(), h);
-        assert!(decode_hist("not base64!")
-            .unwrap_err()
-            .contains("not base64"));
-        assert!(decode_hist("AAAA").unwrap_err().contains("does not decode"));
     }
 }

@@ -5,9 +5,10 @@
 //! `sample_every` is timed with the TSC into a per-thread histogram. Counters are read at
 //! the window edges. The coordinating thread samples the pools' retained objects.
 
-use crate::counters::{self, CounterGroup, Sample};
-use crate::io::encode_hist;
+use crate::result::hist::{self, encode_hist};
 use crate::result::{PoolFigures, Rep, RoleRep};
+use crate::run::counters::{self, CounterGroup, Sample};
+use crate::run::{machine, signal};
 use fencebench_impls::{Implementation, PoolStats};
 use fencebench_workloads::{Ctx, Params, WorkerReport, Workload};
 use hdrhistogram::Histogram;
@@ -39,6 +40,9 @@ pub struct RepSpec {
     pub pin: bool,
     /// How often the coordinator samples retained objects.
     pub retained_every: Duration,
+    /// The repetition ends early once the process's resident memory exceeds this many
+    /// bytes (`--max-retained`): a stalled reader must not take the machine down.
+    pub max_resident: u64,
 }
 
 const WARMUP: u8 = 0;
@@ -63,7 +67,23 @@ struct ThreadResult {
 }
 
 fn new_hist() -> Histogram<u64> {
-    Histogram::new_with_bounds(1, 3_600_000_000_000, 3).expect("histogram bounds")
+    hist::new()
+}
+
+/// Why the coordinator ended a window before its time; `None` while it may go on.
+fn must_end(spec: &RepSpec, start: Instant) -> Option<String> {
+    if signal::interrupted() {
+        return Some(format!("interrupted ({})", signal::reason()));
+    }
+    let resident = machine::resident_bytes()?;
+    (resident > spec.max_resident).then(|| {
+        format!(
+            "retained limit reached after {:.2} s ({} MiB resident, limit {} MiB)",
+            start.elapsed().as_secs_f64(),
+            resident >> 20,
+            spec.max_resident >> 20
+        )
+    })
 }
 
 /// Shared control of a repetition.
@@ -117,78 +137,93 @@ pub fn run_rep<I: Implementation, W: Workload<I>>(spec: &RepSpec, workload: &W) 
     };
     clock();
 
-    let (results, window_ns, series, start_stats, end_stats) = std::thread::scope(|s| {
-        let handles: Vec<_> = assignment
-            .iter()
-            .enumerate()
-            .map(|(t, &(role, index))| {
-                let core = cores.as_ref().map(|c| c[t % c.len()]);
-                let (control, barrier) = (&control, &barrier);
-                let primary = roles[role].primary;
-                s.spawn(move || {
-                    if let Some(core) = core {
-                        core_affinity::set_for_current(core);
-                    }
-                    worker::<I, W>(spec, workload, control, barrier, role, index, primary)
+    let (results, window_ns, series, start_stats, end_stats, ended_early) =
+        std::thread::scope(|s| {
+            let handles: Vec<_> = assignment
+                .iter()
+                .enumerate()
+                .map(|(t, &(role, index))| {
+                    let core = cores.as_ref().map(|c| c[t % c.len()]);
+                    let (control, barrier) = (&control, &barrier);
+                    let primary = roles[role].primary;
+                    s.spawn(move || {
+                        if let Some(core) = core {
+                            core_affinity::set_for_current(core);
+                        }
+                        worker::<I, W>(spec, workload, control, barrier, role, index, primary)
+                    })
                 })
-            })
-            .collect();
+                .collect();
 
-        // An op-budget window opens at the barrier: snapshot the pools before it.
-        let ops_start = matches!(spec.window, Window::Ops(_)).then(pool_stats);
-        barrier.wait();
-        let mut series = Vec::new();
-        let mut live_peak = 0;
-        let mut sample = |series: &mut Vec<[u64; 2]>, start: Instant| {
-            let st = pool_stats();
-            live_peak = live_peak.max(st.live);
-            series.push([start.elapsed().as_millis() as u64, st.retained]);
-        };
-        let (start, start_stats) = match spec.window {
-            Window::Timed { warmup, .. } => {
-                std::thread::sleep(warmup);
+            // An op-budget window opens at the barrier: snapshot the pools before it.
+            let ops_start = matches!(spec.window, Window::Ops(_)).then(pool_stats);
+            barrier.wait();
+            let mut series = Vec::new();
+            let mut live_peak = 0;
+            let mut sample = |series: &mut Vec<[u64; 2]>, start: Instant| {
                 let st = pool_stats();
-                control.set(MEASURE);
-                (Instant::now(), st)
-            }
-            Window::Ops(_) => (Instant::now(), ops_start.expect("taken before the barrier")),
-        };
-        match spec.window {
-            Window::Timed { duration, .. } => {
-                let end = start + duration;
-                loop {
-                    sample(&mut series, start);
-                    let now = Instant::now();
-                    if now >= end {
-                        break;
+                live_peak = live_peak.max(st.live);
+                series.push([start.elapsed().as_millis() as u64, st.retained]);
+            };
+            let mut ended_early = None;
+            let (start, start_stats) = match spec.window {
+                Window::Timed { warmup, .. } => {
+                    let warm = Instant::now();
+                    while ended_early.is_none() && warm.elapsed() < warmup {
+                        let left = warmup.saturating_sub(warm.elapsed());
+                        std::thread::sleep(spec.retained_every.min(left));
+                        ended_early = must_end(spec, warm);
                     }
-                    std::thread::sleep(spec.retained_every.min(end - now));
+                    let st = pool_stats();
+                    control.set(MEASURE);
+                    (Instant::now(), st)
                 }
-                control.set(STOP);
-            }
-            Window::Ops(_) => {
-                while !control.stop.load(Acquire) {
-                    sample(&mut series, start);
-                    std::thread::sleep(spec.retained_every.min(Duration::from_millis(1)));
+                Window::Ops(_) => (Instant::now(), ops_start.expect("taken before the barrier")),
+            };
+            match spec.window {
+                Window::Timed { duration, .. } => {
+                    let end = start + duration;
+                    while ended_early.is_none() {
+                        sample(&mut series, start);
+                        let now = Instant::now();
+                        if now >= end {
+                            break;
+                        }
+                        std::thread::sleep(spec.retained_every.min(end - now));
+                        ended_early = must_end(spec, start);
+                    }
+                    control.set(STOP);
+                }
+                Window::Ops(_) => {
+                    while !control.stop.load(Acquire) {
+                        sample(&mut series, start);
+                        std::thread::sleep(spec.retained_every.min(Duration::from_millis(1)));
+                        ended_early = must_end(spec, start);
+                        if ended_early.is_some() {
+                            control.set(STOP);
+                        }
+                    }
                 }
             }
-        }
-        let window_ns = start.elapsed().as_nanos() as u64;
-        sample(&mut series, start);
-        let results: Vec<ThreadResult> = handles
-            .into_iter()
-            .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-            .collect();
-        (
-            results,
-            window_ns,
-            series,
-            start_stats,
-            (pool_stats(), live_peak),
-        )
-    });
+            let window_ns = start.elapsed().as_nanos() as u64;
+            sample(&mut series, start);
+            let results: Vec<ThreadResult> = handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+                .collect();
+            (
+                results,
+                window_ns,
+                series,
+                start_stats,
+                (pool_stats(), live_peak),
+                ended_early,
+            )
+        });
 
-    assemble(roles, results, window_ns, series, start_stats, end_stats)
+    let mut rep = assemble(roles, results, window_ns, series, start_stats, end_stats);
+    rep.ended_early = ended_early;
+    rep
 }
 
 /// Stops the whole repetition if its worker panics, so the coordinator and the other
@@ -357,5 +392,6 @@ fn assemble(
         trace_records: records,
         wake_latency: wake.filter(|h| !h.is_empty()).map(|h| encode_hist(&h)),
         retained_series: series,
+        ended_early: None,
     }
 }

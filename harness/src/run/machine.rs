@@ -53,6 +53,27 @@ pub fn probe(
     }
 }
 
+/// Installed memory in bytes (`MemTotal` in `/proc/meminfo`).
+pub fn total_memory() -> Option<u64> {
+    kib(&read("/proc/meminfo")?, "MemTotal")
+}
+
+/// This process's resident memory in bytes (`VmRSS` in `/proc/self/status`); `None`
+/// where unknown.
+pub fn resident_bytes() -> Option<u64> {
+    kib(&read("/proc/self/status")?, "VmRSS")
+}
+
+/// A `key: N kB` line of a `/proc` file, in bytes.
+fn kib(text: &str, key: &str) -> Option<u64> {
+    let n: u64 = field(text, key)?
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    Some(n * 1024)
+}
+
 /// The hostname, made safe for a directory name; `unknown` when there is none.
 pub fn default_name() -> String {
     let host = read("/proc/sys/kernel/hostname").or_else(|| {
@@ -268,6 +289,16 @@ processor\t: 3\nmodel name\t: Test CPU\nphysical id\t: 0\ncore id\t\t: 1\n\n";
         assert!(["membarrier", "full-fence"].contains(&m.barrier.as_str()));
         assert_eq!(m.barrier == "full-fence", m.barrier_reason.is_some());
         assert_eq!(m.timer, TIMER);
+    }
+
+    #[test]
+    fn memory_figures_read_proc() {
+        if fs::metadata("/proc/meminfo").is_ok() {
+            let total = total_memory().unwrap();
+            let resident = resident_bytes().unwrap();
+            assert!(resident > 0 && resident < total, "{resident} of {total}");
+        }
+        assert_eq!(kib("MemTotal:  2048 kB\n", "MemTotal"), Some(2 << 20));
     }
 
     #[test]

@@ -1,7 +1,17 @@
 //! Markdown: a header list, one pipe table per workload × thread count with its notes,
 //! then the footnotes. Columns are padded so the raw text reads as a table too.
 
-use super::document::{pad, Document, Row, Table};
+use super::{lay_out, Exporter, Layout, Style};
+use crate::present::document::{document, pad, Document, Row, Table};
+use crate::result::ResultFile;
+
+pub(super) struct Markdown;
+
+impl Exporter for Markdown {
+    fn render(&self, file: &ResultFile, style: Style) -> String {
+        lay_out(&document(file), Layout::Markdown, style)
+    }
+}
 
 /// The document with its title at heading `level` (1: `#`) and its tables one level
 /// below, so a document can stand alone or be a section of a larger one.

@@ -36,13 +36,16 @@ pub(crate) fn si(v: f64) -> String {
     format!("{scaled:.digits$}{}", PREFIXES[prefix])
 }
 
-/// A duration in ns with a readable unit: `850 ns`, `12.3 µs`, `50.0 ms`, `1.50 s`.
-pub(crate) fn duration_ns(ns: f64) -> String {
-    const UNITS: [(f64, &str); 3] = [(1e9, "s"), (1e6, "ms"), (1e3, "µs")];
-    match UNITS.iter().find(|(scale, _)| ns.abs() >= *scale) {
-        Some((scale, unit)) => format!("{} {unit}", three_digits(ns / scale)),
-        None => format!("{ns:.0} ns"),
+/// A duration in ns as milliseconds, three significant digits: stall figures (free
+/// delays of tens of ms beside µs ones) read in one unit.
+pub(crate) fn milliseconds(ns: f64) -> String {
+    let ms = ns / 1e6;
+    if ms.abs() >= 1.0 || ms == 0.0 {
+        return format!("{} ms", three_digits(ms));
     }
+    // Three significant digits however small: 42 ns is 0.0000420 ms, never 0.00.
+    let decimals = (2 - ms.abs().log10().floor() as i32).max(0) as usize;
+    format!("{ms:.decimals$} ms")
 }
 
 fn three_digits(v: f64) -> String {
@@ -86,9 +89,9 @@ mod tests {
 
     #[test]
     fn durations_pick_a_unit() {
-        assert_eq!(duration_ns(850.0), "850 ns");
-        assert_eq!(duration_ns(12_345.0), "12.3 µs");
-        assert_eq!(duration_ns(5e7), "50.0 ms");
-        assert_eq!(duration_ns(1.5e9), "1.50 s");
+        assert_eq!(milliseconds(5e7), "50.0 ms");
+        assert_eq!(milliseconds(42_000.0), "0.0420 ms");
+        assert_eq!(milliseconds(42.0), "0.0000420 ms");
+        assert_eq!(milliseconds(0.0), "0.00 ms");
     }
 }

@@ -1,10 +1,21 @@
 //! The result file: everything a run measured, with the configuration and machine it
 //! came from, so tables can be regenerated and compared across machines later.
 //! Serialised as JSON; [`SCHEMA_VERSION`] changes whenever a field changes meaning.
+//!
+//! Version 2 is compact: one latency histogram per cell and role (merged over the
+//! repetitions) instead of one per repetition, and retained-memory series decimated to
+//! at most [`compact::SERIES_POINTS`] points per repetition. Version 1 files load and are
+//! compacted on reading (`fencebench convert` writes them back).
 
 use serde::{Deserialize, Serialize};
 
-pub const SCHEMA_VERSION: u32 = 1;
+pub mod compact;
+pub mod hist;
+pub mod summary;
+
+pub const SCHEMA_VERSION: u32 = 2;
+/// The oldest schema this fencebench reads.
+pub const OLDEST_SCHEMA: u32 = 1;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ResultFile {
@@ -18,6 +29,19 @@ pub struct ResultFile {
     /// Cost of the harness's own latency sampling, measured in the same run.
     pub harness_overhead: Option<Overhead>,
     pub cells: Vec<Cell>,
+    /// Set when the run was interrupted: the file holds the cells that finished.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partial: Option<Partial>,
+}
+
+/// What an interrupted run did not measure.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Partial {
+    /// Why the run stopped (`SIGINT`, `SIGTERM`).
+    pub reason: String,
+    /// `implementation workload threads: k of n repetitions`, for every cell with fewer
+    /// repetitions than asked.
+    pub missing: Vec<String>,
 }
 
 /// Where the run happened. Unknown facts are `None`, never guessed.
@@ -81,6 +105,10 @@ pub struct RunConfig {
     pub stall_ms: u64,
     pub mix: String,
     pub wait_timeout_ms: u64,
+    /// A cell ends early once the process's resident memory exceeds this
+    /// (`--max-retained`); absent in version 1 files.
+    #[serde(default)]
+    pub max_resident_bytes: Option<u64>,
 }
 
 /// Median with min and max over repetitions.
@@ -139,6 +167,11 @@ pub struct Cell {
     pub mechanism: String,
     /// Why the cell did not run (the workload does not support these parameters).
     pub skipped: Option<String>,
+    /// What makes the figures less than a clean measurement: oversubscribed threads, a
+    /// role that did no operation in the window, a stall cut short, the retained-memory
+    /// limit reached. Tables flag such cells.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub flags: Vec<String>,
     pub reps: Vec<Rep>,
     pub summary: Option<Summary>,
 }
@@ -152,11 +185,16 @@ pub struct Rep {
     pub pool: PoolFigures,
     pub lost_wakeups: u64,
     pub trace_records: u64,
-    /// Signal-to-wake-up latency histogram (`wait`), V2+DEFLATE base64.
+    /// Signal-to-wake-up latency histogram (`wait`), V2+DEFLATE base64. Version 1
+    /// only: version 2 keeps the merged histogram in the cell's summary.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wake_latency: Option<String>,
     /// Retained (retired, unfreed) driver objects sampled during the window:
     /// `[ms since window start, retained]`.
     pub retained_series: Vec<[u64; 2]>,
+    /// Why the window ended before its time (the retained-memory limit, a signal).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ended_early: Option<String>,
 }
 
 /// Pool figures for one repetition (all pools of the workload summed).
@@ -186,7 +224,9 @@ pub struct RoleRep {
     /// no operation in the window (never NaN: result files hold finite numbers only).
     pub ns_per_op: Option<f64>,
     pub counters: Counters,
-    /// Sampled per-operation latency histogram, V2+DEFLATE base64.
+    /// Sampled per-operation latency histogram, V2+DEFLATE base64. Version 1 only:
+    /// version 2 keeps the merged histogram in the role's summary.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub latency: Option<String>,
 }
 
@@ -214,6 +254,9 @@ pub struct Summary {
     pub retained_mean: Option<Stat>,
     pub free_delay_mean_ns: Option<Stat>,
     pub wake_latency: Option<Percentiles>,
+    /// The wake-up latencies of every repetition, merged (V2+DEFLATE base64).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wake_histogram: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -230,6 +273,9 @@ pub struct RoleSummary {
     pub ipc: Option<Stat>,
     pub counters_missing: Option<String>,
     pub latency: Option<Percentiles>,
+    /// The sampled latencies of every repetition, merged (V2+DEFLATE base64).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub histogram: Option<String>,
     /// ns/op as a ratio to `unprotected`'s median in the same run: median ratio, and the
     /// range of this implementation's repetitions over the baseline median.
     pub ratio_to_baseline: Option<Stat>,

@@ -1,7 +1,17 @@
 //! The terminal table: the Markdown content without the markup, columns aligned with
 //! spaces so figures line up on a terminal.
 
-use super::document::{pad, Document, Row, Table};
+use super::{lay_out, Exporter, Layout, Style};
+use crate::present::document::{document, pad, Document, Row};
+use crate::result::ResultFile;
+
+pub(super) struct Table;
+
+impl Exporter for Table {
+    fn render(&self, file: &ResultFile, style: Style) -> String {
+        lay_out(&document(file), Layout::Table, style)
+    }
+}
 
 pub(super) fn render(doc: &Document) -> String {
     let mut out = format!("{}\n\n", doc.title);
@@ -31,7 +41,7 @@ pub(super) fn render(doc: &Document) -> String {
     out
 }
 
-fn render_table(table: &Table, out: &mut String) {
+fn render_table(table: &crate::present::document::Table, out: &mut String) {
     let widths = table.widths();
     let labels = table.labels;
     line(

@@ -1,0 +1,720 @@
+//! Comparing result files: the same machine before and after a change, or several
+//! machines. One table per workload with a row per thread count × implementation and
+//! columns per file (A, B, …): ns/op median [min–max], then for every file after the
+//! first its ratio to A and a verdict, then the workload's own figures (violations; lost
+//! wake-ups and wake-up p99 for `wait`; retained peak and free delay for `stall`).
+//!
+//! The verdict is a two-sided Mann–Whitney U test of the repetitions' ns/op against A's,
+//! at 95% confidence, with the Benjamini–Hochberg correction over every compared row so
+//! a large table does not flag chance differences: medians of a few repetitions move by
+//! chance, and an unflagged ratio must not read as a finding. Below the repetitions a
+//! test at 95% needs, the verdict says so instead of guessing.
+
+use super::stats::{mann_whitney_u, min_p_value, ALPHA};
+use crate::error::{Error, Result};
+use crate::fs::IoError;
+use crate::options::CompareOptions;
+use crate::present::export::{csv_text, lay_out, Format, Layout, Style};
+use crate::present::numbers::{milliseconds, num, stat};
+use crate::present::{cpu, parameters, plural, run, Document, Row, Table};
+use crate::result::summary::BASELINE;
+use crate::result::{Cell, ResultFile, RunConfig, Stat};
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+
+/// Shown where a file has no such row.
+const MISSING: &str = "—";
+/// Marks a significant change.
+const FLAG: &str = "†";
+
+/// A result file with the path it was read from, for headers that say which is which.
+pub struct Source {
+    pub path: PathBuf,
+    pub file: ResultFile,
+}
+
+/// The result file an argument names: a file as given, or the latest result file in a
+/// directory (`results/<machine>/` holds one file per sweep, named by time).
+pub fn resolve(arg: &Path) -> std::result::Result<PathBuf, IoError> {
+    if arg.is_dir() {
+        crate::fs::latest(arg)
+    } else {
+        Ok(arg.to_path_buf())
+    }
+}
+
+/// Resolves and reads every argument, in parallel; errors name the file.
+pub fn load(args: &[PathBuf]) -> std::result::Result<Vec<Source>, IoError> {
+    let paths = args
+        .iter()
+        .map(|a| resolve(a))
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    let files = crate::fs::read_all(&paths)?;
+    Ok(paths
+        .into_iter()
+        .zip(files)
+        .map(|(path, file)| Source { path, file })
+        .collect())
+}
+
+/// `fencebench compare`.
+pub fn execute(opts: CompareOptions) -> Result<()> {
+    let sources = load(&opts.files)?;
+    let comparison = Comparison::of(&sources);
+    if !comparison.differences.is_empty() {
+        let said = comparison.differences.join("; ");
+        if !opts.allow_different_parameters {
+            return Err(Error::Invalid(format!(
+                "the files were run with different parameters ({said}): compare like with \
+                 like, or pass --allow-different-parameters"
+            )));
+        }
+        eprintln!("warning: the files were run with different parameters: {said}");
+    }
+    if !comparison.shared_threads {
+        eprintln!("warning: the files share no thread count: no row can be compared across files");
+    }
+    crate::emit(&comparison.render(&sources, opts.format, opts.style))
+}
+
+/// One compared figure set of one file in one row.
+#[derive(Debug, Clone, Serialize)]
+pub struct Entry {
+    pub file: String,
+    pub ns_per_op: Option<Stat>,
+    /// This file's median ÷ the first file's (none for the first file).
+    pub ratio_to_first: Option<f64>,
+    /// Two-sided Mann–Whitney U p-value against the first file's repetitions.
+    pub p_value: Option<f64>,
+    /// `faster`, `slower`, `no change`, `too few repetitions to decide`, or why there is
+    /// no figure (`skipped`, `not run`).
+    pub verdict: String,
+    pub violations: Option<u64>,
+    pub lost_wakeups: Option<u64>,
+    pub wake_p99_ns: Option<u64>,
+    pub retained_peak: Option<u64>,
+    pub free_delay_mean_ns: Option<f64>,
+    pub ratio_to_baseline: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CompareRow {
+    pub workload: String,
+    pub threads: usize,
+    pub implementation: String,
+    pub entries: Vec<Entry>,
+}
+
+/// Everything a comparison says, before layout.
+#[derive(Debug, Serialize)]
+pub struct Comparison {
+    pub files: Vec<(String, String)>,
+    pub confidence: f64,
+    /// Parameters that differ between the files, as `name: a vs b`.
+    pub differences: Vec<String>,
+    pub shared_threads: bool,
+    pub rows: Vec<CompareRow>,
+}
+
+/// `A`, `B`, …, `Z`, `AA`, … for the files in order.
+fn tag(i: usize) -> String {
+    let mut n = i;
+    let mut s = String::new();
+    loop {
+        s.insert(0, (b'A' + (n % 26) as u8) as char);
+        if n < 26 {
+            return s;
+        }
+        n = n / 26 - 1;
+    }
+}
+
+/// The parameters that shape figures, by name, for finding differences.
+fn shaping(c: &RunConfig) -> Vec<(&'static str, String)> {
+    vec![
+        ("window", format!("{} ms", c.duration_ms)),
+        ("warm-up", format!("{} ms", c.warmup_ms)),
+        ("ops budget", format!("{:?}", c.ops_budget)),
+        ("repetitions", c.repeat.to_string()),
+        ("sampling", format!("1 in {}", c.sample_every)),
+        ("in flight", c.in_flight.to_string()),
+        ("signallers", format!("{:?}", c.signallers)),
+        ("stall", format!("{} ms", c.stall_ms)),
+        ("mix", c.mix.clone()),
+        ("refresh", c.refresh_every.to_string()),
+        ("wait timeout", format!("{} ms", c.wait_timeout_ms)),
+        ("counters", c.counters.to_string()),
+        ("pinning", c.pin.to_string()),
+    ]
+}
+
+/// The primary role's per-repetition ns/op of a cell.
+fn samples(cell: &Cell) -> Vec<f64> {
+    cell.reps
+        .iter()
+        .filter_map(|r| r.roles.iter().find(|x| x.primary)?.ns_per_op)
+        .collect()
+}
+
+fn primary_stat(cell: &Cell) -> Option<(Stat, Option<Stat>)> {
+    let p = cell.summary.as_ref()?.primary()?;
+    Some((p.ns_per_op, p.ratio_to_baseline))
+}
+
+impl Comparison {
+    pub fn of<'a>(sources: &'a [Source]) -> Comparison {
+        let files: Vec<(String, String)> = sources
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (tag(i), s.path.display().to_string()))
+            .collect();
+        let mut differences = Vec::new();
+        if let Some(first) = sources.first() {
+            let base = shaping(&first.file.config);
+            for (i, s) in sources.iter().enumerate().skip(1) {
+                for ((name, a), (_, b)) in base.iter().zip(shaping(&s.file.config)) {
+                    if *a != b {
+                        differences.push(format!("{name}: {a} in A vs {b} in {}", tag(i)));
+                    }
+                }
+            }
+        }
+        let thread_sets: Vec<Vec<usize>> = sources
+            .iter()
+            .map(|s| s.file.cells.iter().map(|c| c.threads).collect())
+            .collect();
+        let shared_threads = thread_sets.first().is_none_or(|first| {
+            first
+                .iter()
+                .any(|t| thread_sets.iter().skip(1).all(|set| set.contains(t)))
+        });
+
+        let mut rows: Vec<CompareRow> = Vec::new();
+        // (row, entry) of every significance test, for the correction.
+        let mut tests: Vec<(usize, usize, f64)> = Vec::new();
+        for (workload, threads, implementation) in keys(sources) {
+            let cell = |s: &'a Source| s.file.cell(implementation, workload, threads);
+            let first = sources.first().and_then(cell);
+            let first_samples = first.map(samples).unwrap_or_default();
+            let first_median = first.and_then(primary_stat).map(|(s, _)| s.median);
+            let mut entries = Vec::new();
+            for (i, source) in sources.iter().enumerate() {
+                let c = cell(source);
+                let summary = c.and_then(|c| c.summary.as_ref());
+                let figures = c.and_then(primary_stat);
+                let mut entry = Entry {
+                    file: tag(i),
+                    ns_per_op: figures.map(|(s, _)| s),
+                    ratio_to_first: None,
+                    p_value: None,
+                    verdict: String::new(),
+                    violations: summary.map(|s| s.violations),
+                    lost_wakeups: summary
+                        .filter(|_| workload == "wait")
+                        .map(|s| s.lost_wakeups),
+                    wake_p99_ns: summary.and_then(|s| s.wake_latency).map(|p| p.p99),
+                    retained_peak: summary.map(|s| s.retained_peak),
+                    free_delay_mean_ns: summary
+                        .and_then(|s| s.free_delay_mean_ns)
+                        .map(|s| s.median),
+                    ratio_to_baseline: figures.and_then(|(_, r)| r).map(|r| r.median),
+                };
+                entry.verdict = match (c, figures) {
+                    (None, _) => "not run".into(),
+                    (Some(c), _) if c.skipped.is_some() => "skipped".into(),
+                    (Some(_), None) => "no figures".into(),
+                    (Some(_), Some(_)) if i == 0 => String::new(),
+                    (Some(c), Some((s, _))) => {
+                        entry.ratio_to_first =
+                            first_median.filter(|m| *m > 0.0).map(|m| s.median / m);
+                        let mine = samples(c);
+                        if first_samples.is_empty() {
+                            "nothing to compare with".into()
+                        } else if min_p_value(first_samples.len(), mine.len()) > ALPHA {
+                            "too few repetitions to decide".into()
+                        } else {
+                            let p = mann_whitney_u(&first_samples, &mine);
+                            entry.p_value = Some(p);
+                            tests.push((rows.len(), i, p));
+                            "no change".into()
+                        }
+                    }
+                };
+                entries.push(entry);
+            }
+            rows.push(CompareRow {
+                workload: workload.to_string(),
+                threads,
+                implementation: implementation.to_string(),
+                entries,
+            });
+        }
+        // Benjamini–Hochberg: with the m p-values ascending, the k smallest are
+        // significant for the largest k whose p-value is at most k/m · α.
+        let m = tests.len();
+        let mut order: Vec<usize> = (0..m).collect();
+        order.sort_by(|&a, &b| tests[a].2.total_cmp(&tests[b].2));
+        let cut = order
+            .iter()
+            .enumerate()
+            .filter(|(k, &t)| tests[t].2 <= (*k + 1) as f64 / m as f64 * ALPHA)
+            .map(|(k, _)| k + 1)
+            .max()
+            .unwrap_or(0);
+        for &t in &order[..cut] {
+            let (row, entry, _) = tests[t];
+            let e = &mut rows[row].entries[entry];
+            e.verdict = if e.ratio_to_first.unwrap_or(1.0) < 1.0 {
+                "faster".into()
+            } else {
+                "slower".into()
+            };
+        }
+        Comparison {
+            files,
+            confidence: 1.0 - ALPHA,
+            differences,
+            shared_threads,
+            rows,
+        }
+    }
+
+    pub fn render(&self, sources: &[Source], format: Format, style: Style) -> String {
+        match format {
+            Format::Table => lay_out(&self.document(sources), Layout::Table, style),
+            Format::Markdown => lay_out(&self.document(sources), Layout::Markdown, style),
+            Format::Json => {
+                serde_json::to_string_pretty(self).expect("comparisons always serialise") + "\n"
+            }
+            Format::Csv => self.csv(),
+        }
+    }
+
+    /// One row per compared row and file.
+    fn csv(&self) -> String {
+        let header = [
+            "workload",
+            "threads",
+            "implementation",
+            "file",
+            "path",
+            "ns_per_op_median",
+            "ns_per_op_min",
+            "ns_per_op_max",
+            "ratio_to_first",
+            "p_value",
+            "verdict",
+            "confidence",
+            "violations",
+            "lost_wakeups",
+            "wake_p99_ns",
+            "retained_peak",
+            "free_delay_mean_ns",
+            "ratio_to_unprotected",
+        ];
+        let opt = |v: Option<String>| v.unwrap_or_default();
+        let rows: Vec<Vec<String>> = self
+            .rows
+            .iter()
+            .flat_map(|r| {
+                r.entries.iter().zip(&self.files).map(|(e, (_, path))| {
+                    vec![
+                        r.workload.clone(),
+                        r.threads.to_string(),
+                        r.implementation.clone(),
+                        e.file.clone(),
+                        path.clone(),
+                        opt(e.ns_per_op.map(|s| s.median.to_string())),
+                        opt(e.ns_per_op.map(|s| s.min.to_string())),
+                        opt(e.ns_per_op.map(|s| s.max.to_string())),
+                        opt(e.ratio_to_first.map(|v| v.to_string())),
+                        opt(e.p_value.map(|v| v.to_string())),
+                        e.verdict.clone(),
+                        self.confidence.to_string(),
+                        opt(e.violations.map(|v| v.to_string())),
+                        opt(e.lost_wakeups.map(|v| v.to_string())),
+                        opt(e.wake_p99_ns.map(|v| v.to_string())),
+                        opt(e.retained_peak.map(|v| v.to_string())),
+                        opt(e.free_delay_mean_ns.map(|v| v.to_string())),
+                        opt(e.ratio_to_baseline.map(|v| v.to_string())),
+                    ]
+                })
+            })
+            .collect();
+        csv_text(&header, &rows)
+    }
+
+    /// The comparison as a document: which file each tag is and how it was run, one
+    /// table per workload, and footnotes on how to read them.
+    pub(crate) fn document(&self, sources: &[Source]) -> Document {
+        let mut header: Vec<(String, String)> = sources
+            .iter()
+            .zip(&self.files)
+            .map(|(s, (tag, path))| {
+                let m = &s.file.machine;
+                let text = format!(
+                    "{path} · {} · {} · {} · barrier {} · {} · {}",
+                    m.name,
+                    s.file.created,
+                    cpu(m),
+                    m.barrier,
+                    run(&s.file.config),
+                    parameters(&s.file.config)
+                );
+                (tag.clone(), text)
+            })
+            .collect();
+        if !self.differences.is_empty() {
+            header.push((
+                "WARNING".into(),
+                format!(
+                    "the files were run with different parameters, so their figures are not \
+                     like for like: {}",
+                    self.differences.join("; ")
+                ),
+            ));
+        }
+        if !self.shared_threads {
+            header.push((
+                "WARNING".into(),
+                "the files share no thread count: no row can be compared across files".into(),
+            ));
+        }
+        let mut workloads: Vec<&str> = Vec::new();
+        for r in &self.rows {
+            if !workloads.contains(&r.workload.as_str()) {
+                workloads.push(&r.workload);
+            }
+        }
+        let tables = workloads
+            .into_iter()
+            .map(|w| self.table(w))
+            .collect::<Vec<_>>();
+        let compared = self
+            .rows
+            .iter()
+            .flat_map(|r| &r.entries)
+            .filter(|e| e.p_value.is_some());
+        let flagged = compared
+            .clone()
+            .filter(|e| e.verdict == "faster" || e.verdict == "slower")
+            .count();
+        let compared = compared.count();
+        let undecided = self
+            .rows
+            .iter()
+            .flat_map(|r| &r.entries)
+            .filter(|e| e.verdict.starts_with("too few"))
+            .count();
+        let mut footnotes = vec![
+            "ns/op: per thread of the primary role, median [min–max] over that file's \
+             repetitions. \"vs A\": the file's median ÷ A's median (below 1 is faster)."
+                .to_string(),
+            format!(
+                "{FLAG} marks a significant change: a two-sided Mann–Whitney U test of the \
+                 repetitions against A's at {:.0}% confidence, Benjamini–Hochberg-corrected over \
+                 the {compared} compared figures (false-discovery rate {:.0}%). {flagged} of \
+                 {compared} are flagged; a ratio without {FLAG} is not evidence of a change.",
+                self.confidence * 100.0,
+                ALPHA * 100.0
+            ),
+        ];
+        if undecided > 0 {
+            footnotes.push(format!(
+                "\"too few reps\" ({undecided} figure{}): with so few repetitions no ordering \
+                 of them reaches {:.0}% confidence; repeat the runs with --repeat 4 or more.",
+                plural(undecided),
+                self.confidence * 100.0
+            ));
+        }
+        if self
+            .rows
+            .iter()
+            .any(|r| r.entries.iter().any(|e| e.verdict == "not run"))
+        {
+            footnotes.push(format!("{MISSING}: the file has no such row (not run)."));
+        }
+        let mut machines: Vec<&str> = sources
+            .iter()
+            .map(|s| s.file.machine.name.as_str())
+            .collect();
+        machines.sort_unstable();
+        machines.dedup();
+        if machines.len() > 1 {
+            footnotes.push(format!(
+                "The files come from different machines: ns/op differences include the \
+                 hardware; the ratio to {BASELINE} within each file is the comparable figure."
+            ));
+        }
+        Document {
+            title: "fencebench comparison".into(),
+            header,
+            tables,
+            overhead: None,
+            footnotes,
+        }
+    }
+
+    fn table(&self, workload: &str) -> Table {
+        let tags: Vec<&str> = self.files.iter().map(|(t, _)| t.as_str()).collect();
+        let mut columns: Vec<String> = vec!["threads".into(), "implementation".into()];
+        for (i, t) in tags.iter().enumerate() {
+            columns.push(format!("{t} ns/op"));
+            if i > 0 {
+                columns.push(format!("{t} vs A"));
+            }
+        }
+        let mut extras: Vec<(&str, Figure)> = vec![("violations", |e: &Entry| {
+            e.violations.map(|v| v.to_string())
+        })];
+        if workload == "wait" {
+            extras.push(("lost wake-ups", |e| e.lost_wakeups.map(|v| v.to_string())));
+            extras.push(("wake p99 ns", |e| e.wake_p99_ns.map(|v| v.to_string())));
+        }
+        if workload == "stall" {
+            extras.push(("retained peak", |e| e.retained_peak.map(|v| v.to_string())));
+            extras.push(("free delay", |e| e.free_delay_mean_ns.map(milliseconds)));
+        }
+        for (name, _) in &extras {
+            for t in &tags {
+                columns.push(format!("{t} {name}"));
+            }
+        }
+        let rows = self
+            .rows
+            .iter()
+            .filter(|r| r.workload == workload)
+            .map(|r| {
+                let mut texts = vec![r.threads.to_string(), r.implementation.clone()];
+                for (i, e) in r.entries.iter().enumerate() {
+                    texts.push(match e.ns_per_op {
+                        Some(s) => stat(&s),
+                        None if e.verdict == "not run" => MISSING.into(),
+                        None => e.verdict.clone(),
+                    });
+                    if i > 0 {
+                        texts.push(match (e.ratio_to_first, e.verdict.as_str()) {
+                            (Some(ratio), "faster" | "slower") => format!("{}×{FLAG}", num(ratio)),
+                            (Some(ratio), v) if v.starts_with("too few") => {
+                                format!("{}× (too few reps)", num(ratio))
+                            }
+                            (Some(ratio), _) => format!("{}×", num(ratio)),
+                            (None, _) => MISSING.into(),
+                        });
+                    }
+                }
+                for (_, figure) in &extras {
+                    for e in &r.entries {
+                        texts.push(figure(e).unwrap_or_else(|| MISSING.into()));
+                    }
+                }
+                Row::Figures(texts)
+            })
+            .collect();
+        Table {
+            title: workload.to_string(),
+            labels: 2,
+            columns,
+            rows,
+            notes: Vec::new(),
+        }
+    }
+}
+
+/// A workload's own figure of one file's entry, as text.
+type Figure = fn(&Entry) -> Option<String>;
+
+/// `(workload, threads, implementation)` in any file: workloads in order of first
+/// appearance, thread counts ascending, the baseline first, then implementations in
+/// order of first appearance.
+fn keys(sources: &[Source]) -> Vec<(&str, usize, &str)> {
+    let mut workloads: Vec<&str> = Vec::new();
+    let mut implementations: Vec<&str> = Vec::new();
+    let mut keys: Vec<(&str, usize, &str)> = Vec::new();
+    for c in sources.iter().flat_map(|s| &s.file.cells) {
+        if !workloads.contains(&c.workload.as_str()) {
+            workloads.push(&c.workload);
+        }
+        if !implementations.contains(&c.implementation.as_str()) {
+            implementations.push(&c.implementation);
+        }
+        let key = (c.workload.as_str(), c.threads, c.implementation.as_str());
+        if !keys.contains(&key) {
+            keys.push(key);
+        }
+    }
+    let position = |list: &[&str], name: &str| list.iter().position(|n| *n == name);
+    keys.sort_by_key(|&(w, t, i)| {
+        (
+            position(&workloads, w),
+            t,
+            i != BASELINE,
+            position(&implementations, i),
+        )
+    });
+    keys
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::result::fixture;
+
+    fn source(name: &str, file: ResultFile) -> Source {
+        Source {
+            path: PathBuf::from(format!("results/{name}.json")),
+            file,
+        }
+    }
+
+    /// Scales every repetition's primary ns/op of a 2-thread cell, and its summary.
+    fn scale(file: &mut ResultFile, implementation: &str, workload: &str, factor: f64) {
+        let cell = file
+            .cells
+            .iter_mut()
+            .find(|c| {
+                c.implementation == implementation && c.workload == workload && c.threads == 2
+            })
+            .unwrap();
+        for rep in &mut cell.reps {
+            for role in rep.roles.iter_mut().filter(|r| r.primary) {
+                role.ns_per_op = role.ns_per_op.map(|v| v * factor);
+            }
+        }
+        let summary = cell.summary.as_mut().unwrap();
+        for role in summary.roles.iter_mut().filter(|r| r.primary) {
+            let s = &mut role.ns_per_op;
+            *s = Stat {
+                median: s.median * factor,
+                min: s.min * factor,
+                max: s.max * factor,
+            };
+        }
+    }
+
+    fn five_reps() -> ResultFile {
+        let mut file = fixture::result_file();
+        file.config.repeat = 5;
+        for cell in &mut file.cells {
+            if let Some(first) = cell.reps.first().cloned() {
+                for k in 3..5 {
+                    let mut rep = first.clone();
+                    for role in &mut rep.roles {
+                        role.ns_per_op = role.ns_per_op.map(|v| v * (1.0 + 0.003 * k as f64));
+                    }
+                    cell.reps.push(rep);
+                }
+            }
+        }
+        file
+    }
+
+    fn entry<'a>(c: &'a Comparison, w: &str, t: usize, i: &str) -> &'a [Entry] {
+        &c.rows
+            .iter()
+            .find(|r| r.workload == w && r.threads == t && r.implementation == i)
+            .unwrap()
+            .entries
+    }
+
+    #[test]
+    fn identical_files_show_no_change() {
+        let sources = [source("a", five_reps()), source("b", five_reps())];
+        let c = Comparison::of(&sources);
+        assert!(c.differences.is_empty() && c.shared_threads);
+        for r in &c.rows {
+            for e in r.entries.iter().skip(1) {
+                assert!(
+                    ["no change", "skipped"].contains(&e.verdict.as_str()),
+                    "{r:?}"
+                );
+            }
+        }
+        let out = c.render(&sources, Format::Markdown, Style::default());
+        assert!(!out.contains(&format!("×{FLAG}")), "{out}");
+        assert!(out.contains("0 of 15 are flagged"), "{out}");
+        assert!(out.contains("at 95% confidence"));
+    }
+
+    #[test]
+    fn a_clear_change_over_enough_repetitions_is_flagged() {
+        let before = five_reps();
+        let mut after = five_reps();
+        scale(&mut after, "rcu", "describe", 0.5);
+        for w in ["describe", "wait", "stall"] {
+            scale(&mut after, "hazptr", w, 2.0);
+        }
+        let sources = [source("a", before), source("b", after)];
+        let c = Comparison::of(&sources);
+        assert_eq!(entry(&c, "describe", 2, "rcu")[1].verdict, "faster");
+        assert_eq!(entry(&c, "wait", 2, "hazptr")[1].verdict, "slower");
+        assert_eq!(entry(&c, "describe", 1, "rcu")[1].verdict, "no change");
+        let out = c.render(&sources, Format::Markdown, Style::default());
+        assert!(out.contains("0.50×†"), "{out}");
+    }
+
+    #[test]
+    fn three_repetitions_are_too_few_to_decide() {
+        let before = fixture::result_file();
+        let mut after = fixture::result_file();
+        scale(&mut after, "rcu", "describe", 0.5);
+        let sources = [source("a", before), source("b", after)];
+        let c = Comparison::of(&sources);
+        assert_eq!(
+            entry(&c, "describe", 2, "rcu")[1].verdict,
+            "too few repetitions to decide"
+        );
+        let out = c.render(&sources, Format::Markdown, Style::default());
+        assert!(out.contains("0.50× (too few reps)"), "{out}");
+    }
+
+    #[test]
+    fn differing_parameters_and_thread_counts_are_named() {
+        let a = fixture::result_file();
+        let mut b = fixture::result_file();
+        b.config.repeat = 5;
+        b.config.stall_ms = 100;
+        for c in &mut b.cells {
+            c.threads += 10;
+        }
+        let sources = [source("a", a), source("b", b)];
+        let c = Comparison::of(&sources);
+        assert_eq!(
+            c.differences,
+            [
+                "repetitions: 3 in A vs 5 in B",
+                "stall: 50 ms in A vs 100 ms in B"
+            ]
+        );
+        assert!(!c.shared_threads);
+        let out = c.render(&sources, Format::Table, Style { ascii: true });
+        assert!(out.is_ascii(), "{out}");
+        assert!(out.contains("WARNING"), "{out}");
+    }
+
+    #[test]
+    fn workload_figures_csv_and_json() {
+        let sources = [source("a", five_reps()), source("b", five_reps())];
+        let c = Comparison::of(&sources);
+        let stall = entry(&c, "stall", 2, "rcu");
+        assert!(stall[0].retained_peak.is_some() && stall[0].free_delay_mean_ns.is_some());
+        let wait = entry(&c, "wait", 2, "hazptr");
+        assert_eq!(wait[1].wake_p99_ns, Some(2049));
+        let csv = c.render(&sources, Format::Csv, Style::default());
+        assert!(csv.starts_with("workload,threads,implementation,file,path,"));
+        assert_eq!(csv.lines().count(), 1 + c.rows.len() * 2);
+        let json: serde_json::Value =
+            serde_json::from_str(&c.render(&sources, Format::Json, Style::default())).unwrap();
+        assert_eq!(json["confidence"], 0.95);
+        let md = c.render(&sources, Format::Markdown, Style::default());
+        assert!(
+            md.contains("B lost wake-ups") && md.contains("A retained peak"),
+            "{md}"
+        );
+    }
+
+    #[test]
+    fn tags_run_past_z() {
+        assert_eq!([tag(0), tag(1), tag(25), tag(26)], ["A", "B", "Z", "AA"]);
+    }
+}

@@ -1,0 +1,121 @@
+//! The compact form of a result file (schema 2): latency histograms merged per cell and
+//! role, retained-memory series decimated. A transformation of what the file holds,
+//! never a new measurement: the merged histograms are the ones the summaries' percentiles
+//! were computed from, and decimation keeps each stretch's highest point, so the peak
+//! the tables show stays in the series.
+
+use super::hist::{encode_hist, merge};
+use super::{Cell, ResultFile, SCHEMA_VERSION};
+
+/// At most this many `[ms, retained]` points per repetition: enough for a chart's line.
+pub const SERIES_POINTS: usize = 64;
+
+impl ResultFile {
+    /// This file in the current schema: compacted, `schema_version` set.
+    pub fn upgraded(mut self) -> ResultFile {
+        for cell in &mut self.cells {
+            compact(cell);
+        }
+        self.schema_version = SCHEMA_VERSION;
+        self
+    }
+}
+
+/// Moves a cell's per-repetition histograms into its summary (merged, when the summary
+/// does not hold them yet) and decimates its series.
+pub fn compact(cell: &mut Cell) {
+    if let Some(summary) = cell.summary.as_mut() {
+        for role in &mut summary.roles {
+            if role.histogram.is_none() {
+                let mine = cell
+                    .reps
+                    .iter()
+                    .filter_map(|r| r.roles.iter().find(|x| x.role == role.role))
+                    .filter_map(|r| r.latency.as_ref());
+                role.histogram = merge(mine).map(|h| encode_hist(&h));
+            }
+        }
+        if summary.wake_histogram.is_none() {
+            let wakes = cell.reps.iter().filter_map(|r| r.wake_latency.as_ref());
+            summary.wake_histogram = merge(wakes).map(|h| encode_hist(&h));
+        }
+    }
+    for rep in &mut cell.reps {
+        rep.wake_latency = None;
+        for role in &mut rep.roles {
+            role.latency = None;
+        }
+        rep.retained_series = decimate(&rep.retained_series, SERIES_POINTS);
+    }
+}
+
+/// At most `points` points: the series cut into equal stretches, each kept as its
+/// highest point (the first of equals), the last point always kept.
+pub fn decimate(series: &[[u64; 2]], points: usize) -> Vec<[u64; 2]> {
+    if series.len() <= points || points < 2 {
+        return series.to_vec();
+    }
+    let stretch = (series.len() - 1).div_ceil(points - 1);
+    let body = &series[..series.len() - 1];
+    let mut out: Vec<[u64; 2]> = body
+        .chunks(stretch)
+        .map(|c| {
+            *c.iter()
+                .reduce(|best, p| if p[1] > best[1] { p } else { best })
+                .expect("chunks are never empty")
+        })
+        .collect();
+    out.push(series[series.len() - 1]);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::result::fixture;
+    use crate::result::hist::{decode_hist, percentiles};
+
+    #[test]
+    fn decimation_keeps_the_peak_and_the_end() {
+        let series: Vec<[u64; 2]> = (0..1000).map(|i| [i * 5, i % 97]).collect();
+        let d = decimate(&series, SERIES_POINTS);
+        assert!(d.len() <= SERIES_POINTS, "{}", d.len());
+        assert_eq!(d.last(), series.last());
+        assert_eq!(d.iter().map(|p| p[1]).max(), Some(96));
+        assert!(d.windows(2).all(|w| w[0][0] < w[1][0]), "time order kept");
+        let short = [[0, 1], [5, 2]];
+        assert_eq!(decimate(&short, SERIES_POINTS), short);
+    }
+
+    #[test]
+    fn upgrading_merges_histograms_and_keeps_every_figure() {
+        let v1 = fixture::v1_file();
+        let v2 = v1.clone().upgraded();
+        assert_eq!(v2.schema_version, SCHEMA_VERSION);
+        for (old, new) in v1.cells.iter().zip(&v2.cells) {
+            assert!(new.reps.iter().all(|r| r.wake_latency.is_none()));
+            assert!(new
+                .reps
+                .iter()
+                .all(|r| r.roles.iter().all(|x| x.latency.is_none())));
+            let (Some(os), Some(ns)) = (&old.summary, &new.summary) else {
+                continue;
+            };
+            for (o, n) in os.roles.iter().zip(&ns.roles) {
+                assert_eq!((o.ns_per_op, o.latency), (n.ns_per_op, n.latency));
+                let merged = decode_hist(n.histogram.as_ref().unwrap()).unwrap();
+                let samples: u64 = old
+                    .reps
+                    .iter()
+                    .filter_map(|r| r.roles.iter().find(|x| x.role == o.role))
+                    .filter_map(|x| decode_hist(x.latency.as_ref()?).ok())
+                    .map(|h| h.len())
+                    .sum();
+                assert_eq!(merged.len(), samples);
+                assert!(percentiles(&merged).is_some());
+            }
+            assert_eq!(os.violations, ns.violations);
+        }
+        assert!(v2.clone().upgraded() == v2, "upgrading is idempotent");
+    }
+}

@@ -1,0 +1,144 @@
+//! Running measurements: the machine probe, hardware counters, one repetition of one
+//! cell (the runner), the whole suite of cells, and the signals that stop it. Produces a
+//! result file; [`execute`] is `fencebench run` from validated options to written file.
+
+pub mod counters;
+pub mod machine;
+pub mod progress;
+pub mod runner;
+pub mod signal;
+pub mod suite;
+
+use crate::error::{Error, Result};
+use crate::fs::Destination;
+use crate::options::RunOptions;
+use crate::present::export;
+use crate::result::{
+    Availability, CounterAvailability, Partial, ResultFile, RunConfig, SCHEMA_VERSION,
+};
+use counters::CounterGroup;
+use runner::Window;
+use std::path::PathBuf;
+use std::time::SystemTime;
+
+/// Runs the suite, prints its report, writes its result file; an interrupted run writes
+/// the finished cells as a partial file and ends in [`Error::Interrupted`].
+pub fn execute(opts: RunOptions) -> Result<()> {
+    signal::install().map_err(|e| Error::Failed(format!("cannot handle signals: {e}")))?;
+    for warning in &opts.warnings {
+        eprintln!("{warning}");
+    }
+    let spec = &opts.spec;
+    let created = SystemTime::now();
+    let counter_avail = if spec.rep.counters {
+        let (_, events) = CounterGroup::open();
+        CounterAvailability {
+            enabled: true,
+            events,
+        }
+    } else {
+        CounterAvailability {
+            enabled: false,
+            events: Vec::new(),
+        }
+    };
+    let pinning = match (spec.rep.pin, core_affinity::get_core_ids()) {
+        (false, _) => Availability {
+            available: false,
+            reason: Some("--pin off".into()),
+        },
+        (true, Some(ids)) if !ids.is_empty() => Availability {
+            available: true,
+            reason: None,
+        },
+        (true, _) => Availability {
+            available: false,
+            reason: Some("no core ids available".into()),
+        },
+    };
+    let machine = machine::probe(
+        opts.machine.clone(),
+        opts.machine_desc.clone(),
+        counter_avail,
+        pinning,
+    );
+
+    let mut bar = progress::Bar::new();
+    let outcome = suite::run_suite(spec, |p| bar.update(p));
+    bar.finish();
+
+    let (duration_ms, warmup_ms) = match spec.rep.window {
+        Window::Timed { warmup, duration } => {
+            (duration.as_millis() as u64, warmup.as_millis() as u64)
+        }
+        Window::Ops(_) => (0, 0),
+    };
+    let params = &spec.rep.params;
+    let partial = outcome.interrupted.map(|reason| Partial {
+        reason: reason.to_string(),
+        missing: outcome.missing(spec.repeat),
+    });
+    let file = ResultFile {
+        schema_version: SCHEMA_VERSION,
+        tool: format!("fencebench {}", env!("CARGO_PKG_VERSION")),
+        created: humantime::format_rfc3339_seconds(created).to_string(),
+        machine,
+        config: RunConfig {
+            implementations: spec.implementations.clone(),
+            workloads: spec.workloads.clone(),
+            threads: spec.threads.clone(),
+            duration_ms,
+            warmup_ms,
+            repeat: spec.repeat,
+            sample_every: spec.rep.sample_every,
+            counters: spec.rep.counters,
+            pin: spec.rep.pin,
+            quick: opts.quick,
+            ops_budget: match spec.rep.window {
+                Window::Ops(n) => Some(n),
+                Window::Timed { .. } => None,
+            },
+            signallers: params.signallers,
+            in_flight: params.in_flight,
+            refresh_every: params.refresh_every,
+            stall_ms: params.stall.as_millis() as u64,
+            mix: params.mix.to_string(),
+            wait_timeout_ms: params.wait_timeout.as_millis() as u64,
+            max_resident_bytes: Some(spec.rep.max_resident),
+        },
+        harness_overhead: outcome.overhead,
+        cells: outcome.cells,
+        partial,
+    };
+    if let Some(p) = &file.partial {
+        // The file first: a second signal may end the process at any moment.
+        let path = save(&opts.out, &file, created)?;
+        let total = file.cells.iter().filter(|c| c.skipped.is_none()).count();
+        return Err(Error::Interrupted {
+            partial: path,
+            missing: p.missing.len(),
+            total,
+        });
+    }
+    // Printed before the file is written, but a failure to print must not lose the run.
+    let printed = crate::emit(&export::render(&file, opts.format, opts.style));
+    let path = save(&opts.out, &file, created)?;
+    eprintln!("wrote {}", path.display());
+    printed
+}
+
+/// Writes the result file; if its destination fails after all (a full disk), under a
+/// fresh name in the temp directory instead, so a finished run is never lost.
+fn save(out: &Destination, file: &ResultFile, created: SystemTime) -> Result<PathBuf> {
+    out.write(file, created).map_err(|e| {
+        let fallback = Destination::Fresh {
+            dir: std::env::temp_dir().join("fencebench"),
+        };
+        match fallback.write(file, created) {
+            Ok(saved) => {
+                Error::Failed(format!("{e}; results saved to {} instead", saved.display()))
+            }
+            Err(e2) => Error::Failed(format!("{e}; fallback also failed: {e2}")),
+        }
+    })
+}
