@@ -58,6 +58,22 @@ pub enum Command {
     /// Uses the latest file of each machine directory (DIR/runs/ is left out), redraws
     /// its charts beside it, and adds a cross-machine comparison.
     Report(ReportArgs),
+    /// Run the kernel conformance suite on the running kernel (needs a vgem device).
+    ///
+    /// Checks what sync_file and vgem show of the kernel's dma-fence against the model of
+    /// the kernel's generation: names before and after signal (detached constants from
+    /// 6.17), status, the signal timestamp, poll, wait timeouts, FILE_INFO racing signal.
+    /// A failed check, or no vgem device, is an error. scripts/kernel-vm.sh runs it on
+    /// distribution kernels under QEMU.
+    KernelCheck(KernelCheckArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct KernelCheckArgs {
+    /// Also require the kernel to be of this generation: pre-contract (before 6.17) or
+    /// contract
+    #[arg(long, value_name = "GENERATION")]
+    pub expect_generation: Option<fencebench_impls::kernel_check::KernelGeneration>,
 }
 
 #[derive(Args, Debug)]

@@ -6,7 +6,7 @@
 
 use fencebench::error::Result;
 use fencebench::options::{self, Action};
-use fencebench::{fs, list, present, run};
+use fencebench::{fs, kernel, list, present, run};
 
 fn main() {
     let status = match options::from_env().and_then(execute) {
@@ -25,5 +25,6 @@ fn execute(action: Action) -> Result<()> {
         Action::Convert(opts) => fs::convert(opts),
         Action::Plot(args) => present::plot::execute(args),
         Action::Report(args) => present::published::execute(args),
+        Action::KernelCheck(args) => kernel::execute(args),
     }
 }

@@ -3,8 +3,8 @@
 //! one line naming the value. Nothing here measures or writes anything.
 
 use crate::cli::{
-    Cli, Command, CompareArgs, ConvertArgs, ExportArgs, OnOff, PlotArgs, ReportArgs, RunArgs,
-    QUICK_WORKLOADS,
+    Cli, Command, CompareArgs, ConvertArgs, ExportArgs, KernelCheckArgs, OnOff, PlotArgs,
+    ReportArgs, RunArgs, QUICK_WORKLOADS,
 };
 use crate::error::{Error, Result};
 use crate::fs::Destination;
@@ -40,6 +40,7 @@ pub enum Action {
     Convert(ConvertOptions),
     Plot(PlotArgs),
     Report(ReportArgs),
+    KernelCheck(KernelCheckArgs),
 }
 
 pub struct RunOptions {
@@ -92,6 +93,7 @@ pub fn from_cli(cli: Cli) -> Result<Action> {
         Some(Command::Convert(args)) => Action::Convert(convert(args)?),
         Some(Command::Plot(args)) => Action::Plot(args),
         Some(Command::Report(args)) => Action::Report(args),
+        Some(Command::KernelCheck(args)) => Action::KernelCheck(args),
     })
 }
 

@@ -153,7 +153,7 @@ fn run_writes_a_result_file_that_reads_back() {
     assert_eq!(file.cells.len(), 4);
     let rcu = file.cell("rcu", "describe", 2).unwrap();
     assert_eq!(rcu.reps.len(), 2);
-    assert_eq!(rcu.summary.as_ref().unwrap().violations, 0);
+    assert_eq!(rcu.summary.as_ref().unwrap().violations, Some(0));
     assert!(rcu
         .summary
         .as_ref()

@@ -167,7 +167,7 @@ fn cell(
                     role("signaller", false, ns * 40.0),
                 ],
                 pool: PoolFigures {
-                    violations: u64::from(implementation == "unprotected" && r == 1),
+                    violations: Some(u64::from(implementation == "unprotected" && r == 1)),
                     freed: 1000,
                     retained_peak: 10 + r as u64,
                     retained_mean: 5.5,
@@ -229,6 +229,8 @@ fn cell(
         threads,
         mechanism: "membarrier".into(),
         skipped: None,
+        version: None,
+        unobservable: None,
         flags: Vec::new(),
         summary: Some(Summary {
             roles,
