@@ -68,6 +68,15 @@ loom rcu-gp-early fence_model_rcu fence_model_rcu_detach
 loom rcu-no-reader-barrier rcu_one_reader fence_model_rcu fence_model_rcu_detach
 # fence_model_rcu does not expose this one within its preemption bound (3); the others do.
 loom rcu-no-writer-barrier rcu_one_reader fence_model_rcu_detach
+race qsbr-free-at-once rcu_qsbr
+race qsbr-skip-synchronize rcu_qsbr
+race qsbr-announce-offline rcu_qsbr
+loom qsbr-announce-offline qsbr_one_reader_two_sections
+loom qsbr-no-barrier qsbr_one_reader_two_sections
+race srcu-free-at-once srcu
+race srcu-gp-early srcu
+loom srcu-gp-early srcu_one_reader fence_model_srcu
+loom srcu-no-reader-barrier srcu_one_reader fence_model_srcu
 race hazptr-check-before-publish hazptr
 loom hazptr-check-before-publish fence_model_hazptr
 race hazptr-scan-ignores-hazards hazptr

@@ -10,7 +10,9 @@ pub mod inline_lock;
 pub mod membarrier;
 pub mod pool;
 pub mod published;
+pub mod qsbr;
 pub mod rcu;
+pub mod srcu;
 mod sync;
 
 #[cfg(not(fencebench_loom))]
@@ -25,6 +27,12 @@ mod guarded;
 mod haphazard;
 #[cfg(not(fencebench_loom))]
 mod hyaline;
+#[cfg(not(fencebench_loom))]
+mod kernel;
+#[cfg(not(fencebench_loom))]
+pub mod kernel_check;
+#[cfg(not(fencebench_loom))]
+mod kernel_uapi;
 #[cfg(not(fencebench_loom))]
 mod lock;
 #[cfg(not(fencebench_loom))]
@@ -55,9 +63,18 @@ pub type Rcu = Guarded<loom_schemes::Rcu>;
 /// Under loom: the fence model on per-execution hazard pointers.
 #[cfg(fencebench_loom)]
 pub type Hazptr = Guarded<loom_schemes::Hazptr>;
+/// Under loom: the fence model on the driver's own SRCU domain.
+#[cfg(fencebench_loom)]
+pub type Srcu = Guarded<loom_schemes::Srcu>;
 /// Under loom: the 7.x pointer-detach fence model on a per-execution RCU domain.
 #[cfg(fencebench_loom)]
 pub type RcuDetach = Guarded<loom_schemes::RcuDetach>;
+/// The 6.17 contract on QSBR RCU: free read sections, quiescent states between operations.
+#[cfg(not(fencebench_loom))]
+pub type RcuQsbr = Guarded<qsbr::RcuQsbr>;
+/// Sleepable RCU, one domain per driver: readers may block inside a section.
+#[cfg(not(fencebench_loom))]
+pub type Srcu = Guarded<srcu::Srcu>;
 /// Refcounted driver data (the design the kernel rejected).
 #[cfg(not(fencebench_loom))]
 pub type Refcount = Guarded<refcount::Refcount>;
@@ -82,6 +99,9 @@ pub type ArcSwapped = Guarded<arcswap::ArcSwapped>;
 /// An inline per-fence lock taken by readers and signal.
 #[cfg(not(fencebench_loom))]
 pub type Lock = Guarded<lock::Lock>;
+/// The running kernel's dma-fence through vgem and sync_file.
+#[cfg(not(fencebench_loom))]
+pub use kernel::{Kernel, KernelFence};
 
 /// The one table of implementations, in the order tables list them (baseline first):
 /// `"name" ["alias", …] Type;` per row. It generates [`IMPLEMENTATIONS`], [`ALIASES`]
@@ -96,6 +116,8 @@ macro_rules! __implementation_table {
             "unprotected" ["baseline"] $crate::Unprotected;
             "rcu" ["rcu-6.17"] $crate::Rcu;
             "rcu-detach" ["rcu-7.1"] $crate::RcuDetach;
+            "rcu-qsbr" ["qsbr"] $crate::RcuQsbr;
+            "srcu" ["sleepable-rcu"] $crate::Srcu;
             "rcu-crossbeam" ["crossbeam"] $crate::RcuCrossbeam;
             "hyaline-seize" ["seize"] $crate::HyalineSeize;
             "refcount" [] $crate::Refcount;
@@ -103,6 +125,7 @@ macro_rules! __implementation_table {
             "hazptr-haphazard" ["haphazard"] $crate::HazptrHaphazard;
             "arcswap" ["arc-swap"] $crate::ArcSwapped;
             "lock" ["spinlock"] $crate::Lock;
+            "kernel" ["vgem"] $crate::Kernel;
         }
     };
 }

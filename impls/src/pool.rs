@@ -27,6 +27,10 @@ const POISON: u64 = u64::from_ne_bytes([POISON_BYTE; 8]);
 /// each fence walks, so loom models (one object each) get tiny chunks.
 const CHUNK: usize = if cfg!(fencebench_loom) { 2 } else { 256 };
 
+/// Bytes one driver-data object occupies (a cache-aligned slot): the unit of retained and
+/// pinned memory.
+pub const OBJECT_BYTES: usize = std::mem::size_of::<Slot>();
+
 /// One driver-data object. Generation even: live; odd: free.
 #[repr(align(128))]
 pub(crate) struct Slot {

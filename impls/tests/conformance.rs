@@ -35,7 +35,7 @@ macro_rules! conformance_suite {
                 late_rm_callback, status, error, wait, wait_timeout, stub,
                 race_signal_callback, timestamp, callback_sees_detached_names, shared_stub,
                 driver_signaled_op, ref_count, release_with_pending_callback,
-                names, tracepoints, pool_accounting,
+                names, tracepoints, pool_accounting, unload,
             );
         }
     )+};
@@ -53,11 +53,25 @@ conformance_suite! {
     refcount => fencebench_impls::Refcount,
     hazptr => fencebench_impls::Hazptr,
     rcu_detach => fencebench_impls::RcuDetach,
+    srcu => fencebench_impls::Srcu,
+    rcu_qsbr => fencebench_impls::RcuQsbr,
     lock => fencebench_impls::Lock,
     rcu_crossbeam => fencebench_impls::RcuCrossbeam,
     hyaline_seize => fencebench_impls::HyalineSeize,
     hazptr_haphazard => fencebench_impls::HazptrHaphazard,
     arcswap => fencebench_impls::ArcSwapped,
+}
+
+/// The real kernel (`kernel`) names its fences after vgem and cannot reach callbacks,
+/// errors or the refcount, so the cases above do not apply to it: it runs the kernel
+/// conformance suite, which checks what the uapi shows against the model of the running
+/// kernel's generation. Skipped, with the reason, without a vgem device.
+#[test]
+fn kernel() {
+    match fencebench_impls::kernel_check::run(None) {
+        Ok(report) => assert!(report.passed(), "{report}"),
+        Err(reason) => eprintln!("kernel: skipped: {reason}"),
+    }
 }
 
 /// `-EIO`.
@@ -610,6 +624,70 @@ fn pool_accounting<I: Implementation>() {
     drop(fences);
     I::quiesce();
     assert_eq!(settled(tl.pool().stats()), (0, 0, N, 0), "fences released");
+}
+
+/// Module unload while the driver's signalled fences are still held elsewhere: every
+/// implementation that reclaims at signal returns with all the driver's memory freed;
+/// refcounting cannot block and reports the memory pinned until the last fence goes.
+fn unload<I: Implementation>() {
+    const N: u64 = 100;
+    let tl = timeline::<I>();
+    let held: Vec<_> = (0..N).map(|_| tl.create()).collect();
+    let holder = thread::spawn({
+        let held = held.clone();
+        move || held
+    });
+    for f in &held {
+        f.signal().unwrap();
+    }
+    drop(held);
+    let u = tl.unload();
+    assert!(u.requested_ns <= u.returned_ns);
+    let held = holder.join().unwrap();
+    for f in &held {
+        assert_eq!(f.driver_name().as_str(), DETACHED_DRIVER);
+        assert!(f.info().status == 1);
+    }
+    if I::RECLAIMS_AT_SIGNAL {
+        assert_eq!((u.pinned_objects, u.pinned_bytes), (0, 0));
+        assert_eq!(u.freed_ns(), Some(u.returned_ns));
+        assert_eq!(settled(tl.pool().stats()), (0, 0, N, 0));
+    } else {
+        let bytes = N * fencebench_impls::pool::OBJECT_BYTES as u64;
+        assert_eq!((u.pinned_objects, u.pinned_bytes), (N, bytes));
+        assert_eq!(u.latency_ns(), None);
+        drop(held);
+        assert_eq!(settled(tl.pool().stats()), (0, 0, N, 0));
+    }
+}
+
+/// `srcu`'s point: one domain per driver. A reader sleeping inside a section on driver
+/// A's fence does not hold up the unload of driver B (under `rcu`, whose one domain
+/// covers every driver, this unload would wait for the reader).
+#[test]
+fn srcu_unload_waits_for_its_own_driver_only() {
+    type I = fencebench_impls::Srcu;
+    const N: u64 = 100;
+    let (a, b) = (timeline::<I>(), timeline::<I>());
+    let fa = a.create();
+    let (inside_tx, inside) = std::sync::mpsc::channel();
+    let (release, release_rx) = std::sync::mpsc::channel::<()>();
+    let reader = thread::spawn(move || {
+        fa.with_names(|_, _| {
+            inside_tx.send(()).unwrap();
+            release_rx.recv().unwrap();
+        })
+    });
+    inside.recv().unwrap();
+    let fences: Vec<_> = (0..N).map(|_| b.create()).collect();
+    for f in &fences {
+        f.signal().unwrap();
+    }
+    let u = b.unload();
+    assert_eq!(u.pinned_objects, 0);
+    assert_eq!(settled(b.pool().stats()), (0, 0, N, 0));
+    release.send(()).unwrap();
+    reader.join().unwrap();
 }
 
 /// The one table in `lib.rs`: every name dispatches to the implementation of that name,

@@ -18,7 +18,7 @@
 use fencebench_impls::inline_lock::InlineLock;
 use fencebench_impls::pool::{DriverRef, Name, Pool};
 use fencebench_impls::published::{Cells, Published};
-use fencebench_impls::{hazptr, rcu};
+use fencebench_impls::{hazptr, qsbr, rcu, srcu};
 use fencebench_impls::{
     Fence as _, Implementation, Timeline as _, TimelineConfig, DETACHED_DRIVER, SIGNALED_TIMELINE,
 };
@@ -294,6 +294,102 @@ fn planted_rcu_test_outside_section_is_caught() {
 }
 
 // ---------------------------------------------------------------------------------------
+// SRCU: per-domain two-half counters.
+
+/// Readers run `sections` sections each on the domain, reader `i` counting in slot `i`
+/// (the domain has two); the exporter signals, waits for a full grace period (both
+/// scans and the flip), frees. Without the grace period (`bug`), loom must find the late read.
+fn srcu_model(shape: Shape, bug: bool) {
+    let fence = Fence::new(shape.exporter_lock);
+    let domain = Arc::new(srcu::Domain::new());
+    let slot = Arc::new(AtomicUsize::new(0));
+    let handles = spawn_readers(
+        shape.readers,
+        &(fence.clone(), domain.clone(), slot),
+        move |(fence, domain, slot)| {
+            let s = slot.fetch_add(1, AcqRel);
+            for _ in 0..shape.sections {
+                domain.read(s, || fence.read_if_unsignalled());
+            }
+        },
+    );
+    fence.signal();
+    if !bug {
+        domain.synchronize();
+    }
+    fence.data.free();
+    join(handles);
+    fence.assert_reclaimed();
+}
+
+#[test]
+fn srcu_one_reader() {
+    check("srcu 1 reader", || srcu_model(ONE, false));
+}
+
+/// The second section may count in the other half, after the exporter's flip.
+#[test]
+fn srcu_one_reader_two_sections() {
+    check("srcu 1 reader x 2 sections", || {
+        srcu_model(Shape { sections: 2, ..ONE }, false)
+    });
+}
+
+#[test]
+fn srcu_two_readers() {
+    check_bounded("srcu 2 readers", THREE_THREAD_PREEMPTIONS, || {
+        srcu_model(Shape { readers: 2, ..ONE }, false)
+    });
+}
+
+/// Planted bug: free without a grace period of the domain.
+#[test]
+#[should_panic(expected = "late read")]
+fn planted_srcu_free_without_grace_period_is_caught() {
+    check("srcu no grace period", || srcu_model(ONE, true));
+}
+
+// ---------------------------------------------------------------------------------------
+// QSBR: empty sections, quiescent states between them.
+
+/// Readers register (online), run `sections` sections each with a quiescent state after
+/// each, and unregister; the exporter signals, waits for a grace period, frees. The
+/// second section of a reader runs after its announcement, against the grace period.
+fn qsbr_model(shape: Shape) {
+    let fence = Fence::new(shape.exporter_lock);
+    let domain = Arc::new(qsbr::Domain::new());
+    let handles = spawn_readers(
+        shape.readers,
+        &(fence.clone(), domain.clone()),
+        move |(fence, domain)| {
+            let rec = domain.register();
+            for _ in 0..shape.sections {
+                fence.read_if_unsignalled();
+                domain.quiescent_state(&rec);
+            }
+            domain.unregister(&rec);
+        },
+    );
+    fence.signal();
+    domain.synchronize();
+    fence.data.free();
+    join(handles);
+    fence.assert_reclaimed();
+}
+
+#[test]
+fn qsbr_one_reader() {
+    check("qsbr 1 reader", || qsbr_model(ONE));
+}
+
+#[test]
+fn qsbr_one_reader_two_sections() {
+    check("qsbr 1 reader x 2 sections", || {
+        qsbr_model(Shape { sections: 2, ..ONE })
+    });
+}
+
+// ---------------------------------------------------------------------------------------
 // Hazard pointers.
 
 /// Readers acquire a record and, per section, publish the data's address, then test
@@ -564,6 +660,11 @@ fn fence_model_rcu() {
 #[test]
 fn fence_model_rcu_detach() {
     fence_model::<fencebench_impls::RcuDetach>("guarded rcu-detach");
+}
+
+#[test]
+fn fence_model_srcu() {
+    fence_model::<fencebench_impls::Srcu>("guarded srcu");
 }
 
 #[test]

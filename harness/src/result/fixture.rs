@@ -168,7 +168,7 @@ fn cell(
                     role("signaller", false, ns * 40.0),
                 ],
                 pool: PoolFigures {
-                    violations: u64::from(implementation == "unprotected" && r == 1),
+                    violations: Some(u64::from(implementation == "unprotected" && r == 1)),
                     freed: 1000,
                     retained_peak: 10 + r as u64,
                     retained_mean: 5.5,
@@ -231,6 +231,8 @@ fn cell(
         threads,
         mechanism: "membarrier".into(),
         skipped: None,
+        version: None,
+        unobservable: None,
         flags: Vec::new(),
         summary: Some(Summary {
             roles,

@@ -170,6 +170,14 @@ pub struct Cell {
     pub mechanism: String,
     /// Why the cell did not run (the workload does not support these parameters).
     pub skipped: Option<String>,
+    /// What the implementation drives when not fencebench's own code (`kernel`: the
+    /// running kernel's release).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// Why the pool figures (violations, retained driver data) were not measured; they
+    /// are null or meaningless then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unobservable: Option<String>,
     /// What makes the figures less than a clean measurement: oversubscribed threads, a
     /// role that did no operation in the window, a stall cut short, the retained-memory
     /// limit reached. Tables flag such cells.
@@ -203,8 +211,9 @@ pub struct Rep {
 /// Pool figures for one repetition (all pools of the workload summed).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct PoolFigures {
-    /// Late reads detected during the repetition.
-    pub violations: u64,
+    /// Late reads detected during the repetition; null where the implementation's memory
+    /// is not observable (the cell's `unobservable` says why).
+    pub violations: Option<u64>,
     pub freed: u64,
     pub retained_peak: u64,
     pub retained_mean: f64,
@@ -254,7 +263,7 @@ pub struct Counters {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
     pub roles: Vec<RoleSummary>,
-    pub violations: u64,
+    pub violations: Option<u64>,
     pub lost_wakeups: u64,
     pub retained_peak: u64,
     pub retained_mean: Option<Stat>,

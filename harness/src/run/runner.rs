@@ -10,7 +10,7 @@ use crate::result::{Counters, PoolFigures, Rep, RoleRep};
 use crate::run::counters::{self, CounterGroup, Sample};
 use crate::run::software::{self, SoftwareGroup, SoftwareSample};
 use crate::run::{machine, signal};
-use fencebench_impls::{Implementation, PoolStats};
+use fencebench_impls::{Implementation, Operation, PoolStats};
 use fencebench_workloads::{Ctx, Params, WorkerReport, Workload};
 use hdrhistogram::Histogram;
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering::*};
@@ -224,7 +224,7 @@ pub fn run_rep<I: Implementation, W: Workload<I>>(spec: &RepSpec, workload: &W) 
             )
         });
 
-    let mut rep = assemble(roles, results, window_ns, series, start_stats, end_stats);
+    let mut rep = assemble::<I>(roles, results, window_ns, series, start_stats, end_stats);
     rep.ended_early = ended_early;
     rep
 }
@@ -336,7 +336,7 @@ fn worker<I: Implementation, W: Workload<I>>(
 }
 
 /// Folds per-thread results into the repetition record.
-fn assemble(
+fn assemble<I: Implementation>(
     roles: &[fencebench_workloads::Role],
     results: Vec<ThreadResult>,
     window_ns: u64,
@@ -402,7 +402,9 @@ fn assemble(
         window_ns,
         roles: role_reps,
         pool: PoolFigures {
-            violations: end.violations - start.violations,
+            violations: I::unsupported(Operation::PoolFigures)
+                .is_none()
+                .then(|| end.violations - start.violations),
             freed: end.freed - start.freed,
             retained_peak: retained.iter().copied().max().unwrap_or(0),
             retained_mean: retained.iter().sum::<u64>() as f64 / retained.len().max(1) as f64,

@@ -103,7 +103,7 @@ impl Exporter for Csv {
                         opt(k.cache_misses_per_op),
                         opt(k.branch_misses_per_op),
                         opt(k.ipc),
-                        rep.pool.violations.to_string(),
+                        opt(rep.pool.violations),
                         rep.lost_wakeups.to_string(),
                         rep.pool.retained_peak.to_string(),
                         rep.pool.retained_mean.to_string(),
