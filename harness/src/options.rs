@@ -4,8 +4,7 @@
 
 use crate::cli::{
     Cli, Command, CompareArgs, ConvertArgs, ExportArgs, InstructionsArgs, KernelCheckArgs, OnOff,
-    PlotArgs,
-    ReportArgs, RunArgs, QUICK_WORKLOADS,
+    PlotArgs, ReportArgs, RunArgs, QUICK_WORKLOADS,
 };
 use crate::error::{Error, Result};
 use crate::fs::Destination;
