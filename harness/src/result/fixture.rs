@@ -178,6 +178,7 @@ fn cell(
                     free_delay_max_ns: (workload == "stall").then_some(60_000_000),
                 },
                 lost_wakeups: 0,
+                late_signals: 0,
                 trace_records: 0,
                 wake_latency: (workload == "wait").then(|| latency(2000.0)),
                 retained_series: vec![[0, 0], [500, 10 + r as u64]],

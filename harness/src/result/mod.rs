@@ -187,6 +187,10 @@ pub struct Cell {
     pub summary: Option<Summary>,
 }
 
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
 /// One repetition of a cell.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Rep {
@@ -195,6 +199,10 @@ pub struct Rep {
     pub roles: Vec<RoleRep>,
     pub pool: PoolFigures,
     pub lost_wakeups: u64,
+    /// Waits that timed out before their fence was signalled (a starved signaller, not a
+    /// lost wake-up); flagged on the cell.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub late_signals: u64,
     pub trace_records: u64,
     /// Signal-to-wake-up latency histogram (`wait`), V2+DEFLATE base64. Version 1
     /// only: version 2 keeps the merged histogram in the cell's summary.

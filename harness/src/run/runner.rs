@@ -345,9 +345,10 @@ fn assemble<I: Implementation>(
     (end, live_peak): (PoolStats, u64),
 ) -> Rep {
     let mut wake: Option<Histogram<u64>> = None;
-    let (mut lost, mut records) = (0, 0);
+    let (mut lost, mut late, mut records) = (0, 0, 0);
     for r in &results {
         lost += r.report.lost_wakeups;
+        late += r.report.late_signals;
         records += r.report.trace_records;
         if let Some(h) = &r.report.wake_latency {
             wake.get_or_insert_with(new_hist)
@@ -416,6 +417,7 @@ fn assemble<I: Implementation>(
             free_delay_max_ns: (delay_count > 0).then_some(end.free_delay.max_ns),
         },
         lost_wakeups: lost,
+        late_signals: late,
         trace_records: records,
         wake_latency: wake.filter(|h| !h.is_empty()).map(|h| encode_hist(&h)),
         retained_series: series,

@@ -257,6 +257,13 @@ fn flags(spec: &SuiteSpec, cell: &Cell) -> Vec<String> {
             ));
         }
     }
+    let late: u64 = cell.reps.iter().map(|r| r.late_signals).sum();
+    if late > 0 {
+        flags.push(format!(
+            "{late} waits timed out before their fence was signalled: the signaller did not \
+             run for the whole timeout (an overloaded machine), not a lost wake-up"
+        ));
+    }
     let mut early: Vec<&str> = cell
         .reps
         .iter()

@@ -10,7 +10,7 @@ use std::fmt::Display;
 
 pub(super) struct Csv;
 
-const COLUMNS: [&str; 45] = [
+const COLUMNS: [&str; 46] = [
     "machine",
     "created",
     "commit",
@@ -42,6 +42,7 @@ const COLUMNS: [&str; 45] = [
     "ipc",
     "violations",
     "lost_wakeups",
+    "late_signals",
     "retained_peak",
     "retained_mean",
     "free_delay_mean_ns",
@@ -105,6 +106,7 @@ impl Exporter for Csv {
                         opt(k.ipc),
                         opt(rep.pool.violations),
                         rep.lost_wakeups.to_string(),
+                        rep.late_signals.to_string(),
                         rep.pool.retained_peak.to_string(),
                         rep.pool.retained_mean.to_string(),
                         opt(rep.pool.free_delay_mean_ns),
