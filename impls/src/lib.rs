@@ -21,6 +21,8 @@ mod arcswap;
 mod backlog;
 mod contract;
 #[cfg(not(fencebench_loom))]
+mod deferred;
+#[cfg(not(fencebench_loom))]
 mod epoch;
 mod guarded;
 #[cfg(not(fencebench_loom))]

@@ -149,10 +149,11 @@ pub use global::RcuQsbr;
 #[cfg(not(fencebench_loom))]
 mod global {
     use super::{Domain, Record};
+    use crate::deferred::{Batch, Reclaimer};
     use crate::pool::DriverRef;
     use crate::scheme::{FenceView, Scheme};
-    use std::cell::{Cell, RefCell};
-    use std::sync::{Arc, Condvar, Mutex, OnceLock};
+    use std::cell::Cell;
+    use std::sync::Arc;
 
     static DOMAIN: Domain = Domain::new();
 
@@ -172,10 +173,8 @@ mod global {
 
     thread_local! {
         static THREAD: Thread = Thread { rec: DOMAIN.register(), depth: Cell::new(0) };
-        static BATCH: Batch = const { Batch(RefCell::new(Vec::new())) };
+        static BATCH: Batch = const { Batch::new(&RECLAIMER) };
     }
-
-    const BATCH_LEN: usize = 64;
 
     /// Runs `f` offline: a blocking wait that must not hold up grace periods.
     pub fn offline<R>(f: impl FnOnce() -> R) -> R {
@@ -191,101 +190,13 @@ mod global {
         r
     }
 
-    struct Batch(RefCell<Vec<DriverRef>>);
-
-    impl Drop for Batch {
-        fn drop(&mut self) {
-            reclaimer().submit(std::mem::take(self.0.get_mut()));
-        }
-    }
-
-    struct Queue {
-        pending: Vec<DriverRef>,
-        submitted: u64,
-        completed: u64,
-    }
-
     /// The background thread (never registered, so never waited for) that runs grace
     /// periods and frees.
-    struct Reclaimer {
-        queue: Mutex<Queue>,
-        work: Condvar,
-        done: Condvar,
-    }
+    static RECLAIMER: Reclaimer = Reclaimer::new("fencebench-qsbr", grace_period);
 
-    fn reclaimer() -> &'static Reclaimer {
-        static R: OnceLock<&'static Reclaimer> = OnceLock::new();
-        R.get_or_init(|| {
-            let r: &'static Reclaimer = Box::leak(Box::new(Reclaimer {
-                queue: Mutex::new(Queue {
-                    pending: Vec::new(),
-                    submitted: 0,
-                    completed: 0,
-                }),
-                work: Condvar::new(),
-                done: Condvar::new(),
-            }));
-            std::thread::Builder::new()
-                .name("fencebench-qsbr".into())
-                .spawn(move || r.run())
-                .expect("spawning the QSBR reclaimer thread");
-            r
-        })
-    }
-
-    impl Reclaimer {
-        fn submit(&self, batch: Vec<DriverRef>) -> u64 {
-            let mut q = self.queue.lock().unwrap();
-            if !batch.is_empty() {
-                q.pending.extend(batch);
-                q.submitted += 1;
-                self.work.notify_one();
-            }
-            q.submitted
-        }
-
-        fn run(&self) {
-            loop {
-                let (batch, seq) = {
-                    let mut q = self.queue.lock().unwrap();
-                    while q.pending.is_empty() {
-                        q = self.work.wait(q).unwrap();
-                    }
-                    (std::mem::take(&mut q.pending), q.submitted)
-                };
-                #[cfg(not(fencebench_plant = "qsbr-skip-synchronize"))]
-                DOMAIN.synchronize();
-                for d in batch {
-                    d.free();
-                }
-                self.queue.lock().unwrap().completed = seq;
-                self.done.notify_all();
-            }
-        }
-
-        /// Waits, offline, until batch `seq` was freed.
-        fn wait_for(&self, seq: u64) {
-            offline(|| {
-                let mut q = self.queue.lock().unwrap();
-                while q.completed < seq {
-                    q = self.done.wait(q).unwrap();
-                }
-            })
-        }
-    }
-
-    fn call_rcu_free(data: DriverRef) {
-        let mut data = Some(data);
-        let _ = BATCH.try_with(|b| {
-            let mut b = b.0.borrow_mut();
-            b.extend(data.take());
-            if b.len() >= BATCH_LEN {
-                reclaimer().submit(std::mem::take(&mut *b));
-            }
-        });
-        if let Some(data) = data {
-            reclaimer().submit(vec![data]);
-        }
+    fn grace_period() {
+        #[cfg(not(fencebench_plant = "qsbr-skip-synchronize"))]
+        DOMAIN.synchronize();
     }
 
     /// QSBR: free sections, quiescent states between operations.
@@ -334,7 +245,7 @@ mod global {
             #[cfg(fencebench_plant = "qsbr-free-at-once")]
             return data.free();
             #[cfg_attr(fencebench_plant = "qsbr-free-at-once", allow(unreachable_code))]
-            call_rcu_free(data.clone());
+            RECLAIMER.defer(&BATCH, data.clone());
         }
 
         fn quiescent_state() {
@@ -346,11 +257,9 @@ mod global {
         }
 
         fn quiesce() {
-            let batch = BATCH
-                .try_with(|b| std::mem::take(&mut *b.0.borrow_mut()))
-                .unwrap_or_default();
-            let r = reclaimer();
-            r.wait_for(r.submit(batch));
+            // Offline: the reclaimer's grace period must not wait for this thread.
+            let seq = RECLAIMER.flush(&BATCH);
+            offline(|| RECLAIMER.wait_for(seq));
         }
 
         fn mechanism() -> &'static str {

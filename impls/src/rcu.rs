@@ -223,10 +223,9 @@ pub use global::{call_rcu_free, rcu_barrier, read_section, synchronize_rcu, Rcu}
 #[cfg(not(fencebench_loom))]
 mod global {
     use super::{Domain, Reader};
+    use crate::deferred::{Batch, Reclaimer};
     use crate::pool::DriverRef;
     use crate::scheme::{FenceView, Scheme};
-    use std::cell::RefCell;
-    use std::sync::{Condvar, Mutex, OnceLock};
 
     /// The process's RCU domain, like the kernel's single RCU.
     static DOMAIN: Domain = Domain::new();
@@ -236,11 +235,8 @@ mod global {
             crate::membarrier::mode();
             DOMAIN.register()
         };
-        static BATCH: LocalBatch = const { LocalBatch(RefCell::new(Vec::new())) };
+        static BATCH: Batch = const { Batch::new(&RECLAIMER) };
     }
-
-    /// Retired objects are handed to the reclaimer in batches of this many.
-    const BATCH_LEN: usize = 64;
 
     /// Runs `f` inside one read-side section of the process domain. Closure-scoped, so
     /// the section ends exactly once, on this thread, while the thread's reader record
@@ -277,84 +273,12 @@ mod global {
         DOMAIN.synchronize();
     }
 
-    struct LocalBatch(RefCell<Vec<DriverRef>>);
-
-    impl Drop for LocalBatch {
-        fn drop(&mut self) {
-            reclaimer().submit(std::mem::take(self.0.get_mut()));
-        }
-    }
-
-    struct Queue {
-        pending: Vec<DriverRef>,
-        submitted: u64,
-        completed: u64,
-    }
-
     /// The background thread that runs grace periods and frees retired data.
-    struct Reclaimer {
-        queue: Mutex<Queue>,
-        work: Condvar,
-        done: Condvar,
-    }
+    static RECLAIMER: Reclaimer = Reclaimer::new("fencebench-rcu", grace_period);
 
-    fn reclaimer() -> &'static Reclaimer {
-        static R: OnceLock<&'static Reclaimer> = OnceLock::new();
-        R.get_or_init(|| {
-            let r: &'static Reclaimer = Box::leak(Box::new(Reclaimer {
-                queue: Mutex::new(Queue {
-                    pending: Vec::new(),
-                    submitted: 0,
-                    completed: 0,
-                }),
-                work: Condvar::new(),
-                done: Condvar::new(),
-            }));
-            std::thread::Builder::new()
-                .name("fencebench-rcu".into())
-                .spawn(move || r.run())
-                .expect("spawning the RCU reclaimer thread");
-            r
-        })
-    }
-
-    impl Reclaimer {
-        /// Queues a batch; returns the sequence number that covers it.
-        fn submit(&self, batch: Vec<DriverRef>) -> u64 {
-            let mut q = self.queue.lock().unwrap();
-            if !batch.is_empty() {
-                q.pending.extend(batch);
-                q.submitted += 1;
-                self.work.notify_one();
-            }
-            q.submitted
-        }
-
-        fn run(&self) {
-            loop {
-                let (batch, seq) = {
-                    let mut q = self.queue.lock().unwrap();
-                    while q.pending.is_empty() {
-                        q = self.work.wait(q).unwrap();
-                    }
-                    (std::mem::take(&mut q.pending), q.submitted)
-                };
-                #[cfg(not(fencebench_plant = "rcu-skip-synchronize"))]
-                synchronize_rcu();
-                for d in batch {
-                    d.free();
-                }
-                self.queue.lock().unwrap().completed = seq;
-                self.done.notify_all();
-            }
-        }
-
-        fn wait_for(&self, seq: u64) {
-            let mut q = self.queue.lock().unwrap();
-            while q.completed < seq {
-                q = self.done.wait(q).unwrap();
-            }
-        }
+    fn grace_period() {
+        #[cfg(not(fencebench_plant = "rcu-skip-synchronize"))]
+        synchronize_rcu();
     }
 
     /// `call_rcu(kfree)`: free after a grace period, batched.
@@ -362,29 +286,13 @@ mod global {
         #[cfg(fencebench_plant = "rcu-free-at-once")]
         return data.free();
         #[cfg_attr(fencebench_plant = "rcu-free-at-once", allow(unreachable_code))]
-        let mut data = Some(data);
-        let _ = BATCH.try_with(|b| {
-            let mut b = b.0.borrow_mut();
-            b.extend(data.take());
-            if b.len() >= BATCH_LEN {
-                reclaimer().submit(std::mem::take(&mut *b));
-            }
-        });
-        // From a thread-local destructor that runs after this thread's batch was
-        // handed off: a batch of one.
-        if let Some(data) = data {
-            reclaimer().submit(vec![data]);
-        }
+        RECLAIMER.defer(&BATCH, data);
     }
 
     /// `rcu_barrier()`: waits until everything this thread (and exited threads) handed
     /// to [`call_rcu_free`] has been freed.
     pub fn rcu_barrier() {
-        let batch = BATCH
-            .try_with(|b| std::mem::take(&mut *b.0.borrow_mut()))
-            .unwrap_or_default();
-        let r = reclaimer();
-        r.wait_for(r.submit(batch));
+        RECLAIMER.wait_for(RECLAIMER.flush(&BATCH));
     }
 
     /// The kernel contract: readers in one RCU section check `SIGNALED`; the exporter's
