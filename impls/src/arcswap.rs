@@ -24,14 +24,15 @@
 
 use crate::pool::DriverRef;
 use crate::scheme::{FenceView, Scheme};
-use arc_swap::{ArcSwapOption, Guard};
-use std::sync::Arc;
+use arc_swap::ArcSwapOption;
 
 /// What the fence's pointer designates: frees the driver data when the last reference goes.
 pub struct Holder(DriverRef);
 
 impl Drop for Holder {
     fn drop(&mut self) {
+        // Planted: the data was already freed at signal.
+        #[cfg(not(fencebench_plant = "arcswap-free-at-once"))]
         self.0.free();
     }
 }
@@ -49,18 +50,25 @@ impl Scheme for ArcSwapped {
         ArcSwapOption::from_pointee(Holder(data.clone()))
     }
 
-    type Guard<'a> = Guard<Option<Arc<Holder>>>;
-
     #[inline]
-    fn protect(fence: FenceView<'_, ArcSwapOption<Holder>>) -> Option<Self::Guard<'_>> {
+    fn section<R>(fence: FenceView<'_, ArcSwapOption<Holder>>, f: impl FnOnce(bool) -> R) -> R {
         let guard = fence.per_fence.load();
-        guard.is_some().then_some(guard)
+        f(guard.is_some())
     }
 
     const CHECKS_SIGNALED_BIT: bool = false;
+    const GENERATION: crate::Generation = crate::Generation::V7;
 
-    fn reclaim(holder: &ArcSwapOption<Holder>, _: &DriverRef) {
+    /// The 7.x detach point: dropping the swap's own reference frees the data unless a
+    /// reader's guard still holds the holder; then that guard's drop frees it.
+    fn detach(holder: &ArcSwapOption<Holder>) {
         holder.store(None);
+    }
+
+    fn reclaim(_: &ArcSwapOption<Holder>, _data: &DriverRef) {
+        // Planted: the data is freed without waiting for readers' guards.
+        #[cfg(fencebench_plant = "arcswap-free-at-once")]
+        _data.free();
     }
 
     /// Nothing is ever deferred: `reclaim` frees the data unless a reader holds a guard,

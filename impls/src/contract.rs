@@ -7,9 +7,12 @@
 //! retired data is what each implementation does differently, and what fencebench
 //! measures.
 
+#![warn(missing_docs)]
+
 use crate::pool::{Name, Pool};
 use crate::trace::TraceSink;
 use std::fmt;
+use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -39,58 +42,95 @@ pub type Callback = Box<dyn FnOnce() + Send>;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CallbackId(pub u64);
 
+/// The least remaining time a wait of a signalled fence reports: the kernel returns 1
+/// (jiffy) rather than 0, which would read as a timeout.
+pub const MIN_REMAINING: Duration = Duration::from_nanos(1);
+
 /// Result of [`Fence::wait`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WaitOutcome {
-    /// Signalled; carries the time left of the timeout (zero for a poll).
+    /// Signalled; carries the time left of the timeout, at least [`MIN_REMAINING`] (the
+    /// kernel's wait returns at least 1 for a signalled fence, a poll included).
     Signaled(Duration),
     /// The timeout passed first (a poll of an unsignalled fence).
     TimedOut,
 }
 
 impl WaitOutcome {
+    /// Whether the wait ended with the fence signalled.
     pub fn is_signaled(self) -> bool {
         matches!(self, WaitOutcome::Signaled(_))
     }
 }
 
+/// Which kernel generation of the contract an implementation models.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Generation {
+    /// Linux 6.17: readers test `SIGNALED` inside the section; `dma_fence_describe`
+    /// prints `"<driver> <timeline> seq <n> [un]signalled"`.
+    V6_17,
+    /// Linux 7.x: a detachable `ops` pointer cleared under the fence lock at signal;
+    /// `dma_fence_describe` (6.19 onwards) prints
+    /// `"<context>:<seqno> <timeline> <driver> unsignalled"`, and no names once signalled.
+    V7,
+}
+
 /// One fence as the `sync_file` info ioctl reports it (`struct sync_fence_info`), plus
-/// the seqno for the 6.17 `describe` line.
+/// the context, seqno and generation for the `describe` line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FenceInfo {
+    /// The timeline name (`obj_name`), or [`SIGNALED_TIMELINE`] once signalled.
     pub obj_name: Name,
+    /// The driver name, or [`DETACHED_DRIVER`] once signalled.
     pub driver_name: Name,
+    /// The fence context (the timeline).
     pub context: u64,
+    /// The fence seqno within its context.
     pub seqno: u64,
     /// 0 pending, 1 signalled, negative: the error it signalled with.
     pub status: i32,
     /// Signal time in ns since the process's clock epoch, 0 while pending.
     pub timestamp_ns: u64,
+    /// The generation whose `describe` format [`Display`](fmt::Display) prints.
+    pub generation: Generation,
 }
 
 impl fmt::Display for FenceInfo {
-    /// The Linux 6.17 `dma_fence_describe()` line.
+    /// The `dma_fence_describe()` line of the implementation's generation.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} {} seq {} {}signalled",
-            self.driver_name,
-            self.obj_name,
-            self.seqno,
-            if self.status == 0 { "un" } else { "" }
-        )
+        let un = if self.status == 0 { "un" } else { "" };
+        match self.generation {
+            Generation::V6_17 => write!(
+                f,
+                "{} {} seq {} {un}signalled",
+                self.driver_name, self.obj_name, self.seqno
+            ),
+            Generation::V7 if self.status == 0 => write!(
+                f,
+                "{}:{} {} {} unsignalled",
+                self.context, self.seqno, self.obj_name, self.driver_name
+            ),
+            Generation::V7 => write!(f, "{}:{} signalled", self.context, self.seqno),
+        }
     }
 }
 
 /// What a timeline's fences are created with.
 #[derive(Clone)]
 pub struct TimelineConfig {
+    /// The driver name every fence of the timeline carries in its driver data.
     pub driver: Name,
+    /// The timeline name every fence of the timeline carries in its driver data.
     pub timeline: Name,
     /// Pool for the driver data; several timelines may share one.
     pub pool: Arc<Pool>,
     /// Where tracepoint records go; `None` is tracing disabled (the common case).
     pub trace: Option<TraceSink>,
+    /// The "hardware's" completed seqno, when the driver has a `signaled` op: the op
+    /// reports a fence complete once this reaches its seqno, and
+    /// [`Fence::is_signaled`] then signals the fence from the reader's side, as
+    /// `dma_fence_is_signaled` does. `None`: no `signaled` op (the common case).
+    pub hw_seqno: Option<Arc<AtomicU64>>,
 }
 
 impl TimelineConfig {
@@ -101,16 +141,25 @@ impl TimelineConfig {
             timeline: Name::new(timeline),
             pool: Pool::new(),
             trace: None,
+            hw_seqno: None,
         }
     }
 
+    /// Shares `pool` for the driver data.
     pub fn with_pool(mut self, pool: Arc<Pool>) -> Self {
         self.pool = pool;
         self
     }
 
+    /// Sends tracepoint records to `sink`.
     pub fn with_trace(mut self, sink: TraceSink) -> Self {
         self.trace = Some(sink);
+        self
+    }
+
+    /// Gives the driver a `signaled` op backed by `hw_seqno` (see [`Self::hw_seqno`]).
+    pub fn with_hw_seqno(mut self, hw_seqno: Arc<AtomicU64>) -> Self {
+        self.hw_seqno = Some(hw_seqno);
         self
     }
 }
@@ -122,7 +171,21 @@ pub trait Implementation: Send + Sync + 'static {
     const NAME: &'static str;
     /// One line on what it models.
     const SUMMARY: &'static str;
+    /// Whether readers are protected at all (the `unprotected` baseline is not, and
+    /// shows violations when readers race signalling).
+    const PROTECTS_READERS: bool;
+    /// Whether driver data is reclaimed once the fence signals, as the contract lets the
+    /// exporter do (refcounting pins it until the last fence reference goes).
+    const RECLAIMS_AT_SIGNAL: bool;
+    /// Whether a reader excludes the signaller (the `lock` reader): a reader then must
+    /// not read its own fence from a callback, and a reader holding its section holds
+    /// the signaller up.
+    const READERS_BLOCK_SIGNAL: bool;
+    /// The kernel generation of the contract it models.
+    const GENERATION: Generation;
+    /// Its fence type.
     type Fence: Fence;
+    /// Its timeline (fence context) type.
     type Timeline: Timeline<Fence = Self::Fence>;
 
     /// A new timeline (a fence context) whose fences carry this driver data.
@@ -140,27 +203,34 @@ pub trait Implementation: Send + Sync + 'static {
 
 /// A fence context: creates fences with increasing seqnos.
 pub trait Timeline: Send + Sync {
+    /// The fences it creates.
     type Fence: Fence;
 
     /// `dma_fence_init`: a new unsignalled fence with the next seqno and fresh driver
     /// data; fires the `init` tracepoint.
     fn create(&self) -> Self::Fence;
 
-    /// An already-signalled fence (`dma_fence_get_stub`/`dma_fence_allocate_private_stub`).
+    /// `dma_fence_get_stub`: a reference to the implementation's one shared,
+    /// always-signalled fence. The default makes a fresh signalled fence
+    /// (`dma_fence_allocate_private_stub`) for implementations that cannot share one.
     fn stub(&self) -> Self::Fence {
         let f = self.create();
         f.signal().expect("fresh fence already signalled");
         f
     }
 
+    /// The fence context number (`dma_fence_context_alloc`).
     fn context(&self) -> u64;
+    /// The pool the timeline allocates driver data from.
     fn pool(&self) -> &Arc<Pool>;
 }
 
 /// The dma-fence operations. `Clone` takes a reference, drop puts it; the last put
 /// releases the fence.
 pub trait Fence: Clone + Send + Sync + 'static {
+    /// The fence context (its timeline).
     fn context(&self) -> u64;
+    /// The fence seqno within its context.
     fn seqno(&self) -> u64;
 
     /// The `emit` tracepoint: the driver submitted the fence to hardware.
@@ -171,6 +241,8 @@ pub trait Fence: Clone + Send + Sync + 'static {
     /// reclamation rule.
     fn signal(&self) -> Result<(), AlreadySignaled>;
 
+    /// `dma_fence_is_signaled`: the bit, else the driver's `signaled` op (called under
+    /// protection: it lives in driver data), which may signal the fence from here.
     fn is_signaled(&self) -> bool;
 
     /// `dma_fence_enable_sw_signaling`: sets `ENABLE_SIGNAL` first, then checks `SIGNALED`.
@@ -185,7 +257,8 @@ pub trait Fence: Clone + Send + Sync + 'static {
     /// Records an error (negative errno); only allowed before signal.
     fn set_error(&self, errno: i32) -> Result<(), AlreadySignaled>;
 
-    /// 0 while pending, then 1 or the error that was set.
+    /// 0 while pending, then 1 or the error that was set (`dma_fence_get_status`, which
+    /// asks [`is_signaled`](Self::is_signaled)).
     fn status(&self) -> i32;
 
     /// Signal time (ns since the process clock epoch), once signalled.
@@ -198,6 +271,12 @@ pub trait Fence: Clone + Send + Sync + 'static {
     /// Both names, seqno and status read in one protected section, as the `sync_file`
     /// info ioctl and `dma_fence_describe` do. The hot read path being measured.
     fn info(&self) -> FenceInfo;
+
+    /// One read-side section and nothing else, refscale's reader: enter protection, test
+    /// `SIGNALED` (or load the detachable pointer), read one word of driver data (the ops
+    /// word), leave. `None` once signalled or detached. Benchmarks count it as the cost
+    /// of the read section alone.
+    fn section(&self) -> Option<u64>;
 
     /// `dma_fence_driver_name`: the driver's name while unsignalled, then [`DETACHED_DRIVER`].
     fn driver_name(&self) -> Name;

@@ -42,17 +42,20 @@ impl Scheme for RcuCrossbeam {
 
     fn per_fence(_: &DriverRef) {}
 
-    type Guard<'a> = crossbeam_epoch::Guard;
-
     #[inline]
-    fn protect(_: FenceView<'_, ()>) -> Option<crossbeam_epoch::Guard> {
-        Some(crossbeam_epoch::pin())
+    fn section<R>(_: FenceView<'_, ()>, f: impl FnOnce(bool) -> R) -> R {
+        let _pinned = crossbeam_epoch::pin();
+        f(true)
     }
 
     /// Defers the free on a pinned guard. The closure owns its own `DriverRef`, so it is
     /// `Send + 'static` and the safe `defer` suffices (no `defer_unchecked`).
     fn reclaim(_: &(), data: &DriverRef) {
         let retired = RetiredData::new(data.clone(), BACKLOG.ticket(&LOCAL));
+        // Planted: the free is not deferred on the epoch.
+        #[cfg(fencebench_plant = "crossbeam-free-at-once")]
+        return drop(retired);
+        #[cfg_attr(fencebench_plant = "crossbeam-free-at-once", allow(unreachable_code))]
         crossbeam_epoch::pin().defer(move || drop(retired));
     }
 

@@ -3,15 +3,18 @@
 //! the measured difference is the protection alone.
 
 use crate::contract::*;
+use crate::inline_lock::InlineGuard;
 use crate::pool::{DataLock, DriverRef, Name, Pool};
-use crate::scheme::{FenceView, InlineGuard, InlineLock, Scheme};
+use crate::scheme::{FenceView, InlineLock, Scheme};
+use crate::sync::{AtomicI32, AtomicU64};
 use crate::trace::{TraceEvent, TraceRecord, TraceSink};
+use std::any::Any;
 use std::cell::UnsafeCell;
 use std::marker::PhantomData;
 use std::ops::Deref;
+use std::sync::atomic::AtomicBool;
 use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release};
-use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::thread::Thread;
 use std::time::{Duration, Instant};
 
@@ -27,7 +30,8 @@ const OPS: u64 = 0xd0a5_f00d;
 /// Spins of [`Fence::wait`] before it parks.
 const WAIT_SPINS: u32 = 256;
 
-static NEXT_CONTEXT: AtomicU64 = AtomicU64::new(1);
+/// Not a protocol word: a plain std atomic even under loom (loom's have no `const new`).
+static NEXT_CONTEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 /// Nanoseconds since the process's clock epoch: the fence timestamp.
 pub fn now_ns() -> u64 {
@@ -42,11 +46,16 @@ pub struct Guarded<S>(PhantomData<S>);
 impl<S: Scheme> Implementation for Guarded<S> {
     const NAME: &'static str = S::NAME;
     const SUMMARY: &'static str = S::SUMMARY;
+    const PROTECTS_READERS: bool = S::PROTECTS_READERS;
+    const RECLAIMS_AT_SIGNAL: bool = S::RECLAIM_AT_SIGNAL;
+    const READERS_BLOCK_SIGNAL: bool = S::READERS_BLOCK_SIGNAL;
+    const GENERATION: Generation = S::GENERATION;
     type Fence = GuardedFence<S>;
     type Timeline = GuardedTimeline<S>;
 
     fn timeline(config: TimelineConfig) -> Self::Timeline {
         GuardedTimeline {
+            // Relaxed: a unique number, nothing is published with it.
             context: NEXT_CONTEXT.fetch_add(1, Relaxed),
             next_seqno: AtomicU64::new(0),
             config,
@@ -74,6 +83,7 @@ impl<S: Scheme> Timeline for GuardedTimeline<S> {
     type Fence = GuardedFence<S>;
 
     fn create(&self) -> GuardedFence<S> {
+        // Relaxed: a unique number, nothing is published with it.
         let seqno = self.next_seqno.fetch_add(1, Relaxed) + 1;
         let c = &self.config;
         let data = c.pool.alloc(&c.driver, &c.timeline, OPS);
@@ -91,10 +101,15 @@ impl<S: Scheme> Timeline for GuardedTimeline<S> {
             per_fence: S::per_fence(&data),
             data,
             trace: c.trace.clone(),
+            hw_seqno: c.hw_seqno.clone(),
             _s: PhantomData,
         }));
         fence.trace_direct(TraceEvent::Init);
         fence
+    }
+
+    fn stub(&self) -> GuardedFence<S> {
+        shared_stub::<S>()
     }
 
     fn context(&self) -> u64 {
@@ -104,6 +119,24 @@ impl<S: Scheme> Timeline for GuardedTimeline<S> {
     fn pool(&self) -> &Arc<Pool> {
         &self.config.pool
     }
+}
+
+/// `dma_fence_get_stub`: the process's one stub fence per scheme, created (and
+/// signalled) on first use, with its own timeline and pool.
+fn shared_stub<S: Scheme>() -> GuardedFence<S> {
+    static STUBS: Mutex<Vec<Box<dyn Any + Send + Sync>>> = Mutex::new(Vec::new());
+    let mut stubs = STUBS.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(stub) = stubs
+        .iter()
+        .find_map(|s| s.downcast_ref::<GuardedFence<S>>())
+    {
+        return stub.clone();
+    }
+    let stub = Guarded::<S>::timeline(TimelineConfig::new("stub", "stub")).create();
+    stub.signal()
+        .expect("a new stub fence was already signalled");
+    stubs.push(Box::new(stub.clone()));
+    stub
 }
 
 /// The exporter's lock, held; released on drop.
@@ -130,6 +163,8 @@ pub struct Inner<S: Scheme> {
     per_fence: S::PerFence,
     data: DriverRef,
     trace: Option<TraceSink>,
+    /// The driver's `signaled` op's view of the hardware ([`TimelineConfig::hw_seqno`]).
+    hw_seqno: Option<Arc<std::sync::atomic::AtomicU64>>,
     _s: PhantomData<S>,
 }
 
@@ -156,6 +191,8 @@ impl<S: Scheme> Deref for GuardedFence<S> {
 impl<S: Scheme> Inner<S> {
     #[inline]
     fn signaled(&self) -> bool {
+        // Acquire: pairs with the AcqRel set of SIGNALED in `signal_locked`: whoever sees
+        // the bit sees the signal's earlier writes (timestamp, error).
         self.flags.load(Acquire) & SIGNALED != 0
     }
 
@@ -167,19 +204,45 @@ impl<S: Scheme> Inner<S> {
         }
     }
 
-    /// Enters a read-side section; `Some` while the data is protected and attached
-    /// (seen unsignalled, or its pointer still set, inside the section).
+    /// Runs `f` inside one read-side section, with `true` while the data is protected
+    /// and attached (seen unsignalled, or its pointer still set, inside the section).
     #[inline]
-    fn attached(&self) -> Option<S::Guard<'_>> {
-        S::protect(self.view()).filter(|_| !S::CHECKS_SIGNALED_BIT || !self.signaled())
+    fn in_section<R>(&self, f: impl FnOnce(bool) -> R) -> R {
+        // Planted: `hazptr` tests the bit before publishing its hazard, and not after.
+        #[cfg(fencebench_plant = "hazptr-check-before-publish")]
+        if S::NAME == "hazptr" {
+            if self.signaled() {
+                return f(false);
+            }
+            return S::section(self.view(), f);
+        }
+        S::section(self.view(), |protected| {
+            f(protected && (!S::CHECKS_SIGNALED_BIT || !self.signaled()))
+        })
     }
 
     /// One read-side section: `live` runs with the data attached, otherwise `detached`.
     #[inline]
     fn read<R>(&self, detached: impl FnOnce() -> R, live: impl FnOnce(&DriverRef) -> R) -> R {
-        match self.attached() {
-            Some(_guard) => live(&self.data),
-            None => detached(),
+        self.in_section(|attached| {
+            if attached {
+                live(&self.data)
+            } else {
+                detached()
+            }
+        })
+    }
+
+    /// The status as the `SIGNALED` bit shows it, without asking the driver's op: what
+    /// `info()` reports from inside its section (an op that signals would take the fence
+    /// lock, which a `lock` reader already holds).
+    fn status_bit(&self) -> i32 {
+        if !self.signaled() {
+            return 0;
+        }
+        match self.error.load(Relaxed) {
+            0 => 1,
+            e => e,
         }
     }
 
@@ -250,6 +313,8 @@ impl<S: Scheme> Inner<S> {
 
     /// `__dma_fence_enable_signaling`, called with the lock held: true if unsignalled.
     fn enable_signaling_locked(&self) -> bool {
+        // AcqRel: set ENABLE_SIGNAL before testing SIGNALED (the kernel's order), pairing
+        // with signal's AcqRel set of SIGNALED.
         let was_set = self.flags.fetch_or(ENABLE_SIGNAL, AcqRel) & ENABLE_SIGNAL != 0;
         if self.signaled() {
             return false;
@@ -260,33 +325,49 @@ impl<S: Scheme> Inner<S> {
         true
     }
 
-    /// `dma_fence_signal_timestamp_locked`.
+    /// `dma_fence_signal_timestamp_locked`. As in Linux 7.x, the data is detached right
+    /// after `SIGNALED` is set and before callbacks run, so a callback that reads the
+    /// names already sees the detached constants under every implementation.
     fn signal_locked(&self, locked: &mut Locked) -> Result<(), AlreadySignaled> {
+        // AcqRel: the Release half pairs with readers' Acquire test of the bit; the
+        // Acquire half orders this after an earlier signaller's (there is none but us).
         if self.flags.fetch_or(SIGNALED, AcqRel) & SIGNALED != 0 {
             return Err(AlreadySignaled);
         }
+        // Relaxed: published by the Release set of TIMESTAMP below.
         self.timestamp.store(now_ns(), Relaxed);
+        // Release: pairs with the Acquire load of TIMESTAMP in `timestamp()`.
         self.flags.fetch_or(TIMESTAMP, Release);
         self.trace_direct(TraceEvent::Signaled);
+        self.retire();
         for (_, cb) in std::mem::take(&mut locked.callbacks) {
             cb();
         }
         Ok(())
     }
 
-    /// Hands driver data to retirement once; schemes that reclaim at signal get it now.
+    /// Hands driver data to retirement once (at signal, or at release of a fence never
+    /// signalled) and detaches it; [`reclaim`](Self::reclaim) follows outside the lock.
     fn retire(&self) {
+        // AcqRel: exactly one caller retires; orders against the other's TIMESTAMP.
         if self.flags.fetch_or(RETIRED, AcqRel) & RETIRED == 0 {
+            // Acquire: pairs with the Release set of TIMESTAMP; the timestamp below is then valid.
             let signaled_at = self.flags.load(Acquire) & TIMESTAMP != 0;
             let at = if signaled_at {
+                // Relaxed: ordered by the Acquire load of TIMESTAMP above.
                 self.timestamp.load(Relaxed)
             } else {
                 now_ns()
             };
             self.data.retire(at);
-            if S::RECLAIM_AT_SIGNAL {
-                S::reclaim(&self.per_fence, &self.data);
-            }
+            S::detach(&self.per_fence);
+        }
+    }
+
+    /// Schemes that reclaim at signal get the retired data now.
+    fn reclaim_at_signal(&self) {
+        if S::RECLAIM_AT_SIGNAL {
+            S::reclaim(&self.per_fence, &self.data);
         }
     }
 }
@@ -301,11 +382,14 @@ impl<S: Scheme> Drop for Inner<S> {
     /// reclaim on release, reclaimed.
     fn drop(&mut self) {
         self.trace_safe(TraceEvent::Destroy);
+        // `signal()` reclaimed already (it returned before the last reference went).
+        let reclaimed = self.signaled() && S::RECLAIM_AT_SIGNAL;
         if !self.signaled() {
             let pending = self.with_lock(|locked| {
                 if locked.callbacks.is_empty() {
                     false
                 } else {
+                    // Relaxed: published by the signal's AcqRel set of SIGNALED that follows.
                     self.error.store(EDEADLK, Relaxed);
                     let _ = self.signal_locked(locked);
                     true
@@ -319,7 +403,7 @@ impl<S: Scheme> Drop for Inner<S> {
             }
         }
         self.retire();
-        if !S::RECLAIM_AT_SIGNAL {
+        if !reclaimed {
             S::reclaim(&self.per_fence, &self.data);
         }
     }
@@ -344,27 +428,40 @@ impl<S: Scheme> Fence for GuardedFence<S> {
         self.trace_direct(TraceEvent::Emit);
     }
 
+    /// The lock is taken as [`with_lock`](Inner::with_lock) takes it: a lock in driver
+    /// data only inside a read-side section, after seeing the fence unsignalled, so a
+    /// second signaller racing the first never touches data the first retired.
     fn signal(&self) -> Result<(), AlreadySignaled> {
-        if self.signaled() {
-            return Err(AlreadySignaled);
-        }
-        // The exporter owns its data until it retires it below, so no read-side section.
-        let lock = self.lock_exporter().ok_or(AlreadySignaled)?;
-        // SAFETY: we hold the exporter's lock, which guards `locked`.
-        let result = self.signal_locked(unsafe { &mut *self.locked.get() });
-        drop(lock);
-        if result.is_ok() {
-            self.retire();
-        }
-        result
+        self.with_lock(|locked| self.signal_locked(locked))
+            .unwrap_or(Err(AlreadySignaled))?;
+        self.reclaim_at_signal();
+        Ok(())
     }
 
     #[inline]
     fn is_signaled(&self) -> bool {
-        self.signaled()
+        if self.signaled() {
+            return true;
+        }
+        let Some(hw) = &self.hw_seqno else {
+            return false;
+        };
+        // The op is in driver data (`fence->ops->signaled`): called under protection,
+        // only while attached. Acquire: pairs with the driver's Release advance.
+        let done = self.read(
+            || false,
+            |data| data.read_ops().is_some() && hw.load(Acquire) >= self.seqno,
+        );
+        if done {
+            // Signalled from the reader's side; losing the race to the exporter's own
+            // signal is fine.
+            let _ = self.signal();
+        }
+        done || self.signaled()
     }
 
     fn enable_signaling(&self) {
+        // Acquire: pairs with the AcqRel sets of both bits (a fast path; rechecked locked).
         if self.flags.load(Acquire) & (ENABLE_SIGNAL | SIGNALED) == 0 {
             self.with_lock(|_| self.enable_signaling_locked());
         }
@@ -397,18 +494,15 @@ impl<S: Scheme> Fence for GuardedFence<S> {
         if self.signaled() {
             return Err(AlreadySignaled);
         }
+        // Relaxed: published by the signal's AcqRel set of SIGNALED (readers read it only
+        // after seeing SIGNALED with Acquire).
         self.error.store(errno, Relaxed);
         Ok(())
     }
 
     fn status(&self) -> i32 {
-        if !self.signaled() {
-            return 0;
-        }
-        match self.error.load(Relaxed) {
-            0 => 1,
-            e => e,
-        }
+        self.is_signaled();
+        self.status_bit()
     }
 
     /// Like `dma_fence_timestamp()`: a signaller sets `SIGNALED` before `TIMESTAMP`,
@@ -417,9 +511,11 @@ impl<S: Scheme> Fence for GuardedFence<S> {
         if !self.signaled() {
             return None;
         }
+        // Acquire: pairs with the Release set of TIMESTAMP in `signal_locked`.
         while self.flags.load(Acquire) & TIMESTAMP == 0 {
-            std::hint::spin_loop();
+            crate::sync::spin_hint();
         }
+        // Relaxed: ordered by the Acquire load of TIMESTAMP above.
         Some(self.timestamp.load(Relaxed))
     }
 
@@ -428,8 +524,8 @@ impl<S: Scheme> Fence for GuardedFence<S> {
         self.trace_safe(TraceEvent::WaitStart);
         // A poll reads no clock: it is on the hot path of the trace and mixed workloads.
         let outcome = if timeout.is_zero() {
-            if self.signaled() {
-                WaitOutcome::Signaled(Duration::ZERO)
+            if self.is_signaled() {
+                WaitOutcome::Signaled(MIN_REMAINING)
             } else {
                 WaitOutcome::TimedOut
             }
@@ -440,20 +536,32 @@ impl<S: Scheme> Fence for GuardedFence<S> {
         outcome
     }
 
+    /// Status and timestamp are read inside the same section as the names, as
+    /// `sync_fill_fence_info` does.
     #[inline]
     fn info(&self) -> FenceInfo {
-        let (driver_name, obj_name) = self.read(detached_names, |data| {
-            let (d, t, _) = data.read_names();
-            (d, t)
-        });
-        FenceInfo {
-            obj_name,
-            driver_name,
-            context: self.context,
-            seqno: self.seqno,
-            status: self.status(),
-            timestamp_ns: self.timestamp().unwrap_or(0),
-        }
+        self.in_section(|attached| {
+            let (driver_name, obj_name) = if attached {
+                let (d, t, _) = self.data.read_names();
+                (d, t)
+            } else {
+                detached_names()
+            };
+            FenceInfo {
+                obj_name,
+                driver_name,
+                context: self.context,
+                seqno: self.seqno,
+                status: self.status_bit(),
+                timestamp_ns: self.timestamp().unwrap_or(0),
+                generation: S::GENERATION,
+            }
+        })
+    }
+
+    #[inline]
+    fn section(&self) -> Option<u64> {
+        self.read(|| None, DriverRef::read_ops)
     }
 
     fn driver_name(&self) -> Name {
@@ -465,16 +573,19 @@ impl<S: Scheme> Fence for GuardedFence<S> {
     }
 
     fn with_names<R>(&self, f: impl FnOnce(&Name, &Name) -> R) -> R {
-        match self.attached() {
-            Some(_guard) => {
+        self.in_section(|attached| {
+            if attached {
                 let (d, t, _) = self.data.read_names();
-                f(&d, &t)
-            }
-            None => {
+                let r = f(&d, &t);
+                // The caller used the names (the kernel caller's pointers into driver
+                // data) until now: they must still be live.
+                self.data.validate();
+                r
+            } else {
                 let (d, t) = detached_names();
                 f(&d, &t)
             }
-        }
+        })
     }
 
     fn ref_count(&self) -> usize {
@@ -485,9 +596,12 @@ impl<S: Scheme> Fence for GuardedFence<S> {
 impl<S: Scheme> GuardedFence<S> {
     /// `dma_fence_default_wait`: spin briefly, then queue a wake-up callback and park.
     fn wait_until(&self, deadline: Instant) -> WaitOutcome {
-        let signaled = || WaitOutcome::Signaled(deadline.saturating_duration_since(Instant::now()));
+        let signaled = || {
+            let left = deadline.saturating_duration_since(Instant::now());
+            WaitOutcome::Signaled(left.max(MIN_REMAINING))
+        };
         for _ in 0..WAIT_SPINS {
-            if self.signaled() {
+            if self.is_signaled() {
                 return signaled();
             }
             if Instant::now() >= deadline {
@@ -501,6 +615,7 @@ impl<S: Scheme> GuardedFence<S> {
         });
         let w = waiter.clone();
         let id = match self.add_callback(Box::new(move || {
+            // Release: pairs with the waiter's Acquire load of `woken`.
             w.woken.store(true, Release);
             w.thread.unpark();
         })) {
@@ -508,6 +623,7 @@ impl<S: Scheme> GuardedFence<S> {
             Err(AlreadySignaled) => return signaled(),
         };
         loop {
+            // Acquire: pairs with the callback's Release store.
             if waiter.woken.load(Acquire) || self.signaled() {
                 return signaled();
             }

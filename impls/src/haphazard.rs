@@ -32,7 +32,6 @@ use crate::pool::DriverRef;
 use crate::scheme::{FenceView, Scheme};
 use haphazard::{AtomicPtr, Domain, HazardPointer};
 use std::cell::{Cell, RefCell};
-use std::marker::PhantomData;
 use std::sync::OnceLock;
 
 /// Hazard pointers per thread: the depth of nested read sections supported.
@@ -50,6 +49,8 @@ pub struct Holder {
 
 impl Drop for Holder {
     fn drop(&mut self) {
+        // Planted: the data was already freed at signal.
+        #[cfg(not(fencebench_plant = "haphazard-free-at-once"))]
         self.data.free();
     }
 }
@@ -70,22 +71,26 @@ thread_local! {
     static LOCAL: ThreadBacklog = BACKLOG.register();
 }
 
-/// A protected holder; the hazard is cleared on drop. Not `Send`.
-pub struct HazardGuard {
-    hazards: *const Hazards,
-    _not_send: PhantomData<*const ()>,
-}
+/// The innermost protected holder of a thread; the hazard is reset on drop (also on
+/// unwind). Borrows the thread's hazard pointers, so it cannot outlive them.
+struct Protected<'h>(&'h Hazards);
 
-impl Drop for HazardGuard {
+impl Drop for Protected<'_> {
     #[inline]
     fn drop(&mut self) {
-        // SAFETY: the guard is !Send and cannot outlive the thread; thread-local
-        // destructors run only after the stack that owns the guard is gone.
-        let hazards = unsafe { &*self.hazards };
-        let d = hazards.depth.get() - 1;
-        hazards.slots[d].borrow_mut().reset_protection();
-        hazards.depth.set(d);
+        let d = self.0.depth.get() - 1;
+        self.0.slots[d].borrow_mut().reset_protection();
+        self.0.depth.set(d);
     }
+}
+
+/// A section on a hazard pointer made for it alone: a thread-local destructor that runs
+/// after this thread's hazard pointers were dropped.
+#[cold]
+fn with_temporary_hazard<R>(ops: &OpsPtr, f: impl FnOnce(bool) -> R) -> R {
+    let mut hazard = HazardPointer::new();
+    let attached = ops.0.safe_load(&mut hazard).is_some();
+    f(attached)
 }
 
 pub enum HazptrHaphazard {}
@@ -104,30 +109,41 @@ impl Scheme for HazptrHaphazard {
         })))
     }
 
-    type Guard<'a> = HazardGuard;
-
     #[inline]
-    fn protect(fence: FenceView<'_, OpsPtr>) -> Option<HazardGuard> {
-        HAZARDS.with(|h| {
-            let d = h.depth.get();
-            assert!(
-                d < SLOTS,
-                "hazard-pointer sections nested deeper than {SLOTS}"
-            );
-            // The protection outlives the returned reference: it lasts until the guard
-            // resets this slot.
-            fence.per_fence.0.safe_load(&mut h.slots[d].borrow_mut())?;
-            h.depth.set(d + 1);
-            Some(HazardGuard {
-                hazards: h,
-                _not_send: PhantomData,
-            })
-        })
+    fn section<R>(fence: FenceView<'_, OpsPtr>, f: impl FnOnce(bool) -> R) -> R {
+        // As in `rcu::read_section`: the result is returned directly.
+        match HAZARDS.try_with(|h| h as *const Hazards) {
+            Ok(hazards) => {
+                // SAFETY: `hazards` points to this thread's live hazard pointers,
+                // destroyed only when the thread exits: after this frame returned, or in
+                // the destructor loop, one destructor at a time.
+                let h = unsafe { &*hazards };
+                let d = h.depth.get();
+                assert!(
+                    d < SLOTS,
+                    "hazard-pointer sections nested deeper than {SLOTS}"
+                );
+                // The protection outlives the returned reference: it lasts until
+                // `Protected` resets this slot.
+                let attached = fence
+                    .per_fence
+                    .0
+                    .safe_load(&mut h.slots[d].borrow_mut())
+                    .is_some();
+                h.depth.set(d + 1);
+                let _protected = Protected(h);
+                f(attached)
+            }
+            Err(_) => with_temporary_hazard(fence.per_fence, f),
+        }
     }
 
     const CHECKS_SIGNALED_BIT: bool = false;
+    const GENERATION: crate::Generation = crate::Generation::V7;
 
-    fn reclaim(ops: &OpsPtr, _: &DriverRef) {
+    /// The 7.x detach point: the pointer is cleared and the holder retired; it frees
+    /// the data once no hazard covers it.
+    fn detach(ops: &OpsPtr) {
         // SAFETY: null is a valid value for a haphazard `AtomicPtr` (see `AtomicPtr::new`).
         let Some(old) = (unsafe { ops.0.swap_ptr(std::ptr::null_mut()) }) else {
             return;
@@ -135,11 +151,17 @@ impl Scheme for HazptrHaphazard {
         // SAFETY: the holder is still allocated: only the `retire` below hands it over.
         let holder = unsafe { (*old).as_ref() };
         let _ = holder.ticket.set(BACKLOG.ticket(&LOCAL));
+        // Planted: the data is freed without waiting for readers' hazards.
+        #[cfg(fencebench_plant = "haphazard-free-at-once")]
+        holder.data.free();
         // SAFETY: the pointer is null from here on and a holder is stored only once, at
         // fence creation, so no later load returns it; the swap gave it to this call
         // alone, so it is retired once.
         unsafe { old.retire() };
     }
+
+    /// Nothing left to do: [`detach`](Scheme::detach) retired the holder.
+    fn reclaim(_: &OpsPtr, _: &DriverRef) {}
 
     /// Reclaims every retired holder no hazard covers, until everything this thread and
     /// exited threads retired is freed: another thread's scan may hold some of them for a

@@ -25,6 +25,8 @@ impl HazardRecord {
     /// retired) after this returns before using the object.
     #[inline]
     pub fn protect(&self, addr: usize) {
+        // Relaxed: ordered before the caller's re-validation by the light barrier, which
+        // pairs with the heavy barrier at the start of `Domain::scan`.
         self.ptr.store(addr, Relaxed);
         membarrier::light();
     }
@@ -32,6 +34,8 @@ impl HazardRecord {
     /// Ends the protection; orders the reader's loads before a scanner's free.
     #[inline]
     pub fn clear(&self) {
+        // Release: pairs with the Acquire load in `scan`: the reader's loads of the object
+        // happen before a scan that sees 0 frees it.
         self.ptr.store(0, Release);
     }
 }
@@ -42,14 +46,14 @@ pub struct Domain {
 }
 
 impl Domain {
-    #[cfg(not(loom))]
+    #[cfg(not(fencebench_loom))]
     pub const fn new() -> Self {
         Domain {
             records: Mutex::new(Vec::new()),
         }
     }
 
-    #[cfg(loom)]
+    #[cfg(fencebench_loom)]
     pub fn new() -> Self {
         Domain {
             records: Mutex::new(Vec::new()),
@@ -61,6 +65,7 @@ impl Domain {
         let mut records = self.records.lock().unwrap();
         for r in records.iter() {
             if r.active
+                // Acquire: pairs with the Release in `release`: the previous owner's clear is seen.
                 .compare_exchange(false, true, Acquire, Relaxed)
                 .is_ok()
             {
@@ -78,6 +83,7 @@ impl Domain {
     /// Returns a record for reuse by another thread.
     pub fn release(&self, rec: &HazardRecord) {
         rec.clear();
+        // Release: pairs with the Acquire claim in `acquire`.
         rec.active.store(false, Release);
     }
 
@@ -86,15 +92,19 @@ impl Domain {
         if retired.is_empty() {
             return;
         }
+        #[cfg(not(fencebench_plant = "hazptr-scan-no-barrier"))]
         membarrier::heavy();
         let mut hazards: Vec<usize> = {
             let records = self.records.lock().unwrap();
             records
                 .iter()
+                // Acquire: pairs with the Release clear in `HazardRecord::clear`.
                 .map(|r| r.ptr.load(Acquire))
                 .filter(|&p| p != 0)
                 .collect()
         };
+        #[cfg(fencebench_plant = "hazptr-scan-ignores-hazards")]
+        hazards.clear();
         hazards.sort_unstable();
         retired.retain(|d| {
             let protected = hazards.binary_search(&d.addr()).is_ok();
@@ -112,16 +122,15 @@ impl Default for Domain {
     }
 }
 
-#[cfg(not(loom))]
-pub use global::{HazardGuard, Hazptr};
+#[cfg(not(fencebench_loom))]
+pub use global::Hazptr;
 
-#[cfg(not(loom))]
+#[cfg(not(fencebench_loom))]
 mod global {
     use super::{Domain, HazardRecord};
     use crate::pool::DriverRef;
     use crate::scheme::{FenceView, Scheme};
     use std::cell::{Cell, RefCell};
-    use std::marker::PhantomData;
     use std::sync::{Arc, Mutex};
 
     static DOMAIN: Domain = Domain::new();
@@ -162,26 +171,40 @@ mod global {
         };
     }
 
-    /// A published hazard; cleared on drop. Not `Send`.
-    pub struct HazardGuard {
-        local: *const Local,
-        _not_send: PhantomData<*const ()>,
-    }
+    /// The innermost published hazard of a thread; cleared on drop (also on unwind).
+    /// Borrows the thread's records, so it cannot outlive them.
+    struct Published<'l>(&'l Local);
 
-    impl Drop for HazardGuard {
+    impl Drop for Published<'_> {
         #[inline]
         fn drop(&mut self) {
-            // SAFETY: the guard is !Send and cannot outlive the thread; thread-local
-            // destructors run only after the stack that owns the guard is gone.
-            let local = unsafe { &*self.local };
-            let d = local.depth.get() - 1;
-            local.records[d].clear();
-            local.depth.set(d);
+            let d = self.0.depth.get() - 1;
+            self.0.records[d].clear();
+            self.0.depth.set(d);
         }
     }
 
+    /// A section on a record acquired for it alone: a thread-local destructor that runs
+    /// after this thread's records were released.
+    #[cold]
+    fn with_temporary_record<R>(addr: usize, f: impl FnOnce(bool) -> R) -> R {
+        struct Released(Arc<HazardRecord>);
+        impl Drop for Released {
+            fn drop(&mut self) {
+                DOMAIN.release(&self.0);
+            }
+        }
+        let rec = Released(DOMAIN.acquire());
+        rec.0.protect(addr);
+        f(true)
+    }
+
+    /// Queues `data` for this thread's next scan; from a thread-local destructor that
+    /// runs after this thread's records were released, hands it to the orphans instead.
     fn retire(data: DriverRef) {
-        LOCAL.with(|l| {
+        let mut data = Some(data);
+        let _ = LOCAL.try_with(|l| {
+            let Some(data) = data.take() else { return };
             let mut retired = l.retired.borrow_mut();
             retired.push(data);
             if retired.len() >= SCAN_AT {
@@ -191,6 +214,9 @@ mod global {
                 DOMAIN.scan(&mut retired);
             }
         });
+        if let Some(data) = data {
+            ORPHANS.lock().unwrap().push(data);
+        }
     }
 
     /// Hazard pointers with asymmetric fences, written for this model.
@@ -204,23 +230,28 @@ mod global {
 
         fn per_fence(_: &DriverRef) {}
 
-        type Guard<'a> = HazardGuard;
-
         #[inline]
-        fn protect(fence: FenceView<'_, ()>) -> Option<HazardGuard> {
-            LOCAL.with(|l| {
-                let d = l.depth.get();
-                assert!(
-                    d < SLOTS,
-                    "hazard-pointer sections nested deeper than {SLOTS}"
-                );
-                l.records[d].protect(fence.data.addr());
-                l.depth.set(d + 1);
-                Some(HazardGuard {
-                    local: l,
-                    _not_send: PhantomData,
-                })
-            })
+        fn section<R>(fence: FenceView<'_, ()>, f: impl FnOnce(bool) -> R) -> R {
+            let addr = fence.data.addr();
+            // As in `rcu::read_section`: the result is returned directly.
+            match LOCAL.try_with(|l| l as *const Local) {
+                Ok(local) => {
+                    // SAFETY: `local` points to this thread's live records, which are
+                    // destroyed only when the thread exits: after this frame returned, or
+                    // in the destructor loop, one destructor at a time.
+                    let l = unsafe { &*local };
+                    let d = l.depth.get();
+                    assert!(
+                        d < SLOTS,
+                        "hazard-pointer sections nested deeper than {SLOTS}"
+                    );
+                    l.records[d].protect(addr);
+                    l.depth.set(d + 1);
+                    let _published = Published(l);
+                    f(true)
+                }
+                Err(_) => with_temporary_record(addr, f),
+            }
         }
 
         fn reclaim(_: &(), data: &DriverRef) {

@@ -33,7 +33,7 @@
 use crate::backlog::{Backlog, RetiredData, ThreadBacklog};
 use crate::pool::DriverRef;
 use crate::scheme::{FenceView, Scheme};
-use seize::{reclaim, Collector, Guard, LocalGuard};
+use seize::{reclaim, Collector, Guard};
 use std::sync::LazyLock;
 
 static COLLECTOR: LazyLock<Collector> = LazyLock::new(Collector::new);
@@ -68,15 +68,17 @@ impl Scheme for HyalineSeize {
 
     fn per_fence(_: &DriverRef) {}
 
-    type Guard<'a> = LocalGuard<'static>;
-
     #[inline]
-    fn protect(_: FenceView<'_, ()>) -> Option<LocalGuard<'static>> {
-        Some(COLLECTOR.enter())
+    fn section<R>(_: FenceView<'_, ()>, f: impl FnOnce(bool) -> R) -> R {
+        let _entered = COLLECTOR.enter();
+        f(true)
     }
 
     fn reclaim(_: &(), data: &DriverRef) {
         let retired = Box::new(RetiredData::new(data.clone(), BACKLOG.ticket(&LOCAL)));
+        // Planted: the free is not retired to seize.
+        #[cfg(fencebench_plant = "seize-free-at-once")]
+        return drop(retired);
         // SAFETY: the box is this call's alone and never shared, so no thread can reach it
         // after retirement; what readers can still reach is the driver data, and the fence
         // set SIGNALED before retiring, so a section entered after this retirement's heavy

@@ -18,11 +18,13 @@ impl InlineLock {
         loop {
             if self
                 .0
+                // Acquire: pairs with the Release unlock: the critical section sees the last holder's writes.
                 .compare_exchange_weak(false, true, Acquire, Relaxed)
                 .is_ok()
             {
                 return InlineGuard(self);
             }
+            // Relaxed: only a hint to retry; the compare-exchange decides.
             while self.0.load(Relaxed) {
                 spin_hint();
             }
@@ -33,6 +35,7 @@ impl InlineLock {
 impl Drop for InlineGuard<'_> {
     #[inline]
     fn drop(&mut self) {
+        // Release: pairs with the next holder's Acquire compare-exchange.
         self.0 .0.store(false, Release);
     }
 }

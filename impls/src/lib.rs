@@ -12,137 +12,148 @@ pub mod pool;
 pub mod rcu;
 mod sync;
 
-#[cfg(not(loom))]
+#[cfg(not(fencebench_loom))]
 mod arcswap;
-#[cfg(not(loom))]
+#[cfg(not(fencebench_loom))]
 mod backlog;
-#[cfg(not(loom))]
 mod contract;
-#[cfg(not(loom))]
+#[cfg(not(fencebench_loom))]
 mod epoch;
-#[cfg(not(loom))]
 mod guarded;
-#[cfg(not(loom))]
+#[cfg(not(fencebench_loom))]
 mod haphazard;
-#[cfg(not(loom))]
+#[cfg(not(fencebench_loom))]
 mod hyaline;
-#[cfg(not(loom))]
+#[cfg(not(fencebench_loom))]
 mod lock;
-#[cfg(not(loom))]
+#[cfg(not(fencebench_loom))]
 mod rcu_detach;
-#[cfg(not(loom))]
+#[cfg(not(fencebench_loom))]
 mod refcount;
-#[cfg(not(loom))]
 mod scheme;
-#[cfg(not(loom))]
 pub mod trace;
-#[cfg(not(loom))]
+#[cfg(not(fencebench_loom))]
 mod unprotected;
 
-#[cfg(not(loom))]
+#[cfg(fencebench_loom)]
+pub mod loom_schemes;
+
 pub use contract::*;
-#[cfg(not(loom))]
 pub use guarded::{now_ns, Guarded, GuardedFence, GuardedTimeline};
-#[cfg(not(loom))]
 pub use pool::{FreeDelay, Name, Pool, PoolStats};
 
 /// No protection: the baseline, and the use-after-free.
-#[cfg(not(loom))]
+#[cfg(not(fencebench_loom))]
 pub type Unprotected = Guarded<unprotected::Unprotected>;
 /// The Linux 6.17 contract on membarrier-based userspace RCU.
-#[cfg(not(loom))]
+#[cfg(not(fencebench_loom))]
 pub type Rcu = Guarded<rcu::Rcu>;
+/// Under loom: the same fence model on a per-execution RCU domain.
+#[cfg(fencebench_loom)]
+pub type Rcu = Guarded<loom_schemes::Rcu>;
+/// Under loom: the fence model on per-execution hazard pointers.
+#[cfg(fencebench_loom)]
+pub type Hazptr = Guarded<loom_schemes::Hazptr>;
+/// Under loom: the 7.x pointer-detach fence model on a per-execution RCU domain.
+#[cfg(fencebench_loom)]
+pub type RcuDetach = Guarded<loom_schemes::RcuDetach>;
 /// Refcounted driver data (the design the kernel rejected).
-#[cfg(not(loom))]
+#[cfg(not(fencebench_loom))]
 pub type Refcount = Guarded<refcount::Refcount>;
 /// Hazard pointers with asymmetric fences.
-#[cfg(not(loom))]
+#[cfg(not(fencebench_loom))]
 pub type Hazptr = Guarded<hazptr::Hazptr>;
 /// The Linux 7.1 design: ops pointer cleared at signal, inline lock, RCU.
-#[cfg(not(loom))]
+#[cfg(not(fencebench_loom))]
 pub type RcuDetach = Guarded<rcu_detach::RcuDetach>;
 /// The 6.17 contract on the `crossbeam-epoch` crate.
-#[cfg(not(loom))]
+#[cfg(not(fencebench_loom))]
 pub type RcuCrossbeam = Guarded<epoch::RcuCrossbeam>;
 /// The 6.17 contract on the `seize` crate (Hyaline reclamation).
-#[cfg(not(loom))]
+#[cfg(not(fencebench_loom))]
 pub type HyalineSeize = Guarded<hyaline::HyalineSeize>;
 /// Hazard pointers from the `haphazard` crate on a detachable ops pointer.
-#[cfg(not(loom))]
+#[cfg(not(fencebench_loom))]
 pub type HazptrHaphazard = Guarded<haphazard::HazptrHaphazard>;
 /// Driver data behind an `arc_swap::ArcSwapOption`, cleared at signal.
-#[cfg(not(loom))]
+#[cfg(not(fencebench_loom))]
 pub type ArcSwapped = Guarded<arcswap::ArcSwapped>;
 /// An inline per-fence lock taken by readers and signal.
-#[cfg(not(loom))]
+#[cfg(not(fencebench_loom))]
 pub type Lock = Guarded<lock::Lock>;
 
-/// Names of every implementation, in the order tables list them (baseline first).
-pub const IMPLEMENTATIONS: &[&str] = &[
-    "unprotected",
-    "rcu",
-    "rcu-detach",
-    "rcu-crossbeam",
-    "hyaline-seize",
-    "refcount",
-    "hazptr",
-    "hazptr-haphazard",
-    "arcswap",
-    "lock",
-];
+/// The one table of implementations, in the order tables list them (baseline first):
+/// `"name" ["alias", …] Type;` per row. It generates [`IMPLEMENTATIONS`], [`ALIASES`]
+/// and the dispatch of [`for_each_impl!`]; a new implementation is one row here.
+/// Calls `$cb! { ($args) rows… }`.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __implementation_table {
+    ($cb:ident!($($args:tt)*)) => {
+        $crate::$cb! {
+            ($($args)*)
+            "unprotected" ["baseline"] $crate::Unprotected;
+            "rcu" ["rcu-6.17"] $crate::Rcu;
+            "rcu-detach" ["rcu-7.1"] $crate::RcuDetach;
+            "rcu-crossbeam" ["crossbeam"] $crate::RcuCrossbeam;
+            "hyaline-seize" ["seize"] $crate::HyalineSeize;
+            "refcount" [] $crate::Refcount;
+            "hazptr" ["hazard-pointers"] $crate::Hazptr;
+            "hazptr-haphazard" ["haphazard"] $crate::HazptrHaphazard;
+            "arcswap" ["arc-swap"] $crate::ArcSwapped;
+            "lock" ["spinlock"] $crate::Lock;
+        }
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __names {
+    (() $($name:literal [$($alias:literal),*] $ty:path;)*) => {
+        /// Names of every implementation, in the order tables list them (baseline first).
+        pub const IMPLEMENTATIONS: &[&str] = &[$($name),*];
+        /// Other names the command line accepts: `(alias, implementation)`.
+        pub const ALIASES: &[(&str, &str)] = &[$($(($alias, $name),)*)*];
+    };
+}
+
+__implementation_table!(__names!());
+
+/// The implementation's name for `name`, which may be an [alias](ALIASES).
+pub fn canonical_name(name: &str) -> Option<&'static str> {
+    IMPLEMENTATIONS
+        .iter()
+        .find(|&&n| n == name)
+        .or_else(|| ALIASES.iter().find(|(a, _)| *a == name).map(|(_, n)| n))
+        .copied()
+}
 
 /// Expands `$body` once per implementation with `$impl` bound to its type, inside a
-/// match on `$name`; evaluates to `Some(result)`, or `None` for an unknown name.
+/// match on `$name` (a name or an alias); evaluates to `Some(result)`, or `None` for an
+/// unknown name.
 ///
 /// ```
 /// use fencebench_impls::{for_each_impl, Implementation};
 /// let summary = for_each_impl!("rcu", I => I::SUMMARY);
 /// assert!(summary.unwrap().contains("grace period"));
+/// assert_eq!(for_each_impl!("rcu-7.1", I => I::NAME), Some("rcu-detach"));
 /// ```
 #[macro_export]
 macro_rules! for_each_impl {
     ($name:expr, $impl:ident => $body:expr) => {
+        $crate::__implementation_table!(__dispatch!($name, $impl, $body))
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __dispatch {
+    (($name:expr, $impl:ident, $body:expr) $($n:literal [$($alias:literal),*] $ty:path;)*) => {
         match $name {
-            "unprotected" => {
-                type $impl = $crate::Unprotected;
+            $($n $(| $alias)* => {
+                type $impl = $ty;
                 Some($body)
-            }
-            "rcu" => {
-                type $impl = $crate::Rcu;
-                Some($body)
-            }
-            "refcount" => {
-                type $impl = $crate::Refcount;
-                Some($body)
-            }
-            "hazptr" => {
-                type $impl = $crate::Hazptr;
-                Some($body)
-            }
-            "rcu-detach" => {
-                type $impl = $crate::RcuDetach;
-                Some($body)
-            }
-            "rcu-crossbeam" => {
-                type $impl = $crate::RcuCrossbeam;
-                Some($body)
-            }
-            "hyaline-seize" => {
-                type $impl = $crate::HyalineSeize;
-                Some($body)
-            }
-            "hazptr-haphazard" => {
-                type $impl = $crate::HazptrHaphazard;
-                Some($body)
-            }
-            "arcswap" => {
-                type $impl = $crate::ArcSwapped;
-                Some($body)
-            }
-            "lock" => {
-                type $impl = $crate::Lock;
-                Some($body)
-            }
+            })*
             _ => None,
         }
     };

@@ -7,7 +7,7 @@
 //! its own fence.
 
 use crate::pool::DriverRef;
-use crate::scheme::{FenceView, InlineGuard, Scheme};
+use crate::scheme::{FenceView, Scheme};
 
 pub enum Lock {}
 
@@ -16,15 +16,19 @@ impl Scheme for Lock {
     const SUMMARY: &'static str =
         "inline per-fence spinlock taken by readers and signal; frees at signal";
 
+    const READERS_BLOCK_SIGNAL: bool = true;
     type PerFence = ();
 
     fn per_fence(_: &DriverRef) {}
 
-    type Guard<'a> = InlineGuard<'a>;
-
     #[inline]
-    fn protect<'a>(fence: FenceView<'a, ()>) -> Option<InlineGuard<'a>> {
-        Some(fence.inline.lock())
+    fn section<R>(fence: FenceView<'_, ()>, f: impl FnOnce(bool) -> R) -> R {
+        // Planted: readers do not take the lock.
+        #[cfg(fencebench_plant = "lock-reader-unlocked")]
+        let _ = fence;
+        #[cfg(not(fencebench_plant = "lock-reader-unlocked"))]
+        let _held = fence.inline.lock();
+        f(true)
     }
 
     const INLINE_LOCK: bool = true;

@@ -8,8 +8,8 @@
 //! missing or refuses, both sides fall back to `fence(SeqCst)` and [`mode`] says so,
 //! so result files record which mechanism was measured.
 
-// Loom has no compiler barrier to model: under `cfg(loom)` both sides are `fence(SeqCst)`.
-#[cfg(not(loom))]
+// Loom has no compiler barrier to model: under `cfg(fencebench_loom)` both sides are `fence(SeqCst)`.
+#[cfg(not(fencebench_loom))]
 use std::sync::atomic::compiler_fence;
 use std::sync::atomic::Ordering;
 
@@ -32,7 +32,7 @@ impl BarrierMode {
     }
 }
 
-#[cfg(not(loom))]
+#[cfg(not(fencebench_loom))]
 mod imp {
     use super::BarrierMode;
     use std::sync::atomic::{AtomicBool, Ordering};
@@ -98,7 +98,7 @@ mod imp {
 }
 
 /// The barrier mechanism of this process, detected (and registered) on first use.
-#[cfg(not(loom))]
+#[cfg(not(fencebench_loom))]
 pub fn mode() -> BarrierMode {
     imp::mode()
 }
@@ -107,7 +107,7 @@ pub fn mode() -> BarrierMode {
 /// before relying on the cheap path; until then it is a full fence.
 #[inline]
 pub fn light() {
-    #[cfg(not(loom))]
+    #[cfg(not(fencebench_loom))]
     if imp::fast() {
         compiler_fence(Ordering::SeqCst);
         return;
@@ -118,7 +118,7 @@ pub fn light() {
 /// Writer-side barrier: after it returns, every reader's earlier stores are visible to
 /// this thread and every reader's later loads see this thread's earlier stores.
 pub fn heavy() {
-    #[cfg(not(loom))]
+    #[cfg(not(fencebench_loom))]
     if mode() == BarrierMode::Membarrier {
         compiler_fence(Ordering::SeqCst);
         imp::heavy_membarrier();
@@ -128,7 +128,7 @@ pub fn heavy() {
     crate::sync::fence(Ordering::SeqCst);
 }
 
-#[cfg(all(test, not(loom)))]
+#[cfg(all(test, not(fencebench_loom)))]
 mod tests {
     use super::*;
 

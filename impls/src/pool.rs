@@ -25,7 +25,7 @@ pub const POISON_BYTE: u8 = 0x6b;
 const POISON: u64 = u64::from_ne_bytes([POISON_BYTE; 8]);
 /// Slots allocated at a time. Under loom every slot's atomics are modelled objects that
 /// each fence walks, so loom models (one object each) get tiny chunks.
-const CHUNK: usize = if cfg!(loom) { 2 } else { 256 };
+const CHUNK: usize = if cfg!(fencebench_loom) { 2 } else { 256 };
 
 /// One driver-data object. Generation even: live; odd: free.
 #[repr(align(128))]
@@ -77,6 +77,7 @@ impl Name {
         Name { bytes }
     }
 
+    #[inline]
     fn from_words(words: [u64; NAME_WORDS]) -> Self {
         let mut bytes = [0u8; NAME_LEN];
         for (chunk, w) in bytes.chunks_exact_mut(8).zip(words) {
@@ -220,7 +221,7 @@ impl Pool {
 
     /// A pool that also records each object's retire-to-free delay (the `stall`
     /// workload's signal-to-free figure). Needs a clock, so not under loom.
-    #[cfg(not(loom))]
+    #[cfg(not(fencebench_loom))]
     pub fn with_delay_tracking() -> Arc<Pool> {
         Arc::new(Pool {
             delay: Some(Box::default()),
@@ -241,9 +242,13 @@ impl Pool {
         };
         // SAFETY: the slot lives in a chunk owned by this pool, which outlives the call.
         let s = unsafe { slot.as_ref() };
+        // Relaxed: the slot is ours (popped from the free list under its mutex).
         let gen = s.gen.load(Relaxed) + 1;
         debug_assert!(gen % 2 == 0, "allocated a live slot");
         s.gen.store(gen, Relaxed);
+        // Release fence: the new generation is ordered before the new contents, pairing with
+        // the Acquire fence in `validate`: a reader that read new contents sees the new
+        // generation, so a stale reader's validation fails.
         fence(Release);
         for (w, v) in s.driver.iter().zip(driver.words()) {
             w.store(v, Relaxed);
@@ -251,8 +256,11 @@ impl Pool {
         for (w, v) in s.timeline.iter().zip(timeline.words()) {
             w.store(v, Relaxed);
         }
+        // Relaxed contents: published to other threads with the fence (the `DriverRef` is
+        // handed over by whatever publishes the fence: an `Arc`, a mutex).
         s.ops.store(ops, Relaxed);
         s.refs.store(1, Relaxed);
+        // Release: pairs with the Acquire lock compare-exchange: a locker sees the contents.
         s.lock.store(gen << 1, Release);
         self.allocs.fetch_add(1, Relaxed);
         DriverRef {
@@ -265,6 +273,8 @@ impl Pool {
     /// Current counters.
     pub fn stats(&self) -> PoolStats {
         // Read in reverse causal order so derived figures never go negative.
+        // Acquire each: pair with the Release increments, so later counters are at least
+        // as large as earlier ones implied (no negative derived figure).
         let frees = self.frees.load(Acquire);
         let retires = self.retires.load(Acquire);
         let allocs = self.allocs.load(Acquire);
@@ -274,6 +284,7 @@ impl Pool {
             live: allocs.saturating_sub(retires),
             retained: retires.saturating_sub(frees),
             freed: frees,
+            // Relaxed: statistics counters, read after the run's threads were joined.
             violations: self.violations.load(Relaxed),
             free_delay: self
                 .delay
@@ -288,6 +299,7 @@ impl Pool {
     }
 
     fn violation(&self) {
+        // Relaxed: a statistics counter.
         self.violations.fetch_add(1, Relaxed);
     }
 }
@@ -318,6 +330,7 @@ impl Drop for DataLock<'_> {
             .data
             .slot()
             .lock
+            // Release: pairs with the next locker's Acquire compare-exchange.
             .compare_exchange(held, held & !1, Release, Relaxed)
             .is_err()
         {
@@ -348,7 +361,10 @@ impl DriverRef {
 
     /// Checks, after reads, that the slot was not freed or reused; counts a violation if it was.
     #[inline]
-    fn validate(&self) -> bool {
+    pub(crate) fn validate(&self) -> bool {
+        // Acquire fence: orders the caller's content loads before the generation load, pairing
+        // with the Release fence in `free` (generation bumped before poison is written): a
+        // read that saw poison or new contents sees the new generation.
         fence(Acquire);
         let ok = self.slot().gen.load(Relaxed) == self.gen;
         if !ok {
@@ -363,6 +379,7 @@ impl DriverRef {
     #[inline]
     pub fn read_names(&self) -> (Name, Name, bool) {
         let s = self.slot();
+        // Relaxed: validated against the generation afterwards (`validate`).
         let d = std::array::from_fn(|i| s.driver[i].load(Relaxed));
         let t = std::array::from_fn(|i| s.timeline[i].load(Relaxed));
         let ok = self.validate();
@@ -372,6 +389,7 @@ impl DriverRef {
     /// Reads the ops word (the `fence->ops` table pointer of the model).
     #[inline]
     pub fn read_ops(&self) -> Option<u64> {
+        // Relaxed: validated against the generation afterwards (`validate`).
         let v = self.slot().ops.load(Relaxed);
         self.validate().then_some(v)
     }
@@ -382,6 +400,7 @@ impl DriverRef {
         let free = self.gen << 1;
         let mut spins = 0u32;
         loop {
+            // Acquire: pairs with the Release unlock (and the Release store in `alloc`).
             match lock.compare_exchange_weak(free, free | 1, Acquire, Relaxed) {
                 Ok(_) => return Some(DataLock { data: self }),
                 Err(cur) if cur >> 1 != self.gen => {
@@ -403,6 +422,7 @@ impl DriverRef {
     /// Whether the data is still allocated with this generation (no violation counted:
     /// for assertions and tests).
     pub fn is_live(&self) -> bool {
+        // Acquire: pairs with the Release fence in `free`.
         self.slot().gen.load(Acquire) == self.gen
     }
 
@@ -410,8 +430,10 @@ impl DriverRef {
     /// released at `at_ns`). From here until [`free`](Self::free) it counts as retained.
     pub fn retire(&self, at_ns: u64) {
         if self.pool.delay.is_some() {
+            // Relaxed: read by `free`, which the reclamation scheme orders after this.
             self.slot().retired_at.store(at_ns, Relaxed);
         }
+        // Relaxed: a counter; `stats` tolerates the skew (saturating).
         self.pool.retires.fetch_add(1, Relaxed);
     }
 
@@ -419,11 +441,13 @@ impl DriverRef {
     #[inline]
     pub fn try_get(&self) -> bool {
         let refs = &self.slot().refs;
+        // Relaxed: the compare-exchange below decides.
         let mut cur = refs.load(Relaxed);
         loop {
             if cur == 0 {
                 return false;
             }
+            // Acquire: pairs with the Release decrement of the last put before a reuse.
             match refs.compare_exchange_weak(cur, cur + 1, Acquire, Relaxed) {
                 Ok(_) => break,
                 Err(c) => cur = c,
@@ -433,6 +457,7 @@ impl DriverRef {
         if self.validate() {
             true
         } else {
+            // Release: pairs with the Acquire fence of whoever drops the last reference.
             refs.fetch_sub(1, Release);
             false
         }
@@ -441,6 +466,8 @@ impl DriverRef {
     /// Drops a reference; frees the data when it was the last one.
     #[inline]
     pub fn put(&self) {
+        // Release: every holder's reads happen before the last holder's free; the Acquire
+        // fence below pairs with the other holders' Release decrements.
         if self.slot().refs.fetch_sub(1, Release) == 1 {
             fence(Acquire);
             self.free();
@@ -452,27 +479,33 @@ impl DriverRef {
     pub fn free(&self) {
         let s = self.slot();
         s.gen
+            // Relaxed: the Release fence below orders it before the poison; a second free of
+            // the same generation fails here.
             .compare_exchange(self.gen, self.gen + 1, Relaxed, Relaxed)
             .expect("driver data freed twice");
+        // Release fence: the generation bump is ordered before the poison and the lock
+        // word, pairing with the Acquire fence in `validate`.
         fence(Release);
         s.lock.store((self.gen + 1) << 1, Relaxed);
-        #[cfg(not(loom))]
+        #[cfg(not(fencebench_loom))]
         if let Some(d) = &self.pool.delay {
             let delay = crate::now_ns().saturating_sub(s.retired_at.load(Relaxed));
             d.count.fetch_add(1, Relaxed);
             d.total_ns.fetch_add(delay, Relaxed);
             d.max_ns.fetch_max(delay, Relaxed);
         }
+        // Relaxed poison: ordered after the generation bump by the fence above.
         s.ops.store(POISON, Relaxed);
         for w in s.driver.iter().chain(&s.timeline) {
             w.store(POISON, Relaxed);
         }
         self.pool.free.lock().unwrap().slots.push(self.slot);
+        // Release: pairs with the Acquire load in `stats`.
         self.pool.frees.fetch_add(1, Release);
     }
 }
 
-#[cfg(all(test, not(loom)))]
+#[cfg(all(test, not(fencebench_loom)))]
 mod tests {
     use super::*;
 

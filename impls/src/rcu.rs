@@ -29,7 +29,7 @@ pub struct Domain {
 }
 
 impl Domain {
-    #[cfg(not(loom))]
+    #[cfg(not(fencebench_loom))]
     pub const fn new() -> Self {
         Domain {
             gp: CachePadded::new(AtomicU64::new(1)),
@@ -38,7 +38,7 @@ impl Domain {
         }
     }
 
-    #[cfg(loom)]
+    #[cfg(fencebench_loom)]
     pub fn new() -> Self {
         Domain {
             gp: CachePadded::new(AtomicU64::new(1)),
@@ -66,13 +66,20 @@ impl Domain {
     /// because the first barrier orders the caller's earlier stores before their loads.
     pub fn synchronize(&self) {
         let _gp = self.gp_lock.lock().unwrap();
+        #[cfg(not(fencebench_plant = "rcu-no-writer-barrier"))]
         membarrier::heavy();
+        // Relaxed: the heavy barriers around the scan order it; readers only compare it.
         let target = self.gp.fetch_add(1, Relaxed) + 1;
+        // Planted: readers that began in the period just ended are not waited for.
+        #[cfg(fencebench_plant = "rcu-gp-early")]
+        let target = target - 1;
         {
             let readers = self.readers.lock().unwrap();
             for r in readers.iter() {
                 let mut backoff = Backoff::default();
                 loop {
+                    // Acquire: pairs with the Release store of 0 in `ReadGuard::drop`, so a section seen
+                    // ended has finished its loads before the caller frees.
                     let c = r.ctr.load(Acquire);
                     if c == 0 || c >= target {
                         break;
@@ -101,42 +108,96 @@ impl Backoff {
         self.0 += 1;
         if self.0 < 64 {
             crate::sync::spin_hint();
-        } else if self.0 < 256 || cfg!(loom) {
+        } else if self.0 < 256 || cfg!(fencebench_loom) {
             crate::sync::yield_now();
         } else {
-            #[cfg(not(loom))]
+            #[cfg(not(fencebench_loom))]
             std::thread::sleep(std::time::Duration::from_micros(50));
         }
     }
 }
 
-/// One thread's handle on a domain. Not `Send`: its nesting count is thread-local.
+/// One thread's handle on a domain. Neither `Send` nor `Sync` (its nesting count is
+/// thread-local), so neither it nor a [`ReadGuard`] borrowing it can reach another thread.
 pub struct Reader<'d> {
     domain: &'d Domain,
     rec: Arc<ReaderRecord>,
     nesting: Cell<u32>,
 }
 
+/// One read-side section (`rcu_read_lock` … `rcu_read_unlock`): it ends when the guard
+/// drops, exactly once, on the reader's thread, and cannot outlive the [`Reader`] it
+/// borrows. There is no other way to end a section.
+///
+/// A guard cannot end its section twice:
+/// ```compile_fail
+/// let domain = fencebench_impls::rcu::Domain::new();
+/// let reader = domain.register();
+/// let guard = reader.lock();
+/// drop(guard);
+/// drop(guard);
+/// ```
+/// nor be unlocked by hand (there is no `unlock`):
+/// ```compile_fail
+/// let domain = fencebench_impls::rcu::Domain::new();
+/// let reader = domain.register();
+/// let _guard = reader.lock();
+/// reader.unlock();
+/// ```
+/// nor end on another thread:
+/// ```compile_fail
+/// let domain = fencebench_impls::rcu::Domain::new();
+/// let reader = domain.register();
+/// let guard = reader.lock();
+/// std::thread::scope(|s| {
+///     s.spawn(move || drop(guard));
+/// });
+/// ```
+/// nor outlive its reader record, for example in a thread-local whose destructor runs
+/// after the record's:
+/// ```compile_fail
+/// use fencebench_impls::rcu::{Domain, ReadGuard};
+/// use std::cell::RefCell;
+/// static DOMAIN: Domain = Domain::new();
+/// thread_local! {
+///     static KEPT: RefCell<Option<ReadGuard<'static>>> = const { RefCell::new(None) };
+/// }
+/// let reader = DOMAIN.register();
+/// KEPT.with(|k| *k.borrow_mut() = Some(reader.lock()));
+/// ```
+pub struct ReadGuard<'r> {
+    reader: &'r Reader<'r>,
+}
+
 impl Reader<'_> {
-    /// `rcu_read_lock`.
+    /// `rcu_read_lock`: begins a section, nested or outermost.
     #[inline]
-    pub fn lock(&self) {
+    pub fn lock(&self) -> ReadGuard<'_> {
         let n = self.nesting.get();
         if n == 0 {
+            // Relaxed store: ordered before the section's loads by the light barrier
+            // below, which pairs with the first heavy barrier in `synchronize`.
             self.rec.ctr.store(self.domain.gp.load(Relaxed), Relaxed);
+            #[cfg(not(fencebench_plant = "rcu-no-reader-barrier"))]
             membarrier::light();
         }
         self.nesting.set(n + 1);
+        ReadGuard { reader: self }
     }
+}
 
+impl Drop for ReadGuard<'_> {
     /// `rcu_read_unlock`.
     #[inline]
-    pub fn unlock(&self) {
-        let n = self.nesting.get() - 1;
-        self.nesting.set(n);
+    fn drop(&mut self) {
+        let r = self.reader;
+        let n = r.nesting.get() - 1;
+        r.nesting.set(n);
         if n == 0 {
             membarrier::light();
-            self.rec.ctr.store(0, std::sync::atomic::Ordering::Release);
+            // Release: pairs with the Acquire load in `synchronize`, so the section's
+            // loads happen before the grace period ends (and the data is freed).
+            r.rec.ctr.store(0, std::sync::atomic::Ordering::Release);
         }
     }
 }
@@ -156,16 +217,15 @@ impl Drop for Reader<'_> {
     }
 }
 
-#[cfg(not(loom))]
-pub use global::{call_rcu_free, rcu_barrier, rcu_read_lock, synchronize_rcu, Rcu, RcuReadGuard};
+#[cfg(not(fencebench_loom))]
+pub use global::{call_rcu_free, rcu_barrier, read_section, synchronize_rcu, Rcu};
 
-#[cfg(not(loom))]
+#[cfg(not(fencebench_loom))]
 mod global {
     use super::{Domain, Reader};
     use crate::pool::DriverRef;
     use crate::scheme::{FenceView, Scheme};
     use std::cell::RefCell;
-    use std::marker::PhantomData;
     use std::sync::{Condvar, Mutex, OnceLock};
 
     /// The process's RCU domain, like the kernel's single RCU.
@@ -182,31 +242,33 @@ mod global {
     /// Retired objects are handed to the reclaimer in batches of this many.
     const BATCH_LEN: usize = 64;
 
-    /// A read-side section; ends on drop. Not `Send`.
-    pub struct RcuReadGuard {
-        reader: *const Reader<'static>,
-        _not_send: PhantomData<*const ()>,
-    }
-
-    /// Enters a read-side section of the process domain.
+    /// Runs `f` inside one read-side section of the process domain. Closure-scoped, so
+    /// the section ends exactly once, on this thread, while the thread's reader record
+    /// lives. Called from a thread-local destructor that runs after that record's, it
+    /// uses a temporary record instead of touching the destroyed one.
     #[inline]
-    pub fn rcu_read_lock() -> RcuReadGuard {
-        READER.with(|r| {
-            r.lock();
-            RcuReadGuard {
-                reader: r,
-                _not_send: PhantomData,
+    pub fn read_section<R>(f: impl FnOnce() -> R) -> R {
+        // The record's address leaves the `try_with` closure so that `f`'s result is
+        // returned directly, not moved through `try_with`'s `Result` (a copy per call).
+        match READER.try_with(|r| r as *const Reader<'static>) {
+            Ok(reader) => {
+                // SAFETY: `reader` points to this thread's live record. A thread-local
+                // is destroyed only when its thread exits: after this frame returned,
+                // or in the destructor loop, which runs one destructor at a time, so
+                // the record cannot be destroyed while `f` (or its caller) runs.
+                let _section = unsafe { &*reader }.lock();
+                f()
             }
-        })
+            Err(_) => with_temporary_reader(f),
+        }
     }
 
-    impl Drop for RcuReadGuard {
-        #[inline]
-        fn drop(&mut self) {
-            // SAFETY: the guard is !Send and cannot outlive the thread, and thread-local
-            // destructors run only after the thread's stack (which owns the guard) is gone.
-            unsafe { (*self.reader).unlock() }
-        }
+    /// A section on a reader record registered for it alone.
+    #[cold]
+    fn with_temporary_reader<R>(f: impl FnOnce() -> R) -> R {
+        let reader = DOMAIN.register();
+        let _section = reader.lock();
+        f()
     }
 
     /// Waits for a grace period of the process domain.
@@ -277,6 +339,7 @@ mod global {
                     }
                     (std::mem::take(&mut q.pending), q.submitted)
                 };
+                #[cfg(not(fencebench_plant = "rcu-skip-synchronize"))]
                 synchronize_rcu();
                 for d in batch {
                     d.free();
@@ -296,19 +359,30 @@ mod global {
 
     /// `call_rcu(kfree)`: free after a grace period, batched.
     pub fn call_rcu_free(data: DriverRef) {
-        BATCH.with(|b| {
+        #[cfg(fencebench_plant = "rcu-free-at-once")]
+        return data.free();
+        #[cfg_attr(fencebench_plant = "rcu-free-at-once", allow(unreachable_code))]
+        let mut data = Some(data);
+        let _ = BATCH.try_with(|b| {
             let mut b = b.0.borrow_mut();
-            b.push(data);
+            b.extend(data.take());
             if b.len() >= BATCH_LEN {
                 reclaimer().submit(std::mem::take(&mut *b));
             }
         });
+        // From a thread-local destructor that runs after this thread's batch was
+        // handed off: a batch of one.
+        if let Some(data) = data {
+            reclaimer().submit(vec![data]);
+        }
     }
 
     /// `rcu_barrier()`: waits until everything this thread (and exited threads) handed
     /// to [`call_rcu_free`] has been freed.
     pub fn rcu_barrier() {
-        let batch = BATCH.with(|b| std::mem::take(&mut *b.0.borrow_mut()));
+        let batch = BATCH
+            .try_with(|b| std::mem::take(&mut *b.0.borrow_mut()))
+            .unwrap_or_default();
         let r = reclaimer();
         r.wait_for(r.submit(batch));
     }
@@ -325,11 +399,9 @@ mod global {
 
         fn per_fence(_: &DriverRef) {}
 
-        type Guard<'a> = RcuReadGuard;
-
         #[inline]
-        fn protect(_: FenceView<'_, ()>) -> Option<RcuReadGuard> {
-            Some(rcu_read_lock())
+        fn section<R>(_: FenceView<'_, ()>, f: impl FnOnce(bool) -> R) -> R {
+            read_section(|| f(true))
         }
 
         fn reclaim(_: &(), data: &DriverRef) {

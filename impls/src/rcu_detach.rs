@@ -6,7 +6,7 @@
 //! grace period, on the same membarrier RCU as `rcu`.
 
 use crate::pool::DriverRef;
-use crate::rcu::{call_rcu_free, rcu_barrier, rcu_read_lock, RcuReadGuard};
+use crate::rcu::{call_rcu_free, rcu_barrier, read_section};
 use crate::scheme::{FenceView, Scheme};
 use std::sync::atomic::AtomicUsize;
 use std::sync::atomic::Ordering::{Acquire, Release};
@@ -27,19 +27,30 @@ impl Scheme for RcuDetach {
         OpsPtr(AtomicUsize::new(data.addr()))
     }
 
-    type Guard<'a> = RcuReadGuard;
-
     #[inline]
-    fn protect(fence: FenceView<'_, OpsPtr>) -> Option<RcuReadGuard> {
-        let guard = rcu_read_lock();
-        (fence.per_fence.0.load(Acquire) != 0).then_some(guard)
+    fn section<R>(fence: FenceView<'_, OpsPtr>, f: impl FnOnce(bool) -> R) -> R {
+        // Acquire: pairs with the Release clear in `detach` (and the pointer's
+        // publication at creation); 0 means detached.
+        read_section(|| f(fence.per_fence.0.load(Acquire) != 0))
     }
 
     const CHECKS_SIGNALED_BIT: bool = false;
+    const GENERATION: crate::Generation = crate::Generation::V7;
     const INLINE_LOCK: bool = true;
 
-    fn reclaim(ops: &OpsPtr, data: &DriverRef) {
+    /// Pairs with the reader's `Acquire` load: a reader that loads 0 takes nothing from
+    /// the data; one that loads the address entered its RCU section before the grace
+    /// period that `reclaim` waits for.
+    fn detach(ops: &OpsPtr) {
+        // Planted: the pointer is left set (as if cleared only at release) while the data
+        // is freed after a grace period.
+        #[cfg(not(fencebench_plant = "detach-free-before-clear"))]
         ops.0.store(0, Release);
+        #[cfg(fencebench_plant = "detach-free-before-clear")]
+        let _ = ops;
+    }
+
+    fn reclaim(_: &OpsPtr, data: &DriverRef) {
         call_rcu_free(data.clone());
     }
 

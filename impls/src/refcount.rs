@@ -8,8 +8,8 @@ use crate::scheme::{FenceView, Scheme};
 
 pub enum Refcount {}
 
-/// A held reference; dropped at the end of the read section.
-pub struct RefGuard<'a>(&'a DriverRef);
+/// A held reference; dropped at the end of the read section (also on unwind).
+struct RefGuard<'a>(&'a DriverRef);
 
 impl Drop for RefGuard<'_> {
     #[inline]
@@ -26,17 +26,24 @@ impl Scheme for Refcount {
 
     fn per_fence(_: &DriverRef) {}
 
-    type Guard<'a> = RefGuard<'a>;
-
     #[inline]
-    fn protect(fence: FenceView<'_, ()>) -> Option<RefGuard<'_>> {
-        fence.data.try_get().then_some(RefGuard(fence.data))
+    fn section<R>(fence: FenceView<'_, ()>, f: impl FnOnce(bool) -> R) -> R {
+        if fence.data.try_get() {
+            let _reference = RefGuard(fence.data);
+            f(true)
+        } else {
+            f(false)
+        }
     }
 
-    const RECLAIM_AT_SIGNAL: bool = false;
+    const RECLAIM_AT_SIGNAL: bool = cfg!(fencebench_plant = "refcount-free-at-signal");
 
     /// Drops the fence's own reference at release.
     fn reclaim(_: &(), data: &DriverRef) {
+        // Planted: freed at signal, whatever references readers hold.
+        #[cfg(fencebench_plant = "refcount-free-at-signal")]
+        return data.free();
+        #[cfg_attr(fencebench_plant = "refcount-free-at-signal", allow(unreachable_code))]
         data.put();
     }
 

@@ -2,7 +2,7 @@
 //! The generic fence in [`crate::guarded`] calls these hooks; each implementation module
 //! provides one.
 
-pub use crate::inline_lock::{InlineGuard, InlineLock};
+pub use crate::inline_lock::InlineLock;
 use crate::pool::DriverRef;
 
 /// What a scheme sees of a fence when a reader enters a section.
@@ -17,6 +17,12 @@ pub struct FenceView<'a, P> {
 pub trait Scheme: Send + Sync + 'static {
     const NAME: &'static str;
     const SUMMARY: &'static str;
+    /// See [`crate::Implementation::PROTECTS_READERS`].
+    const PROTECTS_READERS: bool = true;
+    /// See [`crate::Implementation::READERS_BLOCK_SIGNAL`].
+    const READERS_BLOCK_SIGNAL: bool = false;
+    /// See [`crate::Implementation::GENERATION`].
+    const GENERATION: crate::Generation = crate::Generation::V6_17;
 
     /// Per-fence state: a detachable pointer, an `ArcSwap`, or nothing.
     type PerFence: Send + Sync;
@@ -24,16 +30,15 @@ pub trait Scheme: Send + Sync + 'static {
     /// Builds the per-fence state for newly allocated driver data.
     fn per_fence(data: &DriverRef) -> Self::PerFence;
 
-    /// Held for the duration of one read-side section.
-    type Guard<'a>;
-
-    /// Enters a read-side section. `None` means the data must be treated as detached:
-    /// it could not be protected (a failed get-unless-zero) or, for schemes that detach
-    /// by pointer, the pointer was already cleared.
-    fn protect<'a>(fence: FenceView<'a, Self::PerFence>) -> Option<Self::Guard<'a>>;
+    /// Runs `f` inside one read-side section. `f(false)` means the data must be treated
+    /// as detached: it could not be protected (a failed get-unless-zero) or, for schemes
+    /// that detach by pointer, the pointer was already cleared. Closure-scoped, so no
+    /// caller can end a section twice, on another thread, or after the thread's reader
+    /// state is gone.
+    fn section<R>(fence: FenceView<'_, Self::PerFence>, f: impl FnOnce(bool) -> R) -> R;
 
     /// Whether the fence checks `SIGNALED` inside the section (the 6.17 contract) after
-    /// [`protect`](Self::protect) succeeds. Schemes that detach by clearing a pointer
+    /// [`section`](Self::section) protected the data. Schemes that detach by clearing a pointer
     /// (the 7.1 design, `ArcSwap`, library hazard pointers) test the pointer instead.
     const CHECKS_SIGNALED_BIT: bool = true;
 
@@ -45,9 +50,14 @@ pub trait Scheme: Send + Sync + 'static {
     /// fence itself is released (refcounting).
     const RECLAIM_AT_SIGNAL: bool = true;
 
-    /// Takes the exporter's retired data: detach it from the fence if the scheme does,
-    /// then free it now, after a grace period, once no hazard covers it, or on the last
-    /// reference, per the scheme.
+    /// Detaches the driver data from the fence, for schemes that detach by pointer (the
+    /// 7.x generation): called under the fence lock right after `SIGNALED` is set and
+    /// before callbacks run, as `dma_fence_signal_timestamp_locked` clears `ops`; also at
+    /// release of a fence that was never signalled. Schemes that test `SIGNALED` do nothing.
+    fn detach(_per_fence: &Self::PerFence) {}
+
+    /// Takes the exporter's retired (and detached) data and frees it now, after a grace
+    /// period, once no hazard covers it, or on the last reference, per the scheme.
     fn reclaim(per_fence: &Self::PerFence, data: &DriverRef);
 
     /// See [`crate::Implementation::quiesce`].

@@ -11,15 +11,14 @@ impl Scheme for Unprotected {
     const NAME: &'static str = "unprotected";
     const SUMMARY: &'static str =
         "no protection; frees driver data at signal (the baseline, and the bug)";
+    const PROTECTS_READERS: bool = false;
     type PerFence = ();
 
     fn per_fence(_: &DriverRef) {}
 
-    type Guard<'a> = ();
-
     #[inline]
-    fn protect(_: FenceView<'_, ()>) -> Option<()> {
-        Some(())
+    fn section<R>(_: FenceView<'_, ()>, f: impl FnOnce(bool) -> R) -> R {
+        f(true)
     }
 
     fn reclaim(_: &(), data: &DriverRef) {

@@ -7,7 +7,7 @@
 //! it for every implementation, so a difference in behaviour between implementations is a
 //! test failure rather than a silent difference in what the benchmarks measure.
 
-#![cfg(not(loom))]
+#![cfg(not(fencebench_loom))]
 
 mod common;
 
@@ -15,12 +15,12 @@ use arc_swap::ArcSwapOption;
 use common::{SetOnDrop, DRIVER, TIMELINE};
 use fencebench_impls::trace::{TraceEvent, TraceRecord, TraceSink};
 use fencebench_impls::{
-    now_ns, AlreadySignaled, Callback, Fence, Implementation, Name, PoolStats, Timeline,
-    TimelineConfig, WaitOutcome, DETACHED_DRIVER, SIGNALED_TIMELINE,
+    now_ns, AlreadySignaled, Callback, Fence, Generation, Implementation, Name, PoolStats,
+    Timeline, TimelineConfig, WaitOutcome, DETACHED_DRIVER, MIN_REMAINING, SIGNALED_TIMELINE,
 };
 use std::sync::atomic::AtomicBool;
-use std::sync::atomic::AtomicUsize;
-use std::sync::atomic::Ordering::{Acquire, Relaxed};
+use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
+use std::sync::atomic::{AtomicU64, AtomicUsize};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
@@ -33,7 +33,8 @@ macro_rules! conformance_suite {
             conformance_suite!(@cases $impl;
                 sanitycheck, signaling, add_callback, late_add_callback, rm_callback,
                 late_rm_callback, status, error, wait, wait_timeout, stub,
-                race_signal_callback, timestamp, ref_count, release_with_pending_callback,
+                race_signal_callback, timestamp, callback_sees_detached_names, shared_stub,
+                driver_signaled_op, ref_count, release_with_pending_callback,
                 names, tracepoints, pool_accounting,
             );
         }
@@ -86,22 +87,23 @@ fn runs(counter: &AtomicUsize) -> usize {
     counter.load(Relaxed)
 }
 
-/// Whether the implementation protects readers at all (the baseline does not, and may
-/// legitimately count violations when readers race signalling).
-fn is_protected<I: Implementation>() -> bool {
-    I::NAME != "unprotected"
-}
-
-/// Whether driver data is reclaimed once the fence signals, as the 6.17 contract lets
-/// the exporter do. Refcounting (the rejected design) instead pins it until the last
-/// fence reference goes: the retained memory fencebench reports.
-fn frees_at_signal<I: Implementation>() -> bool {
-    I::NAME != "refcount"
-}
-
 /// The pool counters the accounting checks compare: `(live, retained, freed, violations)`.
 fn settled(stats: PoolStats) -> (u64, u64, u64, u64) {
     (stats.live, stats.retained, stats.freed, stats.violations)
+}
+
+/// The `dma_fence_describe` line the implementation's kernel generation prints, written
+/// out independently of the implementation's formatter.
+fn describe<I: Implementation>(f: &I::Fence, signalled: bool) -> String {
+    let (c, s) = (f.context(), f.seqno());
+    match (I::GENERATION, signalled) {
+        (Generation::V6_17, false) => format!("{DRIVER} {TIMELINE} seq {s} unsignalled"),
+        (Generation::V6_17, true) => {
+            format!("{DETACHED_DRIVER} {SIGNALED_TIMELINE} seq {s} signalled")
+        }
+        (Generation::V7, false) => format!("{c}:{s} {TIMELINE} {DRIVER} unsignalled"),
+        (Generation::V7, true) => format!("{c}:{s} signalled"),
+    }
 }
 
 fn sanitycheck<I: Implementation>() {
@@ -185,16 +187,98 @@ fn error<I: Implementation>() {
     f.signal().unwrap();
     assert_eq!(f.status(), EIO);
     assert_eq!(f.info().status, EIO);
-    assert!(f.info().to_string().ends_with(" seq 1 signalled"));
+    assert_eq!(f.info().to_string(), describe::<I>(&f, true));
     assert_eq!(f.set_error(EIO), Err(AlreadySignaled));
     assert_eq!(f.status(), EIO);
 }
 
+/// The kernel's `wait`: a poll returns 0 before the signal and 1 after (a signalled
+/// fence never reports 0 remaining time, which would read as a timeout).
 fn wait<I: Implementation>() {
     let f = timeline::<I>().create();
     assert_eq!(f.wait(Duration::ZERO), WaitOutcome::TimedOut);
     f.signal().unwrap();
-    assert!(f.wait(Duration::ZERO).is_signaled());
+    assert_eq!(f.wait(Duration::ZERO), WaitOutcome::Signaled(MIN_REMAINING));
+    match f.wait(Duration::from_millis(1)) {
+        WaitOutcome::Signaled(left) => assert!(left >= MIN_REMAINING),
+        WaitOutcome::TimedOut => panic!("a signalled fence timed out"),
+    }
+}
+
+/// Linux 7.x detaches the data under the fence lock right after `SIGNALED` and before the
+/// callbacks run, so a callback that reads the names during `signal()` sees the detached
+/// constants, under every generation's implementation.
+fn callback_sees_detached_names<I: Implementation>() {
+    if I::READERS_BLOCK_SIGNAL {
+        eprintln!(
+            "skipped {}: its readers take the fence lock, which signal holds while callbacks \
+             run, so a callback cannot read its own fence's names",
+            I::NAME
+        );
+        return;
+    }
+    let f = timeline::<I>().create();
+    let seen = Arc::new(Mutex::new(None));
+    let (g, s) = (f.clone(), seen.clone());
+    f.add_callback(Box::new(move || {
+        *s.lock().unwrap() = Some((g.driver_name(), g.timeline_name(), g.section()));
+    }))
+    .unwrap();
+    f.signal().unwrap();
+    let (d, t, section) = seen.lock().unwrap().take().expect("callback did not run");
+    assert_eq!(
+        (d.as_str(), t.as_str()),
+        (DETACHED_DRIVER, SIGNALED_TIMELINE)
+    );
+    assert_eq!(
+        section, None,
+        "a callback's read section found the data attached"
+    );
+}
+
+/// A driver with a `signaled` op: `is_signaled` asks it while the bit is clear, and when
+/// the hardware has passed the fence's seqno it signals the fence from the reader's side
+/// (callbacks run, the data is detached and retired), as `dma_fence_is_signaled` does.
+fn driver_signaled_op<I: Implementation>() {
+    let hw = Arc::new(AtomicU64::new(0));
+    let tl = I::timeline(TimelineConfig::new(DRIVER, TIMELINE).with_hw_seqno(hw.clone()));
+    let (f, g) = (tl.create(), tl.create());
+    let (count, cb) = counting_callback();
+    f.add_callback(cb).unwrap();
+    assert!(!f.is_signaled());
+    assert_eq!(f.status(), 0);
+    hw.store(f.seqno(), Release);
+    assert!(f.is_signaled(), "the driver's op was not asked");
+    assert_eq!(
+        runs(&count),
+        1,
+        "the reader-side signal did not run the callback"
+    );
+    assert_eq!(f.signal(), Err(AlreadySignaled));
+    assert_eq!(f.driver_name().as_str(), DETACHED_DRIVER);
+    assert!(f.timestamp().is_some());
+    assert_eq!(g.wait(Duration::ZERO), WaitOutcome::TimedOut);
+    hw.store(g.seqno(), Release);
+    assert_eq!(g.status(), 1, "status did not ask the driver's op");
+    drop((f, g));
+    I::quiesce();
+    assert_eq!(settled(tl.pool().stats()), (0, 0, 2, 0));
+}
+
+/// `dma_fence_get_stub`: one shared, always-signalled fence.
+fn shared_stub<I: Implementation>() {
+    let (a, b) = (timeline::<I>().stub(), timeline::<I>().stub());
+    assert_eq!(
+        (a.context(), a.seqno()),
+        (b.context(), b.seqno()),
+        "two stubs"
+    );
+    assert!(
+        a.ref_count() >= 3,
+        "the stub is not shared (refs {})",
+        a.ref_count()
+    );
+    assert!(a.is_signaled() && b.is_signaled());
 }
 
 fn wait_timeout<I: Implementation>() {
@@ -345,7 +429,7 @@ fn race_signal_callback<I: Implementation>() {
     let stats = pool.stats();
     assert_eq!((stats.live, stats.retained), (0, 0));
     assert_eq!(stats.freed, 4 * RACE_PASSES as u64);
-    if is_protected::<I>() {
+    if I::PROTECTS_READERS {
         assert_eq!(
             stats.violations, 0,
             "protected implementation read freed data"
@@ -405,28 +489,31 @@ fn release_with_pending_callback<I: Implementation>() {
 fn names<I: Implementation>() {
     let f = timeline::<I>().create();
     assert_ne!(f.driver_name(), f.timeline_name());
+    assert!(
+        f.section().is_some(),
+        "the read section found a live fence detached"
+    );
     assert_eq!(f.driver_name().as_str(), DRIVER);
     assert_eq!(f.timeline_name().as_str(), TIMELINE);
     let info = f.info();
     assert_eq!(info.driver_name.as_str(), DRIVER);
     assert_eq!(info.obj_name.as_str(), TIMELINE);
     assert_eq!((info.context, info.seqno, info.status), (f.context(), 1, 0));
-    assert_eq!(
-        info.to_string(),
-        format!("{DRIVER} {TIMELINE} seq 1 unsignalled")
-    );
+    assert_eq!(info.to_string(), describe::<I>(&f, false));
 
     f.signal().unwrap();
+    assert_eq!(
+        f.section(),
+        None,
+        "the read section used a signalled fence's data"
+    );
     assert_eq!(f.driver_name().as_str(), DETACHED_DRIVER);
     assert_eq!(f.timeline_name().as_str(), SIGNALED_TIMELINE);
     let info = f.info();
     assert_eq!(info.driver_name.as_str(), DETACHED_DRIVER);
     assert_eq!(info.obj_name.as_str(), SIGNALED_TIMELINE);
     assert_eq!(info.status, 1);
-    assert_eq!(
-        info.to_string(),
-        format!("{DETACHED_DRIVER} {SIGNALED_TIMELINE} seq 1 signalled")
-    );
+    assert_eq!(info.to_string(), describe::<I>(&f, true));
 }
 
 fn tracepoints<I: Implementation>() {
@@ -504,7 +591,7 @@ fn pool_accounting<I: Implementation>() {
         f.signal().unwrap();
     }
     I::quiesce();
-    let held = if frees_at_signal::<I>() {
+    let held = if I::RECLAIMS_AT_SIGNAL {
         (0, 0, N, 0)
     } else {
         (0, N, 0, 0)
@@ -513,4 +600,25 @@ fn pool_accounting<I: Implementation>() {
     drop(fences);
     I::quiesce();
     assert_eq!(settled(tl.pool().stats()), (0, 0, N, 0), "fences released");
+}
+
+/// The one table in `lib.rs`: every name dispatches to the implementation of that name,
+/// every alias to its implementation, and nothing else dispatches.
+#[test]
+fn table_dispatches_every_name_and_alias() {
+    use fencebench_impls::{canonical_name, for_each_impl, ALIASES, IMPLEMENTATIONS};
+    for &name in IMPLEMENTATIONS {
+        assert_eq!(for_each_impl!(name, I => I::NAME), Some(name));
+        assert_eq!(canonical_name(name), Some(name));
+    }
+    for &(alias, name) in ALIASES {
+        assert_eq!(
+            for_each_impl!(alias, I => I::NAME),
+            Some(name),
+            "alias {alias}"
+        );
+        assert_eq!(canonical_name(alias), Some(name));
+    }
+    assert_eq!(for_each_impl!("no-such-implementation", I => I::NAME), None);
+    assert_eq!(canonical_name("no-such-implementation"), None);
 }

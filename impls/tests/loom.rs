@@ -1,7 +1,7 @@
 //! Loom models of the dma-fence safe-access protocol: readers that test `SIGNALED` inside
 //! a read-side section race an exporter that sets the bit and then reclaims the driver
 //! data. The models run the crate's own `pool`, `rcu`, `hazptr` and `inline_lock` code, built against
-//! loom's atomics, fences and mutex under `cfg(loom)`, so loom explores the protocols as
+//! loom's atomics, fences and mutex under `cfg(fencebench_loom)`, so loom explores the protocols as
 //! they are benchmarked (with `membarrier::{light, heavy}` modelled as `fence(SeqCst)`).
 //!
 //! Every model asserts that a reader which saw the fence unsignalled read valid names (the
@@ -10,14 +10,17 @@
 //! can fail: they are `should_panic` tests, so the suite fails if loom stops catching them.
 //!
 //! Run with
-//! `RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=target/loom cargo test -p fencebench-impls --test loom --release`
+//! `RUSTFLAGS="--cfg fencebench_loom" CARGO_TARGET_DIR=target/loom cargo test -p fencebench-impls --test loom --release`
 //! (add `-- --nocapture` to see how many interleavings each model took).
 
-#![cfg(loom)]
+#![cfg(fencebench_loom)]
 
 use fencebench_impls::inline_lock::InlineLock;
 use fencebench_impls::pool::{DriverRef, Name, Pool};
 use fencebench_impls::{hazptr, rcu};
+use fencebench_impls::{
+    Fence as _, Implementation, Timeline as _, TimelineConfig, DETACHED_DRIVER, SIGNALED_TIMELINE,
+};
 use loom::sync::atomic::{AtomicBool, AtomicUsize};
 use loom::thread::{self, JoinHandle};
 use std::cell::Cell;
@@ -59,6 +62,8 @@ const THREE_THREAD_PREEMPTIONS: Option<usize> = Some(5);
 /// `LOOM_MAX_PREEMPTIONS` environment variable says otherwise.
 fn check_bounded(name: &str, preemptions: Option<usize>, f: impl Fn() + Sync + Send + 'static) {
     let mut builder = loom::model::Builder::new();
+    // The fence-model models run long paths (names, the pool, a grace period).
+    builder.max_branches = 20_000;
     if builder.preemption_bound.is_none() {
         builder.preemption_bound = preemptions;
     }
@@ -214,15 +219,14 @@ fn rcu_model(shape: Shape, bug: RcuBug) {
             for _ in 0..shape.sections {
                 if bug == RcuBug::TestOutsideSection {
                     let unsignalled = !fence.is_signaled();
-                    r.lock();
+                    let _section = r.lock();
                     if unsignalled {
                         fence.use_data();
                     }
                 } else {
-                    r.lock();
+                    let _section = r.lock();
                     fence.read_if_unsignalled();
                 }
-                r.unlock();
             }
         },
     );
@@ -435,11 +439,10 @@ fn rcu_detach_model(unpublish_late: bool) {
         let ctx = (fence.clone(), domain.clone(), ops.clone());
         let readers = spawn_readers(1, &ctx, |(fence, domain, ops)| {
             let reader = domain.register();
-            reader.lock();
+            let _section = reader.lock();
             if ops.load(Acquire) != 0 {
                 fence.use_data();
             }
-            reader.unlock();
         });
         fence.signal();
         if unpublish_late {
@@ -506,4 +509,63 @@ fn inline_lock_one_reader() {
 #[should_panic(expected = "late read")]
 fn planted_inline_lock_test_outside_lock_is_caught() {
     inline_lock_model(true);
+}
+
+// The real fence model. `GuardedFence<Rcu>` and `GuardedFence<RcuDetach>` run
+// `guarded.rs` itself (signal under the lock, the 7.x detach point, `info`'s section, the
+// second signaller's check) on `rcu::Domain` and the pool, with the schemes' glue from
+// `loom_schemes` (a reader record per section, a synchronous grace period and free);
+// `GuardedFence<Hazptr>` does the same on `hazptr::Domain` (a record per section, a scan
+// per retirement).
+
+/// Preemption bound of the fence-model models: every `info()` and `signal()` is dozens of
+/// atomic operations (names, generation checks, the lock, the grace period).
+const FENCE_MODEL_PREEMPTIONS: Option<usize> = Some(3);
+
+/// A reader describes the fence while the exporter signals it (and, racing, a second
+/// exporter thread signals it too); the reader must see the live names or the detached
+/// pair, never a torn or freed copy, and exactly one signal must win.
+fn fence_model<I: Implementation>(name: &str) {
+    check_bounded(name, FENCE_MODEL_PREEMPTIONS, || {
+        let tl = I::timeline(TimelineConfig::new(DRIVER, TIMELINE));
+        let fence = tl.create();
+        let reader = {
+            let f = fence.clone();
+            thread::spawn(move || {
+                let info = f.info();
+                let names = (info.driver_name.as_str(), info.obj_name.as_str());
+                assert!(
+                    names == (DRIVER, TIMELINE) || names == (DETACHED_DRIVER, SIGNALED_TIMELINE),
+                    "{LATE_READ}: torn names {names:?} (iteration {})",
+                    iteration()
+                );
+            })
+        };
+        fence.signal().expect("the exporter's signal lost");
+        assert!(fence.signal().is_err(), "signalled twice");
+        reader.join().unwrap();
+        drop(fence);
+        I::quiesce();
+        let stats = tl.pool().stats();
+        assert_eq!(
+            stats.violations, 0,
+            "{LATE_READ}: the pool counted a violation"
+        );
+        assert_eq!((stats.live, stats.retained, stats.freed), (0, 0, 1));
+    });
+}
+
+#[test]
+fn fence_model_rcu() {
+    fence_model::<fencebench_impls::Rcu>("guarded rcu");
+}
+
+#[test]
+fn fence_model_rcu_detach() {
+    fence_model::<fencebench_impls::RcuDetach>("guarded rcu-detach");
+}
+
+#[test]
+fn fence_model_hazptr() {
+    fence_model::<fencebench_impls::Hazptr>("guarded hazptr");
 }

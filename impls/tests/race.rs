@@ -1,78 +1,152 @@
 //! The describe-vs-signal race: readers copy fence names (`info()`, as the `sync_file`
-//! info ioctl and `dma_fence_describe` do) while the exporter signals those fences and
-//! reclaims their driver data. The pool detects every read that overlapped a free, so
-//! the protected implementations must count zero violations, and the unprotected
-//! baseline must count at least one: proof that the detector, and this test, can see the
+//! info ioctl and `dma_fence_describe` do, and `with_names`, which holds the section
+//! while the caller uses the names) while the exporter signals those fences and reclaims
+//! their driver data. The pool detects every read that overlapped a free, so the
+//! protected implementations must count zero violations, and the unprotected baseline
+//! must count at least one: proof that the detector, and this test, can see the
 //! use-after-free the contract prevents.
 //!
-//! Everything is bounded by operation counts. A violation needs a reader to find the
-//! fence unsignalled and then copy its names after the signaller freed them, so readers
-//! sit on the very fence that is signalled next, and the signaller waits (a bounded
-//! spin) until one of them is reading it before signalling. The window is hit directly
-//! (reader and signaller on different cores; common in debug builds) and by a reader
-//! being preempted inside it (the readers outnumber the cores).
+//! Everything is bounded by operation counts. Readers sit on the very fence that is
+//! signalled next; the signaller waits (bounded) until a reader is inside a section on
+//! it before signalling. One reader per core *holds* that section until the signaller
+//! has signalled [`HOLD_SIGNALS`] more fences (bounded by [`HOLD_NAPS`] short sleeps), so
+//! any reclamation that does not wait for it (a free at signal, a skipped or short grace
+//! period, a scan that ignores hazards) frees data a reader is still using, whatever the
+//! scheduling. Two per core poll `info()`, racing each signal (and, preempted inside a
+//! section, the reclamation after it). Every reader also describes the fence signalled
+//! [`GRAVEYARD`] signals ago, long reclaimed: data freed while a fence still points at
+//! it shows there. Each implementation fails on its first violation, or passes after
+//! [`ROUNDS`] clean rounds (CI's planted bugs get more, see [`rounds`]).
 
-#![cfg(not(loom))]
+#![cfg(not(fencebench_loom))]
 
 mod common;
 
-use arc_swap::ArcSwap;
+use arc_swap::{ArcSwap, ArcSwapOption};
 use common::{SetOnDrop, DRIVER, TIMELINE};
 use fencebench_impls::{
     Fence, Implementation, Name, PoolStats, Timeline, TimelineConfig, Unprotected, DETACHED_DRIVER,
     SIGNALED_TIMELINE,
 };
-use std::sync::atomic::Ordering::{Acquire, Relaxed};
+use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize};
 use std::sync::{Arc, Mutex};
 use std::thread;
+use std::time::{Duration, Instant};
 
 /// In-flight fences, signalled round-robin.
 const SLOTS: usize = 4;
-/// Reader threads per core. More runnable threads than cores means readers are
-/// preempted, sometimes inside the window, while the signaller runs: in release builds,
-/// where a reader's window is a few loads long, that is how violations show.
-const READERS_PER_CORE: usize = 2;
 /// Fences signalled and replaced per round: a round's length.
-const SIGNALS_PER_ROUND: usize = 2_000;
-/// How long the signaller waits for a reader to be describing the fence it is about to
-/// signal, in spin iterations. Bounded, so a descheduled reader only costs that fence
-/// its race rather than stalling the round.
-const PACING_SPINS: usize = 1_000;
+const SIGNALS_PER_ROUND: usize = 1_000;
+/// Rounds per protected implementation; each must be clean. `FENCEBENCH_RACE_ROUNDS`
+/// overrides it: the planted-bug CI runs more, since it stops at the first violation.
+const ROUNDS: usize = 3;
 
-/// The race tests take this lock so their threads do not compete with each other's:
-/// each round then has the machine's cores to itself (bar other processes).
+fn rounds() -> usize {
+    std::env::var("FENCEBENCH_RACE_ROUNDS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(ROUNDS)
+}
+/// How long the signaller waits for a reader to be inside a section on the fence it is
+/// about to signal, in spin iterations (yielding every [`YIELD_EVERY`]). Bounded, so a
+/// descheduled reader only costs that fence its race.
+const PACING_SPINS: usize = 4_000;
+const YIELD_EVERY: usize = 64;
+/// A holding reader stays in its section until this many more fences were signalled:
+/// more than two reclamation batches (RCU batches and hazard-pointer scans take 64).
+const HOLD_SIGNALS: usize = 160;
+/// ... or until it has slept this many times [`NAP`], so a stalled grace period only
+/// costs time. Sleeping leaves the cores to the signaller and the pollers.
+const HOLD_NAPS: usize = 200;
+const NAP: Duration = Duration::from_micros(20);
+/// Spins a reader holds a section for where readers block the signaller (`lock`): there
+/// holding cannot let anything be freed, it only delays the signal.
+const BLOCKING_HOLD_SPINS: usize = 64;
+/// Signalled fences kept for describing: each reader describes the one signalled this
+/// many signals ago, whose data every scheme has reclaimed by then (several batches).
+const GRAVEYARD: usize = 256;
+
+/// The race tests take this lock so their threads do not compete with each other's.
 static SERIAL: Mutex<()> = Mutex::new(());
 
 /// What one round observed.
 #[derive(Debug)]
 struct Round {
     stats: PoolStats,
-    /// `info()` calls made.
+    /// Reads made (`info()` calls and held sections).
     reads: u64,
     /// Reads that returned the live (configured) names.
     live_reads: u64,
     /// Reads whose names were neither the live nor the detached pair: a torn or
     /// poisoned copy, which only an unprotected read can produce.
     torn_reads: u64,
+    /// Held sections during which the signaller signalled the fence held.
+    held_over_signal: u64,
+}
+
+/// Spins (yielding now and then, so an oversubscribed core runs the others) until
+/// `done()` or `spins` iterations.
+fn spin_until(spins: usize, mut done: impl FnMut() -> bool) {
+    for n in 0..spins {
+        if done() {
+            return;
+        }
+        if n % YIELD_EVERY == YIELD_EVERY - 1 {
+            thread::yield_now();
+        } else {
+            std::hint::spin_loop();
+        }
+    }
+}
+
+/// Holds the caller's section until `done()`, within the bounds above.
+fn hold<I: Implementation>(mut done: impl FnMut() -> bool) {
+    if I::READERS_BLOCK_SIGNAL {
+        return spin_until(BLOCKING_HOLD_SPINS, done);
+    }
+    for _ in 0..HOLD_NAPS {
+        if done() {
+            return;
+        }
+        thread::sleep(NAP);
+    }
+}
+
+/// Readers: one holder and two pollers per core beside the signaller, so pollers are
+/// preempted, sometimes inside a section. Implementations whose readers block the
+/// signaller get one holder per core but one, so the signaller has a core of its own and
+/// the spinlock stays fair.
+fn reader_count<I: Implementation>() -> usize {
+    let cores = thread::available_parallelism().map_or(1, |n| n.get());
+    if I::READERS_BLOCK_SIGNAL {
+        cores.saturating_sub(1).max(1)
+    } else {
+        3 * cores
+    }
 }
 
 /// One round: a signaller cycles through the slots, signalling each fence and replacing
 /// it with a new one, while readers take a reference to the fence it signals next and
-/// describe it until they see it signalled or the signaller moves on.
+/// describe it, holding or polling.
 fn round<I: Implementation>() -> Round {
-    let tl = I::timeline(TimelineConfig::new(DRIVER, TIMELINE));
+    // The driver has a `signaled` op: readers' `is_signaled` may signal a fence the
+    // "hardware" completed before the signaller gets to it.
+    let hw = Arc::new(AtomicU64::new(0));
+    let tl = I::timeline(TimelineConfig::new(DRIVER, TIMELINE).with_hw_seqno(hw.clone()));
     let slots: Vec<ArcSwap<I::Fence>> = (0..SLOTS)
         .map(|_| ArcSwap::from_pointee(tl.create()))
         .collect();
-    // Per slot, the highest seqno of a fence there that a reader has described.
-    let described: Vec<AtomicU64> = (0..SLOTS).map(|_| AtomicU64::new(0)).collect();
-    // The slot the signaller signals next.
+    // Per slot, the highest seqno of a fence there that a reader is inside a section on.
+    let inside: Vec<AtomicU64> = (0..SLOTS).map(|_| AtomicU64::new(0)).collect();
     let next = AtomicUsize::new(0);
+    let signalled = AtomicUsize::new(0);
     let done = AtomicBool::new(false);
-    let (reads, live_reads, torn_reads) = (AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0));
+    let counts: [AtomicU64; 4] = Default::default();
     let live = (Name::new(DRIVER), Name::new(TIMELINE));
     let detached = (Name::new(DETACHED_DRIVER), Name::new(SIGNALED_TIMELINE));
+    let graveyard: Vec<ArcSwapOption<I::Fence>> =
+        (0..GRAVEYARD).map(|_| Default::default()).collect();
 
     // Threads are joined explicitly: a scope's implicit join can return before a
     // thread's thread-local destructors hand its retired data to the reclaimer, which
@@ -84,52 +158,72 @@ fn round<I: Implementation>() -> Round {
                 let i = n % SLOTS;
                 next.store(i, Relaxed);
                 let target = slots[i].load().seqno();
-                for _ in 0..PACING_SPINS {
-                    if described[i].load(Relaxed) >= target {
-                        break;
-                    }
-                    std::hint::spin_loop();
-                }
+                spin_until(PACING_SPINS, || inside[i].load(Relaxed) >= target);
                 let old = slots[i].swap(Arc::new(tl.create()));
-                // Signalling frees the driver data at once (unprotected) or hands it to
-                // the implementation's reclamation.
-                old.signal().unwrap();
+                hw.store(old.seqno(), Release);
+                // A reader may have signalled it first, through the driver's op.
+                let _ = old.signal();
+                graveyard[n % GRAVEYARD].store(Some(old));
+                signalled.fetch_add(1, Release);
             }
         });
-        let cores = thread::available_parallelism().map_or(1, |n| n.get());
-        let readers: Vec<_> = (0..READERS_PER_CORE * cores)
-            .map(|_| {
-                s.spawn(|| {
-                    let (mut n, mut live_n, mut torn_n) = (0, 0, 0);
+        let readers: Vec<_> = (0..reader_count::<I>())
+            .map(|r| {
+                let (slots, inside, next, signalled, done, counts, graveyard) = (
+                    &slots, &inside, &next, &signalled, &done, &counts, &graveyard,
+                );
+                let holder = r % 3 == 0 || I::READERS_BLOCK_SIGNAL;
+                s.spawn(move || {
+                    let (mut n, mut live_n, mut torn_n, mut held_n) = (0, 0, 0, 0);
+                    let mut check = |names: (Name, Name)| {
+                        if names == live {
+                            live_n += 1;
+                        } else if names != detached {
+                            torn_n += 1;
+                        }
+                    };
                     while !done.load(Acquire) {
                         let i = next.load(Relaxed);
                         // A reference of our own, held while describing, as real readers do.
                         let f = I::Fence::clone(&slots[i].load());
-                        let mut first = true;
-                        loop {
+                        // The oldest fence in the graveyard, signalled long ago.
+                        let oldest = signalled.load(Acquire) % GRAVEYARD;
+                        if let Some(o) = &*graveyard[oldest].load() {
                             n += 1;
-                            let info = f.info();
-                            let names = (info.driver_name, info.obj_name);
-                            if names == live {
-                                live_n += 1;
-                            } else if names != detached {
-                                torn_n += 1;
-                            }
-                            if info.status != 0 {
-                                break;
-                            }
-                            if first {
-                                described[i].fetch_max(f.seqno(), Relaxed);
-                                first = false;
-                            }
-                            if next.load(Relaxed) != i || done.load(Relaxed) {
-                                break;
+                            let info = o.info();
+                            check((info.driver_name, info.obj_name));
+                        }
+                        if holder {
+                            n += 1;
+                            let names = f.with_names(|d, t| {
+                                inside[i].fetch_max(f.seqno(), Relaxed);
+                                let from = signalled.load(Acquire);
+                                hold::<I>(|| {
+                                    signalled.load(Acquire) >= from + HOLD_SIGNALS
+                                        || done.load(Relaxed)
+                                });
+                                (*d, *t)
+                            });
+                            check(names);
+                            held_n += u64::from(f.is_signaled());
+                        } else {
+                            loop {
+                                n += 1;
+                                let info = f.info();
+                                check((info.driver_name, info.obj_name));
+                                if info.status != 0 || f.is_signaled() {
+                                    break;
+                                }
+                                inside[i].fetch_max(f.seqno(), Relaxed);
+                                if next.load(Relaxed) != i || done.load(Relaxed) {
+                                    break;
+                                }
                             }
                         }
                     }
-                    reads.fetch_add(n, Relaxed);
-                    live_reads.fetch_add(live_n, Relaxed);
-                    torn_reads.fetch_add(torn_n, Relaxed);
+                    for (c, v) in counts.iter().zip([n, live_n, torn_n, held_n]) {
+                        c.fetch_add(v, Relaxed);
+                    }
                 })
             })
             .collect();
@@ -139,41 +233,42 @@ fn round<I: Implementation>() -> Round {
         }
     });
     for slot in &slots {
-        slot.load().signal().unwrap();
+        let _ = slot.load().signal();
     }
-    drop(slots);
+    drop((slots, graveyard));
     I::quiesce();
+    let [reads, live_reads, torn_reads, held_over_signal] = counts.map(AtomicU64::into_inner);
     Round {
         stats: tl.pool().stats(),
-        reads: reads.into_inner(),
-        live_reads: live_reads.into_inner(),
-        torn_reads: torn_reads.into_inner(),
+        reads,
+        live_reads,
+        torn_reads,
+        held_over_signal,
     }
 }
 
-/// Rounds a protected implementation runs; every one must be clean.
-const PROTECTED_ROUNDS: usize = 2;
-
 fn assert_protected<I: Implementation>() {
+    const { assert!(I::PROTECTS_READERS) };
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    for _ in 0..PROTECTED_ROUNDS {
+    for n in 1..=rounds() {
+        let start = Instant::now();
         let r = round::<I>();
-        eprintln!("{}: {r:?}", I::NAME);
+        eprintln!("{} round {n} ({:?}): {r:?}", I::NAME, start.elapsed());
         assert_eq!(r.stats.violations, 0, "{} read freed driver data", I::NAME);
         assert_eq!(r.torn_reads, 0, "{} returned torn names", I::NAME);
         assert!(r.live_reads > 0, "no read overlapped a live fence");
+        // Where readers do not hold the signaller up, some section must have spanned
+        // the signal of the fence it held, or the round tested nothing.
+        assert!(
+            I::READERS_BLOCK_SIGNAL || r.held_over_signal > 0,
+            "no held section spanned its fence's signal"
+        );
         assert_eq!((r.stats.live, r.stats.retained), (0, 0));
         assert_eq!(r.stats.freed, (SIGNALS_PER_ROUND + SLOTS) as u64);
     }
 }
 
 /// One test per protected implementation: `test_name => Implementation`.
-///
-/// `lock` is left out: its readers and its signaller contend for one unfair spinlock per
-/// fence, and with more threads than cores a preempted holder stalls everyone, so a
-/// round takes from a fraction of a second to tens of seconds on a loaded 2-core
-/// machine. Its exclusion is modelled by loom and its semantics are in the conformance
-/// suite.
 macro_rules! protected {
     ($($test:ident => $impl:ty),+ $(,)?) => {$(
         #[test]
@@ -192,33 +287,20 @@ protected! {
     hyaline_seize_never_reads_freed_data => fencebench_impls::HyalineSeize,
     hazptr_haphazard_never_reads_freed_data => fencebench_impls::HazptrHaphazard,
     arcswap_never_reads_freed_data => fencebench_impls::ArcSwapped,
+    lock_never_reads_freed_data => fencebench_impls::Lock,
 }
 
-/// Rounds the baseline gets to show a violation. On the 2-core development VM (loaded by
-/// other builds), 60 runs of each build found the first violation in round 1 or 2 in
-/// debug (1-118 violations in that round) and within rounds 1-18 in release (mean about
-/// 4; a release reader's window is a few loads, so it is mostly hit by preemption). At
-/// a one-in-five chance per round, 300 rounds leave a working detector no real chance
-/// of going unseen, and bound a blind one's run.
-const MAX_UNPROTECTED_ROUNDS: usize = 300;
-
+/// The baseline frees at signal, so a holding reader sees the free in its first round.
 #[test]
 fn unprotected_reads_freed_data() {
+    const { assert!(!Unprotected::PROTECTS_READERS) };
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let mut reads = 0;
-    for n in 1..=MAX_UNPROTECTED_ROUNDS {
-        let r = round::<Unprotected>();
-        reads += r.reads;
-        if r.stats.violations > 0 {
-            eprintln!(
-                "unprotected: {} violations ({} torn reads) in round {n}, {reads} reads so far",
-                r.stats.violations, r.torn_reads
-            );
-            assert_eq!((r.stats.live, r.stats.retained), (0, 0));
-            return;
-        }
-    }
-    panic!(
-        "no violation in {MAX_UNPROTECTED_ROUNDS} rounds ({reads} reads): the detector is blind"
+    let r = round::<Unprotected>();
+    eprintln!("unprotected: {r:?}");
+    assert!(
+        r.stats.violations > 0,
+        "no violation in a round ({} reads): the detector is blind",
+        r.reads
     );
+    assert_eq!((r.stats.live, r.stats.retained), (0, 0));
 }

@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# The planted-bug matrix: builds each plant (FENCEBENCH_PLANT, see impls/build.rs) and
+# runs the suites that must catch it. Every plant must be caught in every run: a
+# race-catchable plant runs the race test RUNS times and must fail every time, on every
+# implementation it breaks. Prints one line per plant × catcher (the README's table).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+RUNS=${PLANT_RUNS:-5}
+# Rounds of the race test per run: it stops at the first violation, so a caught plant
+# costs a round or two; a plant that survives them all is a failure.
+export FENCEBENCH_RACE_ROUNDS=${PLANT_RACE_ROUNDS:-30}
+LOOM_DIR=target/loom
+failures=0
+
+# run_test PLANT SUITE TEST : runs one test (exactly) with PLANT compiled in; true when
+# it failed: an assertion, a panic in one of its threads, or the process aborting.
+run_test() {
+    local plant=$1 suite=$2 test=$3 out rc
+    if [ "$suite" = loom ]; then
+        out=$(FENCEBENCH_PLANT=$plant RUSTFLAGS="--cfg fencebench_loom" CARGO_TARGET_DIR=$LOOM_DIR \
+            timeout 300 cargo test -q -p fencebench-impls --test loom --release -- --exact "$test" 2>&1)
+    else
+        out=$(FENCEBENCH_PLANT=$plant timeout 300 cargo test -q -p fencebench-impls --test "$suite" \
+            -- --exact "$test" 2>&1)
+    fi
+    rc=$?
+    if [ $rc -eq 0 ] || ! grep -q "running 1 test" <<<"$out"; then
+        echo "    $suite: $test did not fail (exit $rc)" >&2
+        tail -3 <<<"$out" >&2
+        return 1
+    fi
+}
+
+# catch PLANT SUITE RUNS TEST... : runs each test RUNS times; one table row per test.
+catch() {
+    local plant=$1 suite=$2 runs=$3
+    shift 3
+    local t n caught start row
+    for t in "$@"; do
+        caught=0
+        start=$SECONDS
+        for ((n = 1; n <= runs; n++)); do
+            if run_test "$plant" "$suite" "$t"; then
+                caught=$((caught + 1))
+            fi
+        done
+        row=$(printf '| `%s` | %s | `%s` | %d/%d | %ds |' "$plant" "$suite" "$t" "$caught" "$runs" \
+            $((SECONDS - start)))
+        echo "$row"
+        if [ $caught -ne "$runs" ]; then
+            echo "PLANT NOT CAUGHT EVERY RUN: $plant by $suite $t ($caught/$runs)" >&2
+            failures=$((failures + 1))
+        fi
+    done
+}
+
+race() { local p=$1; shift; catch "$p" race "$RUNS" "${@/%/_never_reads_freed_data}"; }
+conformance() { local p=$1; shift; catch "$p" conformance 1 "$@"; }
+loom() { local p=$1; shift; catch "$p" loom 1 "$@"; }
+
+echo "| plant | suite | test that must fail | caught | time |"
+echo "|---|---|---|---|---|"
+race rcu-free-at-once rcu rcu_detach
+race rcu-skip-synchronize rcu rcu_detach
+race rcu-gp-early rcu rcu_detach
+loom rcu-gp-early fence_model_rcu fence_model_rcu_detach
+loom rcu-no-reader-barrier rcu_one_reader fence_model_rcu fence_model_rcu_detach
+loom rcu-no-writer-barrier rcu_one_reader fence_model_rcu fence_model_rcu_detach
+race hazptr-check-before-publish hazptr
+loom hazptr-check-before-publish fence_model_hazptr
+race hazptr-scan-ignores-hazards hazptr
+loom hazptr-scan-ignores-hazards fence_model_hazptr
+loom hazptr-scan-no-barrier hazptr_one_reader fence_model_hazptr
+race refcount-free-at-signal refcount
+race detach-free-before-clear rcu_detach
+conformance detach-free-before-clear rcu_detach::names
+race lock-reader-unlocked lock
+race crossbeam-free-at-once rcu_crossbeam
+race seize-free-at-once hyaline_seize
+race haphazard-free-at-once hazptr_haphazard
+race arcswap-free-at-once arcswap
+
+# Back to the real code for whatever runs next.
+cargo build -q -p fencebench-impls
+if [ $failures -ne 0 ]; then
+    echo "$failures plant/suite pairs were not caught every run" >&2
+    exit 1
+fi
+echo "every plant caught in every run"

@@ -1,0 +1,62 @@
+//! Planted bugs: `FENCEBENCH_PLANT=NAME` compiles one deliberate bug into the
+//! implementations (`cfg(fencebench_plant = "NAME")`), so CI can prove the race test, the
+//! conformance suite and the loom models catch it (`.ci/plants.sh`). Read here rather than
+//! from `RUSTFLAGS` so switching plants rebuilds this crate and its dependents only. Never
+//! set in a normal build.
+
+/// Every plant, and where it breaks the code.
+const PLANTS: &[&str] = &[
+    // rcu.rs: `call_rcu_free` frees at once (no grace period). rcu, rcu-detach.
+    "rcu-free-at-once",
+    // rcu.rs: the reclaimer frees a batch without `synchronize_rcu`. rcu, rcu-detach.
+    "rcu-skip-synchronize",
+    // rcu.rs: a grace period ends one period early (readers of the current period are not
+    // waited for). rcu, rcu-detach.
+    "rcu-gp-early",
+    // rcu.rs: `rcu_read_lock` without its (light) barrier.
+    "rcu-no-reader-barrier",
+    // rcu.rs: `synchronize` without its first heavy barrier.
+    "rcu-no-writer-barrier",
+    // guarded.rs: `hazptr` tests SIGNALED before publishing its hazard.
+    "hazptr-check-before-publish",
+    // hazptr.rs: a scan frees every retired object, ignoring hazards.
+    "hazptr-scan-ignores-hazards",
+    // hazptr.rs: a scan reads the hazards without its heavy barrier.
+    "hazptr-scan-no-barrier",
+    // refcount.rs: the data is freed at signal without waiting for readers' references.
+    "refcount-free-at-signal",
+    // rcu_detach.rs: the data is freed (after a grace period) while the ops pointer is
+    // cleared only when the fence is released.
+    "detach-free-before-clear",
+    // lock.rs: readers do not take the fence lock.
+    "lock-reader-unlocked",
+    // epoch.rs: the free is not deferred on the epoch.
+    "crossbeam-free-at-once",
+    // hyaline.rs: the free is not retired to seize.
+    "seize-free-at-once",
+    // haphazard.rs: the data is freed at signal, before the retired holder is reclaimed.
+    "haphazard-free-at-once",
+    // arcswap.rs: the data is freed at signal, without waiting for readers' guards.
+    "arcswap-free-at-once",
+];
+
+fn main() {
+    println!("cargo::rerun-if-env-changed=FENCEBENCH_PLANT");
+    println!("cargo::rerun-if-changed=build.rs");
+    let values: Vec<String> = PLANTS.iter().map(|p| format!("\"{p}\"")).collect();
+    println!(
+        "cargo::rustc-check-cfg=cfg(fencebench_plant, values({}))",
+        values.join(", ")
+    );
+    match std::env::var("FENCEBENCH_PLANT") {
+        Ok(plant) if !plant.is_empty() => {
+            if !PLANTS.contains(&plant.as_str()) {
+                eprintln!("FENCEBENCH_PLANT={plant}: unknown plant; known: {PLANTS:?}");
+                std::process::exit(2);
+            }
+            println!("cargo::rustc-cfg=fencebench_plant=\"{plant}\"");
+            println!("cargo::warning=planted bug {plant} compiled in");
+        }
+        _ => {}
+    }
+}
