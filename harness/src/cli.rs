@@ -58,6 +58,32 @@ pub enum Command {
     /// Uses the latest file of each machine directory (DIR/runs/ is left out), redraws
     /// its charts beside it, and adds a cross-machine comparison.
     Report(ReportArgs),
+    /// Collect Callgrind instruction counts (`cargo bench --bench instructions`) and gate
+    /// them against the committed counts, or re-baseline with --write.
+    ///
+    /// Fails when a describe or read-section count grew by more than 2 % over FILE and
+    /// FILE was made with the same rustc; under another rustc it reports and passes.
+    Instructions(InstructionsArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct InstructionsArgs {
+    /// gungraun's output directory for the bench, with one summary.json per benchmark
+    #[arg(
+        long,
+        value_name = "DIR",
+        default_value = "target/gungraun/fencebench/instructions"
+    )]
+    pub summaries: PathBuf,
+    /// The committed counts
+    #[arg(long, value_name = "FILE", default_value = crate::present::instructions::DEFAULT_FILE)]
+    pub file: PathBuf,
+    /// Write the collected counts to FILE (re-baseline) instead of checking against it
+    #[arg(long)]
+    pub write: bool,
+    /// Machine name recorded with --write [default: the hostname]
+    #[arg(long, value_name = "NAME", value_parser = parse_machine_name)]
+    pub machine: Option<String>,
 }
 
 #[derive(Args, Debug)]

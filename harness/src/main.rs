@@ -25,5 +25,6 @@ fn execute(action: Action) -> Result<()> {
         Action::Convert(opts) => fs::convert(opts),
         Action::Plot(args) => present::plot::execute(args),
         Action::Report(args) => present::published::execute(args),
+        Action::Instructions(args) => present::instructions::execute(args),
     }
 }

@@ -3,7 +3,7 @@
 //! one line naming the value. Nothing here measures or writes anything.
 
 use crate::cli::{
-    Cli, Command, CompareArgs, ConvertArgs, ExportArgs, OnOff, PlotArgs, ReportArgs, RunArgs,
+    Cli, Command, CompareArgs, ConvertArgs, ExportArgs, InstructionsArgs, OnOff, PlotArgs, ReportArgs, RunArgs,
     QUICK_WORKLOADS,
 };
 use crate::error::{Error, Result};
@@ -40,6 +40,7 @@ pub enum Action {
     Convert(ConvertOptions),
     Plot(PlotArgs),
     Report(ReportArgs),
+    Instructions(InstructionsArgs),
 }
 
 pub struct RunOptions {
@@ -92,6 +93,7 @@ pub fn from_cli(cli: Cli) -> Result<Action> {
         Some(Command::Convert(args)) => Action::Convert(convert(args)?),
         Some(Command::Plot(args)) => Action::Plot(args),
         Some(Command::Report(args)) => Action::Report(args),
+        Some(Command::Instructions(args)) => Action::Instructions(args),
     })
 }
 

@@ -8,6 +8,7 @@ use crate::error::{Error, Result};
 use crate::fs::IoError;
 use crate::present::compare::{self, Source};
 use crate::present::export::markdown_section;
+use crate::present::instructions::{self, Counts};
 use crate::present::plot::{self, Chart};
 use crate::present::targets;
 use crate::present::{document, plural};
@@ -98,7 +99,14 @@ pub fn generate(dir: &Path, out: &Path) -> Result<Published> {
         })
     };
     fs::create_dir_all(base).map_err(unwritable)?;
-    let text = markdown(&paths, &files, &charts, &|target| link(base, target));
+    let mut text = markdown(&paths, &files, &charts, &|target| link(base, target));
+    let counts = dir.join("instructions.json");
+    if counts.exists() {
+        let counts_read = Counts::read(&counts).map_err(Error::Failed)?;
+        let table = instructions::markdown(&counts_read, &link(base, &counts));
+        text.push('\n');
+        text.push_str(&table);
+    }
     fs::write(out, text).map_err(unwritable)?;
     Ok(Published {
         document: out.to_path_buf(),

@@ -1,0 +1,103 @@
+//! The hardware-counter path, checked where a PMU exists: a loop of known length reads
+//! its expected instruction count, and a counter opened by one thread counts only that
+//! thread (what per-worker groups rely on). Where `perf_event_open` of instructions
+//! fails (a VM without a PMU, perf_event_paranoid, seccomp) each test prints
+//! `SKIPPED` with the reason on stderr instead of asserting anything.
+
+use fencebench::run::counters::explain;
+use perf_event::events::Hardware;
+use perf_event::{Builder, Counter};
+
+/// Iterations of [`spin`]; each is two user-space instructions (`dec`, `jnz`).
+const N: u64 = 10_000_000;
+
+/// Allowed deviation from the expected count (enable/disable and interrupts add a few
+/// hundred instructions; skid and multiplexing a little more).
+const TOLERANCE: f64 = 0.03;
+
+/// A user-space instructions counter on the calling thread, or why none opens.
+fn instructions() -> Result<Counter, String> {
+    Builder::new()
+        .kind(Hardware::INSTRUCTIONS)
+        .build()
+        .map_err(|e| explain(&e))
+}
+
+/// Exactly `2 * n` instructions: a count-down loop the compiler cannot change.
+#[cfg(target_arch = "x86_64")]
+fn spin(n: u64) {
+    // SAFETY: the loop only decrements a register it declares as clobbered input and
+    // touches no memory or stack.
+    unsafe {
+        std::arch::asm!(
+            "2:",
+            "dec {n}",
+            "jnz 2b",
+            n = inout(reg) n => _,
+            options(nomem, nostack),
+        );
+    }
+}
+
+/// Instructions `counter` counted while `f` ran.
+fn count(counter: &mut Counter, f: impl FnOnce()) -> u64 {
+    counter.reset().expect("reset counter");
+    counter.enable().expect("enable counter");
+    f();
+    counter.disable().expect("disable counter");
+    counter.read().expect("read counter")
+}
+
+fn within(got: u64, expected: u64) -> bool {
+    (got as f64 - expected as f64).abs() <= expected as f64 * TOLERANCE
+}
+
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn known_loop_reads_its_instruction_count() {
+    let mut counter = match instructions() {
+        Ok(c) => c,
+        Err(why) => {
+            eprintln!("SKIPPED known_loop_reads_its_instruction_count: cannot open instructions: {why}");
+            return;
+        }
+    };
+    let got = count(&mut counter, || spin(N));
+    assert!(
+        within(got, 2 * N),
+        "a {N}-iteration loop of 2 instructions counted {got}, expected {} ± {:.0} %",
+        2 * N,
+        TOLERANCE * 100.0
+    );
+}
+
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn a_thread_counter_counts_only_its_own_thread() {
+    let mut mine = match instructions() {
+        Ok(c) => c,
+        Err(why) => {
+            eprintln!("SKIPPED a_thread_counter_counts_only_its_own_thread: cannot open instructions: {why}");
+            return;
+        }
+    };
+    // While this thread runs N iterations, another runs 5 N under its own counter.
+    let (own, other) = std::thread::scope(|s| {
+        let other = s.spawn(|| {
+            let mut theirs = instructions().expect("opened on the first thread");
+            count(&mut theirs, || spin(5 * N))
+        });
+        let own = count(&mut mine, || spin(N));
+        (own, other.join().expect("counting thread"))
+    });
+    assert!(
+        within(own, 2 * N),
+        "this thread's counter read {own}, expected {} (its own loop only)",
+        2 * N
+    );
+    assert!(
+        within(other, 10 * N),
+        "the other thread's counter read {other}, expected {}",
+        10 * N
+    );
+}
