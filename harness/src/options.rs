@@ -3,8 +3,8 @@
 //! one line naming the value. Nothing here measures or writes anything.
 
 use crate::cli::{
-    Cli, Command, CompareArgs, ConvertArgs, ExportArgs, InstructionsArgs, OnOff, PlotArgs, ReportArgs, RunArgs,
-    QUICK_WORKLOADS,
+    Cli, Command, CompareArgs, ConvertArgs, ExportArgs, InstructionsArgs, OnOff, PlotArgs,
+    ReportArgs, RunArgs, QUICK_WORKLOADS,
 };
 use crate::error::{Error, Result};
 use crate::fs::Destination;

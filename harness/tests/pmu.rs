@@ -58,7 +58,9 @@ fn known_loop_reads_its_instruction_count() {
     let mut counter = match instructions() {
         Ok(c) => c,
         Err(why) => {
-            eprintln!("SKIPPED known_loop_reads_its_instruction_count: cannot open instructions: {why}");
+            eprintln!(
+                "SKIPPED known_loop_reads_its_instruction_count: cannot open instructions: {why}"
+            );
             return;
         }
     };

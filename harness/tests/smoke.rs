@@ -98,13 +98,17 @@ macro_rules! smoke_tests {
             #[test] fn trace() { super::smoke($name, "trace") }
             #[test] fn mixed() { super::smoke($name, "mixed") }
             #[test] fn stall() { super::smoke($name, "stall") }
+            #[test] fn section() { super::smoke($name, "section") }
         }
     )*
         /// The list above must name every implementation.
         #[test]
         fn every_implementation_and_workload_has_a_smoke_test() {
             assert_eq!(IMPLEMENTATIONS, [$($name),*]);
-            assert_eq!(WORKLOADS, ["signal", "wait", "describe", "trace", "mixed", "stall"]);
+            assert_eq!(
+                WORKLOADS,
+                ["signal", "wait", "describe", "trace", "mixed", "stall", "section"]
+            );
         }
     };
 }
@@ -121,3 +125,35 @@ smoke_tests!(
     arcswap => "arcswap",
     lock => "lock",
 );
+
+/// `section --signallers 1`: readers' sections race the signaller's retirement; the safe
+/// implementations still read nothing freed, and signalled fences' sections end early.
+#[test]
+fn section_with_signallers() {
+    for &implementation in IMPLEMENTATIONS {
+        let mut spec = spec(3);
+        spec.params.signallers = Some(1);
+        let rep = for_each_impl!(implementation, I => {
+            let workload = fencebench_workloads::Section::<I>::new(&spec.params).unwrap();
+            let rep = run_rep::<I, _>(&spec, &workload);
+            drop(workload);
+            I::quiesce();
+            rep
+        })
+        .unwrap();
+        let roles: Vec<(&str, usize)> = rep
+            .roles
+            .iter()
+            .map(|r| (r.role.as_str(), r.threads))
+            .collect();
+        assert_eq!(roles, [("reader", 2), ("signaller", 1)]);
+        assert!(
+            rep.roles[0].ops >= 600,
+            "{implementation}: {:?}",
+            rep.roles[0]
+        );
+        if implementation != "unprotected" {
+            assert_eq!(rep.pool.violations, 0, "{implementation}: violations");
+        }
+    }
+}

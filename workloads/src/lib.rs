@@ -10,12 +10,14 @@ mod describe;
 mod mixed;
 mod ring;
 mod rng;
+mod section;
 mod signal;
 mod stall;
 mod wait;
 
 pub use describe::{Describe, Trace};
 pub use mixed::Mixed;
+pub use section::Section;
 pub use signal::Signal;
 pub use stall::Stall;
 pub use wait::Wait;
@@ -29,7 +31,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// Names of every workload, in table order.
-pub const WORKLOADS: &[&str] = &["signal", "wait", "describe", "trace", "mixed", "stall"];
+pub const WORKLOADS: &[&str] = &[
+    "signal", "wait", "describe", "trace", "mixed", "stall", "section",
+];
 
 /// One line per workload for `fencebench list`.
 pub fn summary(name: &str) -> Option<&'static str> {
@@ -44,6 +48,9 @@ pub fn summary(name: &str) -> Option<&'static str> {
         "trace" => "as describe, with every fence event copying names into a trace record",
         "mixed" => "every thread mixes describe / wait-poll / signal (default 90/9/1)",
         "stall" => "one reader holds its read-side protection for long stalls; retained memory",
+        "section" => {
+            "one read-side section per operation (refscale's reader); --signallers retire data"
+        }
         _ => return None,
     })
 }
@@ -255,6 +262,10 @@ macro_rules! for_each_workload {
             }
             "stall" => {
                 type $w = $crate::Stall<$impl>;
+                Some($body)
+            }
+            "section" => {
+                type $w = $crate::Section<$impl>;
                 Some($body)
             }
             _ => None,

@@ -190,7 +190,9 @@ fn cpu_model() -> Option<String> {
 /// `fencebench instructions`: re-baseline with `--write`, otherwise gate.
 pub fn execute(args: crate::cli::InstructionsArgs) -> crate::error::Result<()> {
     use crate::error::Error;
-    let machine = args.machine.unwrap_or_else(crate::run::machine::default_name);
+    let machine = args
+        .machine
+        .unwrap_or_else(crate::run::machine::default_name);
     let new = collect(&args.summaries, machine).map_err(Error::Failed)?;
     if args.write {
         new.write(&args.file).map_err(Error::Failed)?;
