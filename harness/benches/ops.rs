@@ -7,6 +7,7 @@
 //!
 //! | group | what one iteration is |
 //! |---|---|
+//! | `section` | `section()` on an unsignalled fence: one read-side section alone (refscale's reader); `section/bare-loop` is criterion's loop reading one plain word, the floor every row sits on |
 //! | `describe` | `info()` on an unsignalled fence: both names, seqno, status in one section |
 //! | `driver_name`, `timeline_name` | one name accessor on an unsignalled fence |
 //! | `describe_signaled` | `info()` on a signalled fence (the detached path) |
@@ -20,7 +21,7 @@
 //! | `describe_contended` | a `describe`-workload reader op (random in-flight fence, `info()`) while a second pinned thread signals those fences |
 //!
 //! Timing: warm-up 0.5 s, measurement 1.5 s, 50 samples per benchmark, no plots: about
-//! 2.5 s per benchmark, some 5 minutes for 12 groups × 10 implementations on a 2-vCPU
+//! 2.5 s per benchmark, some 5 minutes for 13 groups × 10 implementations on a 2-vCPU
 //! VM. `FENCEBENCH_QUICK_BENCH=1` cuts that to 0.1 s / 0.3 s / 10 samples. Criterion's
 //! own flags (`--warm-up-time`, `--measurement-time`, `--sample-size`,
 //! `--plotting-backend plotters` for the HTML report, a filter regex) override both,
@@ -58,6 +59,21 @@ fn signalled<I: Implementation>(tl: &I::Timeline) -> I::Fence {
     let f = tl.create();
     f.signal().expect("fresh fence already signalled");
     f
+}
+
+fn section<I: Implementation, M: ThreadMeasurement>(g: &mut Group<'_, M>, id: &str) {
+    let tl = timeline::<I>();
+    let f = tl.create();
+    g.bench_function(id, |b| b.iter(|| black_box(black_box(&f).section())));
+}
+
+/// The loop with one plain load and no protection: what `section/unprotected` adds to
+/// it is the fence's own path (the `SIGNALED` test and the pointer chase).
+fn bare_loop<M: ThreadMeasurement>(g: &mut Group<'_, M>) {
+    let word = AtomicU64::new(1);
+    g.bench_function("bare-loop", |b| {
+        b.iter(|| black_box(black_box(&word).load(Ordering::Relaxed)))
+    });
 }
 
 fn describe<I: Implementation, M: ThreadMeasurement>(g: &mut Group<'_, M>, id: &str) {
@@ -326,6 +342,10 @@ macro_rules! per_impl {
 }
 
 fn benches<M: ThreadMeasurement>(c: &mut Criterion<M>, m: &M) {
+    let mut group = c.benchmark_group("section");
+    bare_loop(&mut group);
+    per_impl!(@each group, section);
+    group.finish();
     per_impl!(c, "describe", describe);
     per_impl!(c, "driver_name", driver_name);
     per_impl!(c, "timeline_name", timeline_name);
