@@ -27,6 +27,9 @@ const POISON: u64 = u64::from_ne_bytes([POISON_BYTE; 8]);
 /// each fence walks, so loom models (one object each) get tiny chunks.
 const CHUNK: usize = if cfg!(fencebench_loom) { 2 } else { 256 };
 
+/// Bytes of one driver-data object (a pool slot): what each retained object holds back.
+pub const OBJECT_BYTES: usize = std::mem::size_of::<Slot>();
+
 /// One driver-data object. Generation even: live; odd: free.
 #[repr(align(128))]
 pub(crate) struct Slot {
