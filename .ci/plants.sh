@@ -66,7 +66,17 @@ race rcu-skip-synchronize rcu rcu_detach
 race rcu-gp-early rcu rcu_detach
 loom rcu-gp-early fence_model_rcu fence_model_rcu_detach
 loom rcu-no-reader-barrier rcu_one_reader fence_model_rcu fence_model_rcu_detach
-loom rcu-no-writer-barrier rcu_one_reader fence_model_rcu fence_model_rcu_detach
+# fence_model_rcu does not expose this one within its preemption bound (3); the others do.
+loom rcu-no-writer-barrier rcu_one_reader fence_model_rcu_detach
+race qsbr-free-at-once rcu_qsbr
+race qsbr-skip-synchronize rcu_qsbr
+race qsbr-announce-offline rcu_qsbr
+loom qsbr-announce-offline qsbr_one_reader_two_sections
+loom qsbr-no-barrier qsbr_one_reader_two_sections
+race srcu-free-at-once srcu
+race srcu-gp-early srcu
+loom srcu-gp-early srcu_one_reader fence_model_srcu
+loom srcu-no-reader-barrier srcu_one_reader fence_model_srcu
 race hazptr-check-before-publish hazptr
 loom hazptr-check-before-publish fence_model_hazptr
 race hazptr-scan-ignores-hazards hazptr
@@ -76,6 +86,9 @@ race refcount-free-at-signal refcount
 race detach-free-before-clear rcu_detach
 conformance detach-free-before-clear rcu_detach::names
 race lock-reader-unlocked lock
+# A window of a few instructions between load and get: loom finds it every time, the
+# conformance race_signal_callback (which uses get_rcu_safe) only by luck.
+loom get-rcu-safe-no-recheck get_rcu_safe_rechecks
 race crossbeam-free-at-once rcu_crossbeam
 race seize-free-at-once hyaline_seize
 race haphazard-free-at-once hazptr_haphazard

@@ -19,6 +19,22 @@ const PLANTS: &[&str] = &[
     "rcu-no-writer-barrier",
     // guarded.rs: `hazptr` tests SIGNALED before publishing its hazard.
     "hazptr-check-before-publish",
+    // qsbr.rs: `rcu-qsbr` frees at signal (no grace period).
+    "qsbr-free-at-once",
+    // qsbr.rs: the reclaimer frees a batch without `synchronize`.
+    "qsbr-skip-synchronize",
+    // qsbr.rs: a quiescent state announces "offline", so grace periods stop waiting for
+    // a thread that goes on reading.
+    "qsbr-announce-offline",
+    // qsbr.rs: a quiescent state without its second barrier.
+    "qsbr-no-barrier",
+    // srcu.rs: `call_srcu` frees at once (no grace period).
+    "srcu-free-at-once",
+    // srcu.rs: the grace period flips and ends without waiting for the formerly active
+    // half (the sections of the period just ended).
+    "srcu-gp-early",
+    // srcu.rs: the read side without its full barriers.
+    "srcu-no-reader-barrier",
     // hazptr.rs: a scan frees every retired object, ignoring hazards.
     "hazptr-scan-ignores-hazards",
     // hazptr.rs: a scan reads the hazards without its heavy barrier.
@@ -28,6 +44,8 @@ const PLANTS: &[&str] = &[
     // rcu_detach.rs: the data is freed (after a grace period) while the ops pointer is
     // cleared only when the fence is released.
     "detach-free-before-clear",
+    // published.rs: `get_rcu_safe` keeps a reference without re-checking the pointer.
+    "get-rcu-safe-no-recheck",
     // lock.rs: readers do not take the fence lock.
     "lock-reader-unlocked",
     // epoch.rs: the free is not deferred on the epoch.

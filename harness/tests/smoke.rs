@@ -117,6 +117,8 @@ smoke_tests!(
     unprotected => "unprotected",
     rcu => "rcu",
     rcu_detach => "rcu-detach",
+    rcu_qsbr => "rcu-qsbr",
+    srcu => "srcu",
     rcu_crossbeam => "rcu-crossbeam",
     hyaline_seize => "hyaline-seize",
     refcount => "refcount",

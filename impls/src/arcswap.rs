@@ -44,9 +44,11 @@ impl Scheme for ArcSwapped {
     const SUMMARY: &'static str =
         "arc-swap: driver data in an ArcSwapOption, reader guard as section, None at signal";
 
+    type Driver = ();
+
     type PerFence = ArcSwapOption<Holder>;
 
-    fn per_fence(data: &DriverRef) -> ArcSwapOption<Holder> {
+    fn per_fence(_: &(), data: &DriverRef) -> ArcSwapOption<Holder> {
         ArcSwapOption::from_pointee(Holder(data.clone()))
     }
 

@@ -196,9 +196,52 @@ pub trait Implementation: Send + Sync + 'static {
     /// reader, for hazard pointers). Lets tests and workloads settle retained counters.
     fn quiesce();
 
+    /// Announces a quiescent state: the calling thread is between operations, inside no
+    /// read-side section. `rcu-qsbr`'s grace periods wait for every online thread to
+    /// call it, so a worker calls it between operations (the workloads' poll point, as a
+    /// context switch is in the kernel); a no-op for every other implementation.
+    #[inline]
+    fn quiescent_state() {}
+
+    /// Runs `f`, which blocks (a sleep, a barrier, a channel), with the thread offline:
+    /// `rcu-qsbr`'s grace periods do not wait for it meanwhile. Never inside a section.
+    /// The implementations' own blocking (`wait`, `quiesce`, `unload`) does this itself.
+    /// Just `f()` for every other implementation.
+    #[inline]
+    fn offline<R>(f: impl FnOnce() -> R) -> R {
+        f()
+    }
+
     /// The memory-barrier mechanism the read side uses (`"none"`, `"membarrier"`,
     /// `"full-fence"`, `"atomic-rmw"`), for result files.
     fn read_side_mechanism() -> &'static str;
+}
+
+/// What [`Timeline::unload`] reports. Times are ns on the [`crate::now_ns`] clock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Unload {
+    /// When the unload was requested.
+    pub requested_ns: u64,
+    /// When it returned: every retired object of the driver freed, unless `pinned_objects`.
+    pub returned_ns: u64,
+    /// Retired driver data still allocated when it returned: 0 for every implementation
+    /// that reclaims at signal; under `refcount`, what live fence references pin (freed
+    /// when the last reference goes: watch the driver's pool, [`Timeline::pool`]).
+    pub pinned_objects: u64,
+    /// `pinned_objects` × [`crate::pool::OBJECT_BYTES`].
+    pub pinned_bytes: u64,
+}
+
+impl Unload {
+    /// When the driver's memory was freed, if it was by the time unload returned.
+    pub fn freed_ns(&self) -> Option<u64> {
+        (self.pinned_objects == 0).then_some(self.returned_ns)
+    }
+
+    /// Request to free, if freed by then: the unload latency.
+    pub fn latency_ns(&self) -> Option<u64> {
+        self.freed_ns().map(|t| t - self.requested_ns)
+    }
 }
 
 /// A fence context: creates fences with increasing seqnos.
@@ -223,6 +266,24 @@ pub trait Timeline: Send + Sync {
     fn context(&self) -> u64;
     /// The pool the timeline allocates driver data from.
     fn pool(&self) -> &Arc<Pool>;
+
+    /// Module unload (the case the contract leaves out): the driver behind this timeline
+    /// goes away while its signalled fences live on, held by other threads. Its memory is
+    /// every driver-data object the timeline allocated (names, lock, ops word: in the
+    /// kernel, the module's ops table and name strings), counted in its pool so late reads
+    /// are violations. Blocks until no reader can reach any of it, then reports.
+    ///
+    /// The caller first signals every fence of the timeline **on this thread** (a driver
+    /// signals or errors its fences before its module goes; batches of retired data are
+    /// per thread), and gives the timeline a pool of its own (`TimelineConfig::new`
+    /// does), since unload waits until that pool holds no retired data. Per
+    /// implementation: `rcu` waits for a grace period of the one process-wide domain, so a
+    /// reader sleeping in any driver's section delays it; `srcu` waits for the driver's
+    /// own domain only; hazard pointers rescan until no hazard covers the data;
+    /// `refcount` cannot block (the data lives until the last fence reference), so it
+    /// returns at once and reports what stays pinned; `unprotected` freed everything at
+    /// signal already (its readers' late reads show as violations).
+    fn unload(&self) -> Unload;
 }
 
 /// The dma-fence operations. `Clone` takes a reference, drop puts it; the last put

@@ -38,9 +38,11 @@ impl Scheme for RcuCrossbeam {
     const SUMMARY: &'static str =
         "the 6.17 contract on crossbeam-epoch: pinned guard + SIGNALED, deferred free";
 
+    type Driver = ();
+
     type PerFence = ();
 
-    fn per_fence(_: &DriverRef) {}
+    fn per_fence(_: &(), _: &DriverRef) {}
 
     #[inline]
     fn section<R>(_: FenceView<'_, ()>, f: impl FnOnce(bool) -> R) -> R {

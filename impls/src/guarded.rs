@@ -59,6 +59,7 @@ impl<S: Scheme> Implementation for Guarded<S> {
             context: NEXT_CONTEXT.fetch_add(1, Relaxed),
             next_seqno: AtomicU64::new(0),
             config,
+            driver: S::Driver::default(),
             _s: PhantomData,
         }
     }
@@ -67,15 +68,27 @@ impl<S: Scheme> Implementation for Guarded<S> {
         S::quiesce()
     }
 
+    #[inline]
+    fn quiescent_state() {
+        S::quiescent_state()
+    }
+
+    #[inline]
+    fn offline<R>(f: impl FnOnce() -> R) -> R {
+        S::offline(f)
+    }
+
     fn read_side_mechanism() -> &'static str {
         S::mechanism()
     }
 }
 
-pub struct GuardedTimeline<S> {
+pub struct GuardedTimeline<S: Scheme> {
     context: u64,
     next_seqno: AtomicU64,
     config: TimelineConfig,
+    /// The scheme's per-driver state (`srcu`'s domain).
+    driver: S::Driver,
     _s: PhantomData<S>,
 }
 
@@ -98,7 +111,7 @@ impl<S: Scheme> Timeline for GuardedTimeline<S> {
                 next_id: 0,
             }),
             inline: InlineLock::default(),
-            per_fence: S::per_fence(&data),
+            per_fence: S::per_fence(&self.driver, &data),
             data,
             trace: c.trace.clone(),
             hw_seqno: c.hw_seqno.clone(),
@@ -118,6 +131,36 @@ impl<S: Scheme> Timeline for GuardedTimeline<S> {
 
     fn pool(&self) -> &Arc<Pool> {
         &self.config.pool
+    }
+
+    fn unload(&self) -> Unload {
+        let requested_ns = now_ns();
+        let retained = || self.config.pool.stats().retained;
+        if S::RECLAIM_AT_SIGNAL {
+            let mut backoff = 0u32;
+            loop {
+                S::unload(&self.driver);
+                if retained() == 0 {
+                    break;
+                }
+                // A reader still holds the data (or its section): retry, sleeping so a
+                // long section does not cost a core.
+                backoff += 1;
+                if backoff < 16 {
+                    crate::sync::yield_now();
+                } else {
+                    #[cfg(not(fencebench_loom))]
+                    std::thread::sleep(Duration::from_micros(50));
+                }
+            }
+        }
+        let pinned_objects = retained();
+        Unload {
+            requested_ns,
+            returned_ns: now_ns(),
+            pinned_objects,
+            pinned_bytes: pinned_objects * crate::pool::OBJECT_BYTES as u64,
+        }
     }
 }
 
@@ -635,7 +678,7 @@ impl<S: Scheme> GuardedFence<S> {
                     signaled()
                 };
             }
-            std::thread::park_timeout(deadline - now);
+            S::offline(|| std::thread::park_timeout(deadline - now));
         }
     }
 }

@@ -100,9 +100,11 @@ impl Scheme for HazptrHaphazard {
     const SUMMARY: &'static str =
         "haphazard hazard pointer on a detachable ops pointer, cleared and retired at signal";
 
+    type Driver = ();
+
     type PerFence = OpsPtr;
 
-    fn per_fence(data: &DriverRef) -> OpsPtr {
+    fn per_fence(_: &(), data: &DriverRef) -> OpsPtr {
         OpsPtr(AtomicPtr::from(Box::new(Holder {
             data: data.clone(),
             ticket: OnceLock::new(),

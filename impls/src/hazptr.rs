@@ -226,9 +226,10 @@ mod global {
         const NAME: &'static str = "hazptr";
         const SUMMARY: &'static str =
             "hazard pointer on the driver data, re-validated by SIGNALED; retire at signal";
+        type Driver = ();
         type PerFence = ();
 
-        fn per_fence(_: &DriverRef) {}
+        fn per_fence(_: &(), _: &DriverRef) {}
 
         #[inline]
         fn section<R>(fence: FenceView<'_, ()>, f: impl FnOnce(bool) -> R) -> R {

@@ -64,9 +64,11 @@ impl Scheme for HyalineSeize {
     const SUMMARY: &'static str =
         "the 6.17 contract on seize (Hyaline): guard + SIGNALED, batched reference-counted free";
 
+    type Driver = ();
+
     type PerFence = ();
 
-    fn per_fence(_: &DriverRef) {}
+    fn per_fence(_: &(), _: &DriverRef) {}
 
     #[inline]
     fn section<R>(_: FenceView<'_, ()>, f: impl FnOnce(bool) -> R) -> R {

@@ -9,7 +9,10 @@ pub mod hazptr;
 pub mod inline_lock;
 pub mod membarrier;
 pub mod pool;
+pub mod published;
+pub mod qsbr;
 pub mod rcu;
+pub mod srcu;
 mod sync;
 
 #[cfg(not(fencebench_loom))]
@@ -54,9 +57,18 @@ pub type Rcu = Guarded<loom_schemes::Rcu>;
 /// Under loom: the fence model on per-execution hazard pointers.
 #[cfg(fencebench_loom)]
 pub type Hazptr = Guarded<loom_schemes::Hazptr>;
+/// Under loom: the fence model on the driver's own SRCU domain.
+#[cfg(fencebench_loom)]
+pub type Srcu = Guarded<loom_schemes::Srcu>;
 /// Under loom: the 7.x pointer-detach fence model on a per-execution RCU domain.
 #[cfg(fencebench_loom)]
 pub type RcuDetach = Guarded<loom_schemes::RcuDetach>;
+/// The 6.17 contract on QSBR RCU: free read sections, quiescent states between operations.
+#[cfg(not(fencebench_loom))]
+pub type RcuQsbr = Guarded<qsbr::RcuQsbr>;
+/// Sleepable RCU, one domain per driver: readers may block inside a section.
+#[cfg(not(fencebench_loom))]
+pub type Srcu = Guarded<srcu::Srcu>;
 /// Refcounted driver data (the design the kernel rejected).
 #[cfg(not(fencebench_loom))]
 pub type Refcount = Guarded<refcount::Refcount>;
@@ -95,6 +107,8 @@ macro_rules! __implementation_table {
             "unprotected" ["baseline"] $crate::Unprotected;
             "rcu" ["rcu-6.17"] $crate::Rcu;
             "rcu-detach" ["rcu-7.1"] $crate::RcuDetach;
+            "rcu-qsbr" ["qsbr"] $crate::RcuQsbr;
+            "srcu" ["sleepable-rcu"] $crate::Srcu;
             "rcu-crossbeam" ["crossbeam"] $crate::RcuCrossbeam;
             "hyaline-seize" ["seize"] $crate::HyalineSeize;
             "refcount" [] $crate::Refcount;

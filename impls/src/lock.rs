@@ -17,9 +17,10 @@ impl Scheme for Lock {
         "inline per-fence spinlock taken by readers and signal; frees at signal";
 
     const READERS_BLOCK_SIGNAL: bool = true;
+    type Driver = ();
     type PerFence = ();
 
-    fn per_fence(_: &DriverRef) {}
+    fn per_fence(_: &(), _: &DriverRef) {}
 
     #[inline]
     fn section<R>(fence: FenceView<'_, ()>, f: impl FnOnce(bool) -> R) -> R {

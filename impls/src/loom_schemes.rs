@@ -35,9 +35,10 @@ pub enum Rcu {}
 impl Scheme for Rcu {
     const NAME: &'static str = "rcu";
     const SUMMARY: &'static str = "loom: the 6.17 contract on a per-execution RCU domain";
+    type Driver = ();
     type PerFence = ();
 
-    fn per_fence(_: &DriverRef) {}
+    fn per_fence(_: &(), _: &DriverRef) {}
 
     fn section<R>(_: FenceView<'_, ()>, f: impl FnOnce(bool) -> R) -> R {
         read_section(|| f(true))
@@ -66,9 +67,10 @@ impl Scheme for RcuDetach {
     const GENERATION: crate::Generation = crate::Generation::V7;
     const CHECKS_SIGNALED_BIT: bool = false;
     const INLINE_LOCK: bool = true;
+    type Driver = ();
     type PerFence = OpsPtr;
 
-    fn per_fence(data: &DriverRef) -> OpsPtr {
+    fn per_fence(_: &(), data: &DriverRef) -> OpsPtr {
         OpsPtr(AtomicUsize::new(data.addr()))
     }
 
@@ -106,9 +108,10 @@ pub enum Hazptr {}
 impl Scheme for Hazptr {
     const NAME: &'static str = "hazptr";
     const SUMMARY: &'static str = "loom: hazard pointers on a per-execution domain";
+    type Driver = ();
     type PerFence = ();
 
-    fn per_fence(_: &DriverRef) {}
+    fn per_fence(_: &(), _: &DriverRef) {}
 
     fn section<R>(fence: FenceView<'_, ()>, f: impl FnOnce(bool) -> R) -> R {
         let record = HAZARDS.acquire();
@@ -128,6 +131,40 @@ impl Scheme for Hazptr {
     fn quiesce() {
         HAZARDS.scan(&mut RETIRED.lock().unwrap());
     }
+
+    fn mechanism() -> &'static str {
+        "loom"
+    }
+}
+
+/// The driver's SRCU domain, made with its timeline inside the execution.
+#[derive(Default)]
+pub struct SrcuDomain(std::sync::Arc<crate::srcu::Domain>);
+
+/// Sleepable RCU on the real `srcu::Domain`, one per driver; reclamation waits for a
+/// grace period of the driver's domain and frees synchronously in the signaller.
+pub enum Srcu {}
+
+impl Scheme for Srcu {
+    const NAME: &'static str = "srcu";
+    const SUMMARY: &'static str = "loom: SRCU on the driver's own domain";
+    type Driver = SrcuDomain;
+    type PerFence = std::sync::Arc<crate::srcu::Domain>;
+
+    fn per_fence(driver: &SrcuDomain, _: &DriverRef) -> Self::PerFence {
+        driver.0.clone()
+    }
+
+    fn section<R>(fence: FenceView<'_, Self::PerFence>, f: impl FnOnce(bool) -> R) -> R {
+        fence.per_fence.read(0, || f(true))
+    }
+
+    fn reclaim(domain: &Self::PerFence, data: &DriverRef) {
+        domain.synchronize();
+        data.free();
+    }
+
+    fn quiesce() {}
 
     fn mechanism() -> &'static str {
         "loom"

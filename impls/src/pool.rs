@@ -27,7 +27,8 @@ const POISON: u64 = u64::from_ne_bytes([POISON_BYTE; 8]);
 /// each fence walks, so loom models (one object each) get tiny chunks.
 const CHUNK: usize = if cfg!(fencebench_loom) { 2 } else { 256 };
 
-/// Bytes of one driver-data object (a pool slot): what each retained object holds back.
+/// Bytes one driver-data object occupies (a cache-aligned slot): the unit of retained and
+/// pinned memory.
 pub const OBJECT_BYTES: usize = std::mem::size_of::<Slot>();
 
 /// One driver-data object. Generation even: live; odd: free.

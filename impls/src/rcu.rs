@@ -395,9 +395,10 @@ mod global {
         const NAME: &'static str = "rcu";
         const SUMMARY: &'static str =
             "the 6.17 contract: RCU read section, free after a grace period (membarrier RCU)";
+        type Driver = ();
         type PerFence = ();
 
-        fn per_fence(_: &DriverRef) {}
+        fn per_fence(_: &(), _: &DriverRef) {}
 
         #[inline]
         fn section<R>(_: FenceView<'_, ()>, f: impl FnOnce(bool) -> R) -> R {

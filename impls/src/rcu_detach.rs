@@ -21,9 +21,11 @@ impl Scheme for RcuDetach {
     const SUMMARY: &'static str =
         "the 7.1 contract: ops pointer cleared at signal, tested under RCU; inline lock";
 
+    type Driver = ();
+
     type PerFence = OpsPtr;
 
-    fn per_fence(data: &DriverRef) -> OpsPtr {
+    fn per_fence(_: &(), data: &DriverRef) -> OpsPtr {
         OpsPtr(AtomicUsize::new(data.addr()))
     }
 

@@ -22,9 +22,10 @@ impl Scheme for Refcount {
     const NAME: &'static str = "refcount";
     const SUMMARY: &'static str =
         "driver data refcounted by fences and readers; freed on the last fence put";
+    type Driver = ();
     type PerFence = ();
 
-    fn per_fence(_: &DriverRef) {}
+    fn per_fence(_: &(), _: &DriverRef) {}
 
     #[inline]
     fn section<R>(fence: FenceView<'_, ()>, f: impl FnOnce(bool) -> R) -> R {

@@ -24,11 +24,15 @@ pub trait Scheme: Send + Sync + 'static {
     /// See [`crate::Implementation::GENERATION`].
     const GENERATION: crate::Generation = crate::Generation::V6_17;
 
+    /// Per-driver state, one per timeline (the driver that owns it): `srcu`'s domain;
+    /// `()` for schemes whose protection is process-wide.
+    type Driver: Send + Sync + Default;
+
     /// Per-fence state: a detachable pointer, an `ArcSwap`, or nothing.
     type PerFence: Send + Sync;
 
-    /// Builds the per-fence state for newly allocated driver data.
-    fn per_fence(data: &DriverRef) -> Self::PerFence;
+    /// Builds the per-fence state for newly allocated driver data of `driver`.
+    fn per_fence(driver: &Self::Driver, data: &DriverRef) -> Self::PerFence;
 
     /// Runs `f` inside one read-side section. `f(false)` means the data must be treated
     /// as detached: it could not be protected (a failed get-unless-zero) or, for schemes
@@ -62,6 +66,24 @@ pub trait Scheme: Send + Sync + 'static {
 
     /// See [`crate::Implementation::quiesce`].
     fn quiesce();
+
+    /// See [`crate::Implementation::quiescent_state`].
+    #[inline]
+    fn quiescent_state() {}
+
+    /// See [`crate::Implementation::offline`].
+    #[inline]
+    fn offline<R>(f: impl FnOnce() -> R) -> R {
+        f()
+    }
+
+    /// One step of [`crate::Timeline::unload`] for `driver`, whose fences were all
+    /// signalled on this thread: pushes the driver's retired data towards its free
+    /// (a grace period of the driver's domain, a hazard scan). The caller repeats it
+    /// until the driver's pool holds no retired data. Default: [`quiesce`](Self::quiesce).
+    fn unload(_driver: &Self::Driver) {
+        Self::quiesce()
+    }
 
     /// See [`crate::Implementation::read_side_mechanism`].
     fn mechanism() -> &'static str;

@@ -2,12 +2,16 @@
 //! reclamation protocols can be model-checked with the exact code that is benchmarked.
 
 #[cfg(fencebench_loom)]
-pub(crate) use loom::sync::atomic::{fence, AtomicBool, AtomicI32, AtomicU64, AtomicUsize};
+pub(crate) use loom::sync::atomic::{
+    fence, AtomicBool, AtomicI32, AtomicPtr, AtomicU64, AtomicUsize,
+};
 #[cfg(fencebench_loom)]
 pub(crate) use loom::sync::Mutex;
 
 #[cfg(not(fencebench_loom))]
-pub(crate) use std::sync::atomic::{fence, AtomicBool, AtomicI32, AtomicU64, AtomicUsize};
+pub(crate) use std::sync::atomic::{
+    fence, AtomicBool, AtomicI32, AtomicPtr, AtomicU64, AtomicUsize,
+};
 #[cfg(not(fencebench_loom))]
 pub(crate) use std::sync::Mutex;
 

@@ -12,9 +12,10 @@ impl Scheme for Unprotected {
     const SUMMARY: &'static str =
         "no protection; frees driver data at signal (the baseline, and the bug)";
     const PROTECTS_READERS: bool = false;
+    type Driver = ();
     type PerFence = ();
 
-    fn per_fence(_: &DriverRef) {}
+    fn per_fence(_: &(), _: &DriverRef) {}
 
     #[inline]
     fn section<R>(_: FenceView<'_, ()>, f: impl FnOnce(bool) -> R) -> R {

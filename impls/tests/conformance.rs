@@ -11,8 +11,8 @@
 
 mod common;
 
-use arc_swap::ArcSwapOption;
 use common::{SetOnDrop, DRIVER, TIMELINE};
+use fencebench_impls::published::{Cells, Published};
 use fencebench_impls::trace::{TraceEvent, TraceRecord, TraceSink};
 use fencebench_impls::{
     now_ns, AlreadySignaled, Callback, Fence, Generation, Implementation, Name, PoolStats,
@@ -35,7 +35,7 @@ macro_rules! conformance_suite {
                 late_rm_callback, status, error, wait, wait_timeout, stub,
                 race_signal_callback, timestamp, callback_sees_detached_names, shared_stub,
                 driver_signaled_op, ref_count, release_with_pending_callback,
-                names, tracepoints, pool_accounting,
+                names, tracepoints, pool_accounting, unload,
             );
         }
     )+};
@@ -53,6 +53,8 @@ conformance_suite! {
     refcount => fencebench_impls::Refcount,
     hazptr => fencebench_impls::Hazptr,
     rcu_detach => fencebench_impls::RcuDetach,
+    srcu => fencebench_impls::Srcu,
+    rcu_qsbr => fencebench_impls::RcuQsbr,
     lock => fencebench_impls::Lock,
     rcu_crossbeam => fencebench_impls::RcuCrossbeam,
     hyaline_seize => fencebench_impls::HyalineSeize,
@@ -327,10 +329,11 @@ const RACE_PASSES: usize = 2_000;
 /// callback ran (read after both threads finished, when every signal has returned).
 fn race_thread<I: Implementation>(
     tl: &I::Timeline,
-    slots: &[ArcSwapOption<I::Fence>; 2],
+    slots: &[Published<I::Fence>; 2],
     done: &[AtomicBool; 2],
     id: usize,
     before: bool,
+    peer_context: u64,
 ) -> Vec<(bool, Arc<AtomicUsize>)> {
     let _done = SetOnDrop(&done[id]);
     let peer = 1 - id;
@@ -339,16 +342,22 @@ fn race_thread<I: Implementation>(
     for _ in 0..RACE_PASSES {
         let f1 = tl.create();
         f1.enable_signaling();
-        slots[id].store(Some(Arc::new(f1.clone())));
+        slots[id].publish(Some(f1.clone()));
         // The kernel's `dma_fence_get_rcu_safe(&fences[!id])` spins until the peer has
         // published. Waiting for a fence not raced before keeps the threads in step, so
         // (unlike the kernel's time-bounded loop) most passes race a live fence; stop
         // once the peer has finished its passes.
         let f2 = loop {
-            if let Some(f) = slots[peer].load().as_deref() {
+            if let Some(f) = slots[peer].get_rcu_safe() {
+                // A reused cell handed over without the re-check would be our own fence.
+                assert_eq!(
+                    f.context(),
+                    peer_context,
+                    "get_rcu_safe returned another fence"
+                );
                 if f.seqno() > last_peer_seqno {
                     last_peer_seqno = f.seqno();
-                    break Some(f.clone());
+                    break Some(f);
                 }
             }
             if done[peer].load(Acquire) {
@@ -372,7 +381,7 @@ fn race_thread<I: Implementation>(
             );
         }
         outcomes.push((added, count));
-        slots[id].store(None);
+        slots[id].publish(None);
     }
     outcomes
 }
@@ -382,9 +391,9 @@ fn race_thread<I: Implementation>(
 /// the signal before and after the add. Every callback that was added must run exactly
 /// once; one whose add reported "already signalled" must never run.
 ///
-/// The fences are published in `ArcSwapOption`s: a load there is protected and the
-/// reference is taken while protected, standing in for `dma_fence_get_rcu_safe()` on an
-/// RCU-published pointer.
+/// The fences are published in [`Published`] pointers to type-stable cells recycled at
+/// once, shared by both threads, and taken with `get_rcu_safe` (load, get-unless-zero,
+/// re-check), as the kernel test does with `dma_fence_get_rcu_safe`.
 fn race_signal_callback<I: Implementation>() {
     let pool = fencebench_impls::Pool::new();
     let timelines: [I::Timeline; 2] = std::array::from_fn(|i| {
@@ -392,13 +401,16 @@ fn race_signal_callback<I: Implementation>() {
         I::timeline(config.with_pool(pool.clone()))
     });
     for before in [false, true] {
-        let slots: [ArcSwapOption<I::Fence>; 2] = Default::default();
+        let cells = Cells::new();
+        let slots: [Published<I::Fence>; 2] = std::array::from_fn(|_| Published::new(&cells));
+        let contexts = [timelines[0].context(), timelines[1].context()];
         let done: [AtomicBool; 2] = Default::default();
         let outcomes: Vec<_> = thread::scope(|s| {
             let handles: Vec<_> = (0..2)
                 .map(|id| {
                     let (tl, slots, done) = (&timelines[id], &slots, &done);
-                    s.spawn(move || race_thread::<I>(tl, slots, done, id, before))
+                    let peer_context = contexts[1 - id];
+                    s.spawn(move || race_thread::<I>(tl, slots, done, id, before, peer_context))
                 })
                 .collect();
             handles
@@ -600,6 +612,70 @@ fn pool_accounting<I: Implementation>() {
     drop(fences);
     I::quiesce();
     assert_eq!(settled(tl.pool().stats()), (0, 0, N, 0), "fences released");
+}
+
+/// Module unload while the driver's signalled fences are still held elsewhere: every
+/// implementation that reclaims at signal returns with all the driver's memory freed;
+/// refcounting cannot block and reports the memory pinned until the last fence goes.
+fn unload<I: Implementation>() {
+    const N: u64 = 100;
+    let tl = timeline::<I>();
+    let held: Vec<_> = (0..N).map(|_| tl.create()).collect();
+    let holder = thread::spawn({
+        let held = held.clone();
+        move || held
+    });
+    for f in &held {
+        f.signal().unwrap();
+    }
+    drop(held);
+    let u = tl.unload();
+    assert!(u.requested_ns <= u.returned_ns);
+    let held = holder.join().unwrap();
+    for f in &held {
+        assert_eq!(f.driver_name().as_str(), DETACHED_DRIVER);
+        assert!(f.info().status == 1);
+    }
+    if I::RECLAIMS_AT_SIGNAL {
+        assert_eq!((u.pinned_objects, u.pinned_bytes), (0, 0));
+        assert_eq!(u.freed_ns(), Some(u.returned_ns));
+        assert_eq!(settled(tl.pool().stats()), (0, 0, N, 0));
+    } else {
+        let bytes = N * fencebench_impls::pool::OBJECT_BYTES as u64;
+        assert_eq!((u.pinned_objects, u.pinned_bytes), (N, bytes));
+        assert_eq!(u.latency_ns(), None);
+        drop(held);
+        assert_eq!(settled(tl.pool().stats()), (0, 0, N, 0));
+    }
+}
+
+/// `srcu`'s point: one domain per driver. A reader sleeping inside a section on driver
+/// A's fence does not hold up the unload of driver B (under `rcu`, whose one domain
+/// covers every driver, this unload would wait for the reader).
+#[test]
+fn srcu_unload_waits_for_its_own_driver_only() {
+    type I = fencebench_impls::Srcu;
+    const N: u64 = 100;
+    let (a, b) = (timeline::<I>(), timeline::<I>());
+    let fa = a.create();
+    let (inside_tx, inside) = std::sync::mpsc::channel();
+    let (release, release_rx) = std::sync::mpsc::channel::<()>();
+    let reader = thread::spawn(move || {
+        fa.with_names(|_, _| {
+            inside_tx.send(()).unwrap();
+            release_rx.recv().unwrap();
+        })
+    });
+    inside.recv().unwrap();
+    let fences: Vec<_> = (0..N).map(|_| b.create()).collect();
+    for f in &fences {
+        f.signal().unwrap();
+    }
+    let u = b.unload();
+    assert_eq!(u.pinned_objects, 0);
+    assert_eq!(settled(b.pool().stats()), (0, 0, N, 0));
+    release.send(()).unwrap();
+    reader.join().unwrap();
 }
 
 /// The one table in `lib.rs`: every name dispatches to the implementation of that name,

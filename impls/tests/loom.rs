@@ -17,7 +17,8 @@
 
 use fencebench_impls::inline_lock::InlineLock;
 use fencebench_impls::pool::{DriverRef, Name, Pool};
-use fencebench_impls::{hazptr, rcu};
+use fencebench_impls::published::{Cells, Published};
+use fencebench_impls::{hazptr, qsbr, rcu, srcu};
 use fencebench_impls::{
     Fence as _, Implementation, Timeline as _, TimelineConfig, DETACHED_DRIVER, SIGNALED_TIMELINE,
 };
@@ -289,6 +290,102 @@ fn planted_rcu_free_without_grace_period_is_caught() {
 fn planted_rcu_test_outside_section_is_caught() {
     check("rcu test outside section", || {
         rcu_model(ONE, RcuBug::TestOutsideSection)
+    });
+}
+
+// ---------------------------------------------------------------------------------------
+// SRCU: per-domain two-half counters.
+
+/// Readers run `sections` sections each on the domain, reader `i` counting in slot `i`
+/// (the domain has two); the exporter signals, waits for a full grace period (both
+/// scans and the flip), frees. Without the grace period (`bug`), loom must find the late read.
+fn srcu_model(shape: Shape, bug: bool) {
+    let fence = Fence::new(shape.exporter_lock);
+    let domain = Arc::new(srcu::Domain::new());
+    let slot = Arc::new(AtomicUsize::new(0));
+    let handles = spawn_readers(
+        shape.readers,
+        &(fence.clone(), domain.clone(), slot),
+        move |(fence, domain, slot)| {
+            let s = slot.fetch_add(1, AcqRel);
+            for _ in 0..shape.sections {
+                domain.read(s, || fence.read_if_unsignalled());
+            }
+        },
+    );
+    fence.signal();
+    if !bug {
+        domain.synchronize();
+    }
+    fence.data.free();
+    join(handles);
+    fence.assert_reclaimed();
+}
+
+#[test]
+fn srcu_one_reader() {
+    check("srcu 1 reader", || srcu_model(ONE, false));
+}
+
+/// The second section may count in the other half, after the exporter's flip.
+#[test]
+fn srcu_one_reader_two_sections() {
+    check("srcu 1 reader x 2 sections", || {
+        srcu_model(Shape { sections: 2, ..ONE }, false)
+    });
+}
+
+#[test]
+fn srcu_two_readers() {
+    check_bounded("srcu 2 readers", THREE_THREAD_PREEMPTIONS, || {
+        srcu_model(Shape { readers: 2, ..ONE }, false)
+    });
+}
+
+/// Planted bug: free without a grace period of the domain.
+#[test]
+#[should_panic(expected = "late read")]
+fn planted_srcu_free_without_grace_period_is_caught() {
+    check("srcu no grace period", || srcu_model(ONE, true));
+}
+
+// ---------------------------------------------------------------------------------------
+// QSBR: empty sections, quiescent states between them.
+
+/// Readers register (online), run `sections` sections each with a quiescent state after
+/// each, and unregister; the exporter signals, waits for a grace period, frees. The
+/// second section of a reader runs after its announcement, against the grace period.
+fn qsbr_model(shape: Shape) {
+    let fence = Fence::new(shape.exporter_lock);
+    let domain = Arc::new(qsbr::Domain::new());
+    let handles = spawn_readers(
+        shape.readers,
+        &(fence.clone(), domain.clone()),
+        move |(fence, domain)| {
+            let rec = domain.register();
+            for _ in 0..shape.sections {
+                fence.read_if_unsignalled();
+                domain.quiescent_state(&rec);
+            }
+            domain.unregister(&rec);
+        },
+    );
+    fence.signal();
+    domain.synchronize();
+    fence.data.free();
+    join(handles);
+    fence.assert_reclaimed();
+}
+
+#[test]
+fn qsbr_one_reader() {
+    check("qsbr 1 reader", || qsbr_model(ONE));
+}
+
+#[test]
+fn qsbr_one_reader_two_sections() {
+    check("qsbr 1 reader x 2 sections", || {
+        qsbr_model(Shape { sections: 2, ..ONE })
     });
 }
 
@@ -566,6 +663,38 @@ fn fence_model_rcu_detach() {
 }
 
 #[test]
+fn fence_model_srcu() {
+    fence_model::<fencebench_impls::Srcu>("guarded srcu");
+}
+
+#[test]
 fn fence_model_hazptr() {
     fence_model::<fencebench_impls::Hazptr>("guarded hazptr");
+}
+
+/// `dma_fence_get_rcu_safe` against type-stable reuse: one thread takes a reference to
+/// what slot 0 publishes while another unpublishes it and publishes into slot 1, which
+/// reuses the freed cell at once. The taker must get slot 0's fence or nothing, never
+/// slot 1's: the re-check of the pointer after get-unless-zero is what guarantees it.
+#[test]
+fn get_rcu_safe_rechecks() {
+    check("get_rcu_safe", || {
+        let cells = Cells::<u64>::new();
+        let slots = Arc::new([Published::new(&cells), Published::new(&cells)]);
+        slots[0].publish(Some(0));
+        let taker = {
+            let slots = slots.clone();
+            thread::spawn(move || {
+                let got = slots[0].get_rcu_safe();
+                assert!(
+                    got.is_none() || got == Some(0),
+                    "{LATE_READ}: slot 0 handed out slot 1's fence {got:?} (iteration {})",
+                    iteration()
+                );
+            })
+        };
+        slots[0].publish(None);
+        slots[1].publish(Some(1));
+        taker.join().unwrap();
+    });
 }

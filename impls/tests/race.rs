@@ -151,86 +151,92 @@ fn round<I: Implementation>() -> Round {
     // Threads are joined explicitly: a scope's implicit join can return before a
     // thread's thread-local destructors hand its retired data to the reclaimer, which
     // `quiesce` below must see.
-    thread::scope(|s| {
-        let signaller = s.spawn(|| {
-            let _done = SetOnDrop(&done);
-            for n in 0..SIGNALS_PER_ROUND {
-                let i = n % SLOTS;
-                next.store(i, Relaxed);
-                let target = slots[i].load().seqno();
-                spin_until(PACING_SPINS, || inside[i].load(Relaxed) >= target);
-                let old = slots[i].swap(Arc::new(tl.create()));
-                hw.store(old.seqno(), Release);
-                // A reader may have signalled it first, through the driver's op.
-                let _ = old.signal();
-                graveyard[n % GRAVEYARD].store(Some(old));
-                signalled.fetch_add(1, Release);
-            }
-        });
-        let readers: Vec<_> = (0..reader_count::<I>())
-            .map(|r| {
-                let (slots, inside, next, signalled, done, counts, graveyard) = (
-                    &slots, &inside, &next, &signalled, &done, &counts, &graveyard,
-                );
-                let holder = r % 3 == 0 || I::READERS_BLOCK_SIGNAL;
-                s.spawn(move || {
-                    let (mut n, mut live_n, mut torn_n, mut held_n) = (0, 0, 0, 0);
-                    let mut check = |names: (Name, Name)| {
-                        if names == live {
-                            live_n += 1;
-                        } else if names != detached {
-                            torn_n += 1;
-                        }
-                    };
-                    while !done.load(Acquire) {
-                        let i = next.load(Relaxed);
-                        // A reference of our own, held while describing, as real readers do.
-                        let f = I::Fence::clone(&slots[i].load());
-                        // The oldest fence in the graveyard, signalled long ago.
-                        let oldest = signalled.load(Acquire) % GRAVEYARD;
-                        if let Some(o) = &*graveyard[oldest].load() {
-                            n += 1;
-                            let info = o.info();
-                            check((info.driver_name, info.obj_name));
-                        }
-                        if holder {
-                            n += 1;
-                            let names = f.with_names(|d, t| {
-                                inside[i].fetch_max(f.seqno(), Relaxed);
-                                let from = signalled.load(Acquire);
-                                hold::<I>(|| {
-                                    signalled.load(Acquire) >= from + HOLD_SIGNALS
-                                        || done.load(Relaxed)
-                                });
-                                (*d, *t)
-                            });
-                            check(names);
-                            held_n += u64::from(f.is_signaled());
-                        } else {
-                            loop {
+    // Offline while it waits for the round (`rcu-qsbr` grace periods need not wait for it).
+    I::offline(|| {
+        thread::scope(|s| {
+            let signaller = s.spawn(|| {
+                let _done = SetOnDrop(&done);
+                for n in 0..SIGNALS_PER_ROUND {
+                    // Between operations: `rcu-qsbr`'s quiescent state.
+                    I::quiescent_state();
+                    let i = n % SLOTS;
+                    next.store(i, Relaxed);
+                    let target = slots[i].load().seqno();
+                    spin_until(PACING_SPINS, || inside[i].load(Relaxed) >= target);
+                    let old = slots[i].swap(Arc::new(tl.create()));
+                    hw.store(old.seqno(), Release);
+                    // A reader may have signalled it first, through the driver's op.
+                    let _ = old.signal();
+                    graveyard[n % GRAVEYARD].store(Some(old));
+                    signalled.fetch_add(1, Release);
+                }
+            });
+            let readers: Vec<_> = (0..reader_count::<I>())
+                .map(|r| {
+                    let (slots, inside, next, signalled, done, counts, graveyard) = (
+                        &slots, &inside, &next, &signalled, &done, &counts, &graveyard,
+                    );
+                    let holder = r % 3 == 0 || I::READERS_BLOCK_SIGNAL;
+                    s.spawn(move || {
+                        let (mut n, mut live_n, mut torn_n, mut held_n) = (0, 0, 0, 0);
+                        let mut check = |names: (Name, Name)| {
+                            if names == live {
+                                live_n += 1;
+                            } else if names != detached {
+                                torn_n += 1;
+                            }
+                        };
+                        while !done.load(Acquire) {
+                            I::quiescent_state();
+                            let i = next.load(Relaxed);
+                            // A reference of our own, held while describing, as real readers do.
+                            let f = I::Fence::clone(&slots[i].load());
+                            // The oldest fence in the graveyard, signalled long ago.
+                            let oldest = signalled.load(Acquire) % GRAVEYARD;
+                            if let Some(o) = &*graveyard[oldest].load() {
                                 n += 1;
-                                let info = f.info();
+                                let info = o.info();
                                 check((info.driver_name, info.obj_name));
-                                if info.status != 0 || f.is_signaled() {
-                                    break;
-                                }
-                                inside[i].fetch_max(f.seqno(), Relaxed);
-                                if next.load(Relaxed) != i || done.load(Relaxed) {
-                                    break;
+                            }
+                            if holder {
+                                n += 1;
+                                let names = f.with_names(|d, t| {
+                                    inside[i].fetch_max(f.seqno(), Relaxed);
+                                    let from = signalled.load(Acquire);
+                                    hold::<I>(|| {
+                                        signalled.load(Acquire) >= from + HOLD_SIGNALS
+                                            || done.load(Relaxed)
+                                    });
+                                    (*d, *t)
+                                });
+                                check(names);
+                                held_n += u64::from(f.is_signaled());
+                            } else {
+                                loop {
+                                    n += 1;
+                                    let info = f.info();
+                                    check((info.driver_name, info.obj_name));
+                                    if info.status != 0 || f.is_signaled() {
+                                        break;
+                                    }
+                                    inside[i].fetch_max(f.seqno(), Relaxed);
+                                    if next.load(Relaxed) != i || done.load(Relaxed) {
+                                        break;
+                                    }
                                 }
                             }
                         }
-                    }
-                    for (c, v) in counts.iter().zip([n, live_n, torn_n, held_n]) {
-                        c.fetch_add(v, Relaxed);
-                    }
+                        for (c, v) in counts.iter().zip([n, live_n, torn_n, held_n]) {
+                            c.fetch_add(v, Relaxed);
+                        }
+                    })
                 })
-            })
-            .collect();
-        signaller.join().unwrap();
-        for r in readers {
-            r.join().unwrap();
-        }
+                .collect();
+            signaller.join().unwrap();
+            for r in readers {
+                r.join().unwrap();
+            }
+        })
     });
     for slot in &slots {
         let _ = slot.load().signal();
@@ -283,6 +289,8 @@ protected! {
     refcount_never_reads_freed_data => fencebench_impls::Refcount,
     hazptr_never_reads_freed_data => fencebench_impls::Hazptr,
     rcu_detach_never_reads_freed_data => fencebench_impls::RcuDetach,
+    srcu_never_reads_freed_data => fencebench_impls::Srcu,
+    rcu_qsbr_never_reads_freed_data => fencebench_impls::RcuQsbr,
     rcu_crossbeam_never_reads_freed_data => fencebench_impls::RcuCrossbeam,
     hyaline_seize_never_reads_freed_data => fencebench_impls::HyalineSeize,
     hazptr_haphazard_never_reads_freed_data => fencebench_impls::HazptrHaphazard,

@@ -1,0 +1,363 @@
+//! Sleepable RCU with per-domain state, after the kernel's classic SRCU, and the `srcu`
+//! implementation of the contract on top of it: one domain per driver (timeline), so a
+//! reader that sleeps inside one driver's section delays only that driver's reclamation
+//! and unload.
+//!
+//! Read side (`srcu_read_lock`): read the domain's index, add one to the lock counter of
+//! that half in the thread's slot, full barrier; `srcu_read_unlock`: full barrier, add one
+//! to the unlock counter of the same half. Slots stand for the kernel's per-CPU counters;
+//! threads share a slot when there are more threads than slots, so the adds are atomic.
+//! A section may block (`wait` inside it is the case the contract's patch says needs SRCU).
+//!
+//! Grace period (`srcu_advance_state`): wait until the inactive half's lock and unlock
+//! sums match (stragglers that read the index before the previous flip), flip the index,
+//! wait until the formerly active half's sums match. Each wait is a non-blocking check
+//! that is retried, so a stalled reader never holds up another domain, or the signaller.
+
+use crate::pool::DriverRef;
+use crate::sync::{fence, AtomicU64, Mutex};
+use crossbeam_utils::CachePadded;
+use std::sync::atomic::Ordering::{Relaxed, SeqCst};
+
+/// Counter slots per domain: the per-CPU counters' analogue.
+const SLOTS: usize = if cfg!(fencebench_loom) { 2 } else { 16 };
+
+/// Retired objects queued before a signaller starts (or advances) a grace period.
+#[cfg(not(fencebench_loom))]
+const BATCH_LEN: usize = 64;
+
+/// One slot's counters, per index half: sections begun and ended.
+#[derive(Default)]
+struct Counters {
+    lock: [AtomicU64; 2],
+    unlock: [AtomicU64; 2],
+}
+
+/// Where the domain's grace period stands.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Phase {
+    /// No grace period under way.
+    Idle,
+    /// Waiting for the inactive half to drain, before the flip.
+    Scan1,
+    /// Flipped; waiting for the formerly active half to drain.
+    Scan2,
+}
+
+struct GpState {
+    phase: Phase,
+    /// Retired, waiting for the next grace period.
+    pending: Vec<DriverRef>,
+    /// Retired before the grace period under way began: freed when it ends.
+    in_gp: Vec<DriverRef>,
+    /// Grace periods completed.
+    completed: u64,
+}
+
+/// An SRCU domain (`struct srcu_struct`).
+pub struct Domain {
+    /// `srcu_idx`: its low bit is the half new readers count in.
+    idx: CachePadded<AtomicU64>,
+    slots: Box<[CachePadded<Counters>]>,
+    gp: Mutex<GpState>,
+}
+
+impl Default for Domain {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The end of a read-side section: `srcu_read_unlock`, also on unwind.
+struct Unlock<'a> {
+    counters: &'a Counters,
+    idx: usize,
+}
+
+impl Drop for Unlock<'_> {
+    #[inline]
+    fn drop(&mut self) {
+        // SeqCst fence (C): the section's loads happen before the unlock count; pairs with
+        // the fence (A) after the scan's unlock sum, which a grace period passes only
+        // after seeing this count.
+        #[cfg(not(fencebench_plant = "srcu-no-reader-barrier"))]
+        fence(SeqCst);
+        // Relaxed: ordered by fence C above.
+        self.counters.unlock[self.idx].fetch_add(1, Relaxed);
+    }
+}
+
+impl Domain {
+    pub fn new() -> Self {
+        Domain {
+            idx: CachePadded::new(AtomicU64::new(0)),
+            slots: (0..SLOTS).map(|_| CachePadded::default()).collect(),
+            gp: Mutex::new(GpState {
+                phase: Phase::Idle,
+                pending: Vec::new(),
+                in_gp: Vec::new(),
+                completed: 0,
+            }),
+        }
+    }
+
+    /// Runs `f` inside one read-side section, counted in slot `slot % SLOTS`.
+    /// Closure-scoped: the section ends exactly once, on this thread. `f` may block.
+    #[inline]
+    pub fn read<R>(&self, slot: usize, f: impl FnOnce() -> R) -> R {
+        let counters = &self.slots[slot % SLOTS];
+        // Relaxed: a stale index is fine: a reader counted in either half is waited for
+        // by the scan of that half, and one counted after that scan passed sees the
+        // retirement through fence B (see `readers_done`).
+        let idx = (self.idx.load(Relaxed) & 1) as usize;
+        // Relaxed: ordered before the section's loads by fence B below.
+        counters.lock[idx].fetch_add(1, Relaxed);
+        // SeqCst fence (B): pairs with fence A in `readers_done` (either the scan sees this
+        // count, or this section sees everything retired before the scan) and with the
+        // flip's fences (a reader that read the new index sees what was retired before).
+        #[cfg(not(fencebench_plant = "srcu-no-reader-barrier"))]
+        fence(SeqCst);
+        let _unlock = Unlock { counters, idx };
+        f()
+    }
+
+    /// Whether every section counted in half `idx` has ended (`srcu_readers_active_idx_check`):
+    /// the unlock sum first, then a full barrier, then the lock sum. A section whose
+    /// unlock was counted had its lock counted before it, so equal sums mean no section
+    /// of this half is in progress, except one whose lock the sum missed: by fences B and
+    /// A, that one sees everything written before this check.
+    fn readers_done(&self, idx: usize) -> bool {
+        // Relaxed: ordered by fence A below.
+        let unlocks: u64 = self.slots.iter().map(|c| c.unlock[idx].load(Relaxed)).sum();
+        // SeqCst fence (A): pairs with fences B and C; also the acquire that lets the
+        // caller free what the counted sections read.
+        fence(SeqCst);
+        // Relaxed: ordered by fence A above.
+        let locks: u64 = self.slots.iter().map(|c| c.lock[idx].load(Relaxed)).sum();
+        locks == unlocks
+    }
+
+    /// The half new readers do not count in now.
+    fn inactive(&self) -> usize {
+        // Relaxed: only the grace-period holder (under `gp`) writes it.
+        (self.idx.load(Relaxed) as usize & 1) ^ 1
+    }
+
+    /// Advances the grace period as far as it can without waiting; true when idle with
+    /// nothing pending. Frees what a completed grace period covered.
+    fn advance(&self, st: &mut GpState) -> bool {
+        loop {
+            match st.phase {
+                Phase::Idle => {
+                    if st.pending.is_empty() {
+                        return true;
+                    }
+                    st.in_gp = std::mem::take(&mut st.pending);
+                    st.phase = Phase::Scan1;
+                }
+                Phase::Scan1 => {
+                    if !self.readers_done(self.inactive()) {
+                        return false;
+                    }
+                    // `srcu_flip`. SeqCst fences on both sides: what was retired before
+                    // is seen by readers that read the new index (pairs with fence B).
+                    fence(SeqCst);
+                    // Relaxed: ordered by the fences around it.
+                    self.idx.fetch_add(1, Relaxed);
+                    fence(SeqCst);
+                    st.phase = Phase::Scan2;
+                }
+                Phase::Scan2 => {
+                    // Planted: the formerly active half (the readers of this period) is
+                    // not waited for.
+                    #[cfg(not(fencebench_plant = "srcu-gp-early"))]
+                    if !self.readers_done(self.inactive()) {
+                        return false;
+                    }
+                    for d in std::mem::take(&mut st.in_gp) {
+                        d.free();
+                    }
+                    st.completed += 1;
+                    st.phase = Phase::Idle;
+                }
+            }
+        }
+    }
+
+    /// `call_srcu(kfree)`: frees `data` after a grace period of this domain. Once a batch
+    /// is queued, or while a grace period is under way, each call advances it as far as
+    /// it can without waiting.
+    #[cfg(not(fencebench_loom))]
+    pub fn call_srcu_free(&self, data: DriverRef) {
+        #[cfg(fencebench_plant = "srcu-free-at-once")]
+        return data.free();
+        #[cfg_attr(fencebench_plant = "srcu-free-at-once", allow(unreachable_code))]
+        let mut st = self.gp.lock().unwrap();
+        st.pending.push(data);
+        if st.phase != Phase::Idle || st.pending.len() >= BATCH_LEN {
+            self.advance(&mut st);
+        }
+    }
+
+    /// `srcu_barrier()`: waits until everything retired to this domain before the call
+    /// has been freed, advancing grace periods itself (sleeping between checks).
+    pub fn barrier(&self) {
+        let target = {
+            let st = self.gp.lock().unwrap();
+            st.completed + u64::from(st.phase != Phase::Idle) + u64::from(!st.pending.is_empty())
+        };
+        let mut tries = 0u32;
+        loop {
+            {
+                let mut st = self.gp.lock().unwrap();
+                if st.completed >= target {
+                    return;
+                }
+                self.advance(&mut st);
+                if st.completed >= target {
+                    return;
+                }
+            }
+            tries += 1;
+            if tries < 16 || cfg!(fencebench_loom) {
+                crate::sync::yield_now();
+            } else {
+                #[cfg(not(fencebench_loom))]
+                std::thread::sleep(std::time::Duration::from_micros(50));
+            }
+        }
+    }
+
+    /// `synchronize_srcu()` for data the caller frees itself: a full grace period.
+    pub fn synchronize(&self) {
+        let target = {
+            let st = self.gp.lock().unwrap();
+            // A grace period under way may have flipped before the caller retired: only
+            // the next one is sure to start after.
+            st.completed + 1 + u64::from(st.phase != Phase::Idle)
+        };
+        loop {
+            {
+                let mut st = self.gp.lock().unwrap();
+                if st.completed >= target {
+                    return;
+                }
+                if st.phase == Phase::Idle {
+                    // An empty grace period: no objects, just the scans and the flip.
+                    st.phase = Phase::Scan1;
+                }
+                self.advance(&mut st);
+                if st.completed >= target {
+                    return;
+                }
+            }
+            crate::sync::yield_now();
+        }
+    }
+}
+
+impl Drop for Domain {
+    /// The last fence of the driver is gone, so no section can be in progress: whatever
+    /// is still queued is freed now.
+    fn drop(&mut self) {
+        let mut st = self.gp.lock().unwrap();
+        let st = &mut *st;
+        for d in st.pending.drain(..).chain(st.in_gp.drain(..)) {
+            d.free();
+        }
+    }
+}
+
+#[cfg(not(fencebench_loom))]
+pub use global::Srcu;
+
+#[cfg(not(fencebench_loom))]
+mod global {
+    use super::Domain;
+    use crate::pool::DriverRef;
+    use crate::scheme::{FenceView, Scheme};
+    use std::cell::Cell;
+    use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+    use std::sync::{Arc, Mutex, Weak};
+
+    /// Every domain, for [`Scheme::quiesce`], which is not told which driver.
+    static DOMAINS: Mutex<Vec<Weak<Domain>>> = Mutex::new(Vec::new());
+
+    thread_local! {
+        /// This thread's counter slot (its "CPU"), given out round robin.
+        static SLOT: Cell<usize> = const { Cell::new(usize::MAX) };
+    }
+
+    #[inline]
+    fn slot() -> usize {
+        SLOT.with(|s| {
+            let mut v = s.get();
+            if v == usize::MAX {
+                static NEXT: AtomicUsize = AtomicUsize::new(0);
+                // Relaxed: a round-robin hint, nothing is published with it.
+                v = NEXT.fetch_add(1, Relaxed);
+                s.set(v);
+            }
+            v
+        })
+    }
+
+    /// A driver's domain: created with its timeline, shared by its fences.
+    pub struct DriverDomain(Arc<Domain>);
+
+    impl Default for DriverDomain {
+        fn default() -> Self {
+            let d = Arc::new(Domain::new());
+            let mut all = DOMAINS.lock().unwrap();
+            all.retain(|w| w.strong_count() > 0);
+            all.push(Arc::downgrade(&d));
+            DriverDomain(d)
+        }
+    }
+
+    /// Sleepable RCU, one domain per driver.
+    pub enum Srcu {}
+
+    impl Scheme for Srcu {
+        const NAME: &'static str = "srcu";
+        const SUMMARY: &'static str =
+            "SRCU: per-driver domain, per-slot lock/unlock counters in two halves, full barrier per section";
+        type Driver = DriverDomain;
+        type PerFence = Arc<Domain>;
+
+        fn per_fence(driver: &DriverDomain, _: &DriverRef) -> Arc<Domain> {
+            driver.0.clone()
+        }
+
+        #[inline]
+        fn section<R>(fence: FenceView<'_, Arc<Domain>>, f: impl FnOnce(bool) -> R) -> R {
+            fence.per_fence.read(slot(), || f(true))
+        }
+
+        fn reclaim(domain: &Arc<Domain>, data: &DriverRef) {
+            domain.call_srcu_free(data.clone());
+        }
+
+        fn quiesce() {
+            let all: Vec<_> = DOMAINS
+                .lock()
+                .unwrap()
+                .iter()
+                .filter_map(Weak::upgrade)
+                .collect();
+            for d in all {
+                d.barrier();
+            }
+        }
+
+        /// Only the driver's own domain: a reader stalled in another driver's section
+        /// does not delay it.
+        fn unload(driver: &DriverDomain) {
+            driver.0.barrier();
+        }
+
+        fn mechanism() -> &'static str {
+            "full-fence"
+        }
+    }
+}
