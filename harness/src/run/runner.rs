@@ -1,7 +1,8 @@
 //! Runs one repetition of one (implementation, workload, threads) cell, refscale-style:
 //! exactly N worker threads, pinned one per core, released together by a barrier; a
 //! warm-up; a measured window ended by a phase flag each worker polls every
-//! `POLL_EVERY` operations, so no clock is read per operation. One operation in
+//! `POLL_EVERY` operations, so no clock is read per operation; the poll point is also
+//! where a worker announces a quiescent state (`rcu-qsbr`). One operation in
 //! `sample_every` is timed with the TSC into a per-thread histogram. Counters are read at
 //! the window edges. The coordinating thread samples the pools' retained objects.
 
@@ -266,7 +267,8 @@ fn worker<I: Implementation, W: Workload<I>>(
     };
     let mut latency = new_hist();
     let _stop_on_panic = StopOnPanic(control);
-    barrier.wait();
+    // Offline while blocked, so an `rcu-qsbr` grace period does not wait for the barrier.
+    I::offline(|| barrier.wait());
 
     let clock = clock();
     let mut ops: u64 = 0;
@@ -293,6 +295,9 @@ fn worker<I: Implementation, W: Workload<I>>(
             }
         }
         ops += W::POLL_EVERY as u64;
+        // The poll point is between operations, in no read-side section: the quiescent
+        // state `rcu-qsbr` waits for (a context switch in the kernel); a no-op elsewhere.
+        I::quiescent_state();
         let now_phase = control.phase.load(Acquire);
         if now_phase != phase && phase == WARMUP {
             phase = MEASURE;
