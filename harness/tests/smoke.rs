@@ -39,9 +39,9 @@ fn smoke(implementation: &str, workload: &str) {
         })
         .unwrap();
         let Some(rep) = rep else {
-            // Only wait and stall refuse a single thread.
+            // Only wait, stall and unload refuse a single thread.
             assert!(
-                threads == 1 && ["wait", "stall"].contains(&workload),
+                threads == 1 && ["wait", "stall", "unload"].contains(&workload),
                 "{workload} refused {threads} threads"
             );
             continue;
@@ -99,6 +99,7 @@ macro_rules! smoke_tests {
             #[test] fn mixed() { super::smoke($name, "mixed") }
             #[test] fn stall() { super::smoke($name, "stall") }
             #[test] fn section() { super::smoke($name, "section") }
+            #[test] fn unload() { super::smoke($name, "unload") }
         }
     )*
         /// The list above must name every implementation.
@@ -107,7 +108,7 @@ macro_rules! smoke_tests {
             assert_eq!(IMPLEMENTATIONS, [$($name),*]);
             assert_eq!(
                 WORKLOADS,
-                ["signal", "wait", "describe", "trace", "mixed", "stall", "section"]
+                ["signal", "wait", "describe", "trace", "mixed", "stall", "section", "unload"]
             );
         }
     };

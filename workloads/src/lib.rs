@@ -13,6 +13,7 @@ mod rng;
 mod section;
 mod signal;
 mod stall;
+mod unload;
 mod wait;
 
 pub use describe::{Describe, Trace};
@@ -20,6 +21,7 @@ pub use mixed::Mixed;
 pub use section::Section;
 pub use signal::Signal;
 pub use stall::Stall;
+pub use unload::{Unload, FENCES_PER_DRIVER};
 pub use wait::Wait;
 
 pub(crate) use rng::Rng;
@@ -32,7 +34,7 @@ use std::time::Duration;
 
 /// Names of every workload, in table order.
 pub const WORKLOADS: &[&str] = &[
-    "signal", "wait", "describe", "trace", "mixed", "stall", "section",
+    "signal", "wait", "describe", "trace", "mixed", "stall", "section", "unload",
 ];
 
 /// One line per workload for `fencebench list`.
@@ -51,6 +53,7 @@ pub fn summary(name: &str) -> Option<&'static str> {
         "section" => {
             "one read-side section per operation (refscale's reader); --signallers retire data"
         }
+        "unload" => "drivers unloaded while readers hold, describe and poll their fences",
         _ => return None,
     })
 }
@@ -266,6 +269,10 @@ macro_rules! for_each_workload {
             }
             "section" => {
                 type $w = $crate::Section<$impl>;
+                Some($body)
+            }
+            "unload" => {
+                type $w = $crate::Unload<$impl>;
                 Some($body)
             }
             _ => None,

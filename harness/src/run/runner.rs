@@ -138,7 +138,9 @@ pub fn run_rep<I: Implementation, W: Workload<I>>(spec: &RepSpec, workload: &W) 
     };
     clock();
 
-    let (results, window_ns, series, start_stats, end_stats, ended_early) =
+    // The coordinator only sleeps and samples, in no read-side section: offline, so an
+    // `rcu-qsbr` grace period (an unload waiting for one) never waits for it.
+    let (results, window_ns, series, start_stats, end_stats, ended_early) = I::offline(|| {
         std::thread::scope(|s| {
             let handles: Vec<_> = assignment
                 .iter()
@@ -220,7 +222,8 @@ pub fn run_rep<I: Implementation, W: Workload<I>>(spec: &RepSpec, workload: &W) 
                 (pool_stats(), live_peak),
                 ended_early,
             )
-        });
+        })
+    });
 
     let mut rep = assemble(roles, results, window_ns, series, start_stats, end_stats);
     rep.ended_early = ended_early;
