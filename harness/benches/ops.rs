@@ -39,7 +39,7 @@ mod measurement;
 use criterion::measurement::WallTime;
 use criterion::{BatchSize, BenchmarkGroup, Criterion, SamplingMode};
 use fencebench_impls::{
-    for_each_impl, Fence, Implementation, Timeline, TimelineConfig, IMPLEMENTATIONS,
+    for_each_impl, Fence, Implementation, Operation, Timeline, TimelineConfig, IMPLEMENTATIONS,
 };
 use fencebench_workloads::{Ctx, Describe, Params, Workload};
 use measurement::{PerfCounter, ThreadMeasurement};
@@ -130,6 +130,9 @@ fn is_signaled<I: Implementation, M: ThreadMeasurement>(g: &mut Group<'_, M>, id
 }
 
 fn add_remove_callback<I: Implementation, M: ThreadMeasurement>(g: &mut Group<'_, M>, id: &str) {
+    if I::unsupported(Operation::Callbacks).is_some() {
+        return;
+    }
     let tl = timeline::<I>();
     let f = tl.create();
     g.bench_function(id, |b| {
@@ -355,9 +358,12 @@ macro_rules! per_impl {
     }};
     (@each $group:ident, $f:ident $(, $arg:expr)*) => {
         for &name in IMPLEMENTATIONS {
-            for_each_impl!(name, I => {
-                $f::<I, _>(&mut $group, name $(, $arg)*);
-                I::quiesce();
+            for_each_impl!(name, I => match I::unavailable() {
+                Some(why) => eprintln!("{name}: skipped: {why}"),
+                None => {
+                    $f::<I, _>(&mut $group, name $(, $arg)*);
+                    I::quiesce();
+                }
             })
             .unwrap_or_else(|| panic!("IMPLEMENTATIONS lists {name}, for_each_impl! lacks it"));
         }

@@ -4,7 +4,7 @@
 
 use crate::present::export::Format;
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use fencebench_impls::IMPLEMENTATIONS;
+use fencebench_impls::{canonical_name, IMPLEMENTATIONS};
 use fencebench_workloads::{Mix, WORKLOADS};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -64,6 +64,22 @@ pub enum Command {
     /// Fails when a describe or read-section count grew by more than 2 % over FILE and
     /// FILE was made with the same rustc; under another rustc it reports and passes.
     Instructions(InstructionsArgs),
+    /// Run the kernel conformance suite on the running kernel (needs a vgem device).
+    ///
+    /// Checks what sync_file and vgem show of the kernel's dma-fence against the model of
+    /// the kernel's generation: names before and after signal (detached constants from
+    /// 6.17), status, the signal timestamp, poll, wait timeouts, FILE_INFO racing signal.
+    /// A failed check, or no vgem device, is an error. scripts/kernel-vm.sh runs it on
+    /// distribution kernels under QEMU.
+    KernelCheck(KernelCheckArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct KernelCheckArgs {
+    /// Also require the kernel to be of this generation: pre-contract (before 6.17) or
+    /// contract
+    #[arg(long, value_name = "GENERATION")]
+    pub expect_generation: Option<fencebench_impls::kernel_check::KernelGeneration>,
 }
 
 #[derive(Args, Debug)]
@@ -234,15 +250,12 @@ pub struct RunArgs {
 pub(crate) const QUICK_WORKLOADS: &[&str] = &["describe", "signal", "wait", "stall"];
 
 pub(crate) fn parse_impl(s: &str) -> Result<String, String> {
-    IMPLEMENTATIONS
-        .contains(&s)
-        .then(|| s.to_string())
-        .ok_or_else(|| {
-            format!(
-                "unknown implementation '{s}' (expected one of: {})",
-                IMPLEMENTATIONS.join(", ")
-            )
-        })
+    canonical_name(s).map(str::to_string).ok_or_else(|| {
+        format!(
+            "unknown implementation '{s}' (expected one of: {})",
+            IMPLEMENTATIONS.join(", ")
+        )
+    })
 }
 
 pub(crate) fn parse_workload(s: &str) -> Result<String, String> {

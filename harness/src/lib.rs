@@ -8,6 +8,7 @@
 pub mod cli;
 pub mod error;
 pub mod fs;
+pub mod kernel;
 pub mod options;
 pub mod present;
 pub mod result;
@@ -37,11 +38,18 @@ pub fn emit(text: &str) -> Result<()> {
 pub fn list() -> Result<()> {
     let mut out = String::from("implementations:\n");
     for name in IMPLEMENTATIONS {
-        let (summary, mechanism) =
-            for_each_impl!(*name, I => (I::SUMMARY, I::read_side_mechanism())).expect("listed");
+        let (summary, mechanism, unavailable) = for_each_impl!(*name, I => (
+            I::SUMMARY,
+            I::read_side_mechanism(),
+            I::unavailable(),
+        ))
+        .expect("listed");
         out.push_str(&format!(
             "  {name:<12} {summary} [read side: {mechanism}]\n"
         ));
+        if let Some(reason) = unavailable {
+            out.push_str(&format!("  {:<12} unavailable here: {reason}\n", ""));
+        }
     }
     out.push_str("workloads:\n");
     for name in WORKLOADS {

@@ -6,7 +6,7 @@
 
 use fencebench::error::Result;
 use fencebench::options::{self, Action};
-use fencebench::{fs, list, present, run};
+use fencebench::{fs, kernel, list, present, run};
 
 fn main() {
     let status = match options::from_env().and_then(execute) {
@@ -26,5 +26,6 @@ fn execute(action: Action) -> Result<()> {
         Action::Plot(args) => present::plot::execute(args),
         Action::Report(args) => present::published::execute(args),
         Action::Instructions(args) => present::instructions::execute(args),
+        Action::KernelCheck(args) => kernel::execute(args),
     }
 }

@@ -3,8 +3,8 @@
 //! one line naming the value. Nothing here measures or writes anything.
 
 use crate::cli::{
-    Cli, Command, CompareArgs, ConvertArgs, ExportArgs, InstructionsArgs, OnOff, PlotArgs,
-    ReportArgs, RunArgs, QUICK_WORKLOADS,
+    Cli, Command, CompareArgs, ConvertArgs, ExportArgs, InstructionsArgs, KernelCheckArgs, OnOff,
+    PlotArgs, ReportArgs, RunArgs, QUICK_WORKLOADS,
 };
 use crate::error::{Error, Result};
 use crate::fs::Destination;
@@ -41,6 +41,7 @@ pub enum Action {
     Plot(PlotArgs),
     Report(ReportArgs),
     Instructions(InstructionsArgs),
+    KernelCheck(KernelCheckArgs),
 }
 
 pub struct RunOptions {
@@ -94,6 +95,7 @@ pub fn from_cli(cli: Cli) -> Result<Action> {
         Some(Command::Plot(args)) => Action::Plot(args),
         Some(Command::Report(args)) => Action::Report(args),
         Some(Command::Instructions(args)) => Action::Instructions(args),
+        Some(Command::KernelCheck(args)) => Action::KernelCheck(args),
     })
 }
 

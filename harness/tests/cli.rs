@@ -153,7 +153,7 @@ fn run_writes_a_result_file_that_reads_back() {
     assert_eq!(file.cells.len(), 4);
     let rcu = file.cell("rcu", "describe", 2).unwrap();
     assert_eq!(rcu.reps.len(), 2);
-    assert_eq!(rcu.summary.as_ref().unwrap().violations, 0);
+    assert_eq!(rcu.summary.as_ref().unwrap().violations, Some(0));
     assert!(rcu
         .summary
         .as_ref()
@@ -433,4 +433,40 @@ fn convert_refuses_to_replace_without_force() {
         String::from_utf8_lossy(&res.stderr)
     );
     assert!(fencebench::fs::read(&copy).unwrap() == fencebench::fs::read(&out).unwrap());
+}
+
+#[test]
+fn aliases_select_their_implementation_and_duplicates_through_them_are_refused() {
+    let out: PathBuf = std::env::temp_dir().join(format!(
+        "fencebench-cli-alias-{}/r.json",
+        std::process::id()
+    ));
+    let res = fencebench(&[
+        "run",
+        "--impl",
+        "baseline,rcu-7.1",
+        "--workload",
+        "describe",
+        "--threads",
+        "1",
+        "--ops",
+        "200",
+        "--repeat",
+        "1",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(
+        res.status.success(),
+        "{}",
+        String::from_utf8_lossy(&res.stderr)
+    );
+    let file = fencebench::fs::read(&out).expect("result file reads back");
+    assert!(file.cell("unprotected", "describe", 1).is_some());
+    assert!(file.cell("rcu-detach", "describe", 1).is_some());
+    std::fs::remove_dir_all(out.parent().unwrap()).unwrap();
+    rejects(
+        &["run", "--impl", "rcu-detach,rcu-7.1", "--ops", "10"],
+        &["rcu-detach"],
+    );
 }

@@ -35,6 +35,27 @@ impl fmt::Display for AlreadySignaled {
 
 impl std::error::Error for AlreadySignaled {}
 
+/// An operation, or an observation, that not every implementation can provide. The real
+/// kernel driven from userspace (`kernel`) cannot reach callbacks, errors or the refcount,
+/// cannot hold its read-side protection across caller code, and cannot show its memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Operation {
+    /// [`Fence::add_callback`] and [`Fence::remove_callback`].
+    Callbacks,
+    /// [`Fence::set_error`].
+    SetError,
+    /// [`Fence::ref_count`].
+    RefCount,
+    /// [`Fence::with_names`] holding the protection while the caller's code runs.
+    HoldNames,
+    /// Tracepoint records ([`TimelineConfig::trace`]).
+    Tracing,
+    /// The pool's figures: violations (late reads of driver data) and retained memory.
+    PoolFigures,
+    /// [`Timeline::unload`]: the driver's module going away under its fences.
+    Unload,
+}
+
 /// A callback run once when the fence signals (`dma_fence_func_t`).
 pub type Callback = Box<dyn FnOnce() + Send>;
 
@@ -215,6 +236,23 @@ pub trait Implementation: Send + Sync + 'static {
     /// The memory-barrier mechanism the read side uses (`"none"`, `"membarrier"`,
     /// `"full-fence"`, `"atomic-rmw"`), for result files.
     fn read_side_mechanism() -> &'static str;
+
+    /// Why this implementation cannot run on this machine; `None` when it can.
+    fn unavailable() -> Option<String> {
+        None
+    }
+
+    /// Why this implementation cannot do `op`; `None` when it can. Calling an
+    /// unsupported operation panics with this reason, so callers ask first.
+    fn unsupported(_op: Operation) -> Option<&'static str> {
+        None
+    }
+
+    /// The version of what the implementation drives when that is not this crate's own
+    /// code (the running kernel's release for `kernel`), for result rows.
+    fn version() -> Option<String> {
+        None
+    }
 }
 
 /// What [`Timeline::unload`] reports. Times are ns on the [`crate::now_ns`] clock.

@@ -28,6 +28,12 @@ mod haphazard;
 #[cfg(not(fencebench_loom))]
 mod hyaline;
 #[cfg(not(fencebench_loom))]
+mod kernel;
+#[cfg(not(fencebench_loom))]
+pub mod kernel_check;
+#[cfg(not(fencebench_loom))]
+mod kernel_uapi;
+#[cfg(not(fencebench_loom))]
 mod lock;
 #[cfg(not(fencebench_loom))]
 mod rcu_detach;
@@ -93,6 +99,9 @@ pub type ArcSwapped = Guarded<arcswap::ArcSwapped>;
 /// An inline per-fence lock taken by readers and signal.
 #[cfg(not(fencebench_loom))]
 pub type Lock = Guarded<lock::Lock>;
+/// The running kernel's dma-fence through vgem and sync_file.
+#[cfg(not(fencebench_loom))]
+pub use kernel::{Kernel, KernelFence};
 
 /// The one table of implementations, in the order tables list them (baseline first):
 /// `"name" ["alias", …] Type;` per row. It generates [`IMPLEMENTATIONS`], [`ALIASES`]
@@ -116,6 +125,7 @@ macro_rules! __implementation_table {
             "hazptr-haphazard" ["haphazard"] $crate::HazptrHaphazard;
             "arcswap" ["arc-swap"] $crate::ArcSwapped;
             "lock" ["spinlock"] $crate::Lock;
+            "kernel" ["vgem"] $crate::Kernel;
         }
     };
 }

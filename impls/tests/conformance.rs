@@ -62,6 +62,18 @@ conformance_suite! {
     arcswap => fencebench_impls::ArcSwapped,
 }
 
+/// The real kernel (`kernel`) names its fences after vgem and cannot reach callbacks,
+/// errors or the refcount, so the cases above do not apply to it: it runs the kernel
+/// conformance suite, which checks what the uapi shows against the model of the running
+/// kernel's generation. Skipped, with the reason, without a vgem device.
+#[test]
+fn kernel() {
+    match fencebench_impls::kernel_check::run(None) {
+        Ok(report) => assert!(report.passed(), "{report}"),
+        Err(reason) => eprintln!("kernel: skipped: {reason}"),
+    }
+}
+
 /// `-EIO`.
 const EIO: i32 = -5;
 

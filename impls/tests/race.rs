@@ -312,3 +312,20 @@ fn unprotected_reads_freed_data() {
     );
     assert_eq!((r.stats.live, r.stats.retained), (0, 0));
 }
+
+/// The real kernel cannot count violations (kernel memory is not observable): its race
+/// check is that every FILE_INFO racing VGEM_FENCE_SIGNAL succeeds with valid names, in
+/// the kernel conformance suite. Skipped, with the reason, without a vgem device.
+#[test]
+fn kernel_describe_racing_signal_stays_valid() {
+    let report = match fencebench_impls::kernel_check::run(None) {
+        Ok(report) => report,
+        Err(reason) => return eprintln!("kernel: skipped: {reason}"),
+    };
+    let race = report
+        .checks
+        .iter()
+        .find(|c| c.name.contains("racing signal"))
+        .expect("the suite races FILE_INFO against signal");
+    assert!(race.outcome.is_ok(), "{report}");
+}

@@ -12,7 +12,7 @@
 const DRIVER: &str = "fb-driver";
 const TIMELINE: &str = "fb-timeline-7";
 use fencebench_impls::{
-    for_each_impl, Fence, Implementation, Timeline, TimelineConfig, DETACHED_DRIVER,
+    for_each_impl, Fence, Implementation, Operation, Timeline, TimelineConfig, DETACHED_DRIVER,
     IMPLEMENTATIONS,
 };
 use std::cell::RefCell;
@@ -79,6 +79,13 @@ fn sections_from_late_thread_local_destructors() {
             // Not ours to fix: seize 0.5 looks its thread ID up with `LocalKey::with`,
             // which panics (soundly, but a panic in a destructor aborts the process).
             eprintln!("skipped hyaline-seize: seize cannot enter a guard from a late destructor");
+            continue;
+        }
+        // The test reads the pool's accounting: an implementation whose memory is not
+        // observable (the real kernel) has nothing here to check.
+        let skip = for_each_impl!(*name, I => I::unsupported(Operation::PoolFigures)).unwrap();
+        if let Some(reason) = skip {
+            eprintln!("skipped {name}: {reason}");
             continue;
         }
         for_each_impl!(*name, I => late_use::<I>()).unwrap();

@@ -10,7 +10,7 @@
 use crate::ring::{Ring, Snapshot};
 use crate::{split, Ctx, Params, Rng, Role, Unsupported, WorkerReport, Workload};
 use fencebench_impls::trace::TraceSink;
-use fencebench_impls::{Fence, Implementation, Pool, Timeline, TimelineConfig};
+use fencebench_impls::{Fence, Implementation, Operation, Pool, Timeline, TimelineConfig};
 use std::cell::Cell;
 use std::hint::black_box;
 use std::sync::Arc;
@@ -52,6 +52,9 @@ impl<I: Implementation, const TRACE: bool> Workload<I> for ReadRace<I, TRACE> {
 
     fn new(p: &Params) -> Result<Self, Unsupported> {
         let name = <Self as Workload<I>>::NAME;
+        if let Some(reason) = I::unsupported(Operation::Tracing).filter(|_| TRACE) {
+            return Err(Unsupported(format!("{}: {reason}", I::NAME)));
+        }
         // One signaller per four threads; a single thread only reads (the refscale-like
         // pure reader cost), from one ring that nobody signals.
         let (signallers, readers) = split(

@@ -170,8 +170,11 @@ impl<'a> Ctx<'a> {
 /// Per-thread figures a workload reports beyond op counts.
 #[derive(Debug, Default)]
 pub struct WorkerReport {
-    /// Waits that reached their deadline although the fence was being signalled.
+    /// Waits that reached their deadline although the fence was signalled.
     pub lost_wakeups: u64,
+    /// Waits that reached their deadline before their fence was signalled at all: the
+    /// signaller did not run for the whole timeout (an overloaded machine).
+    pub late_signals: u64,
     /// Signal-to-wake-up latency in ns (`wait`), one sample per wake-up.
     pub wake_latency: Option<Histogram<u64>>,
     /// Trace records emitted (`trace`).

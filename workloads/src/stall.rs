@@ -7,7 +7,7 @@
 
 use crate::ring::{Ring, Snapshot};
 use crate::{split, Ctx, Params, Role, Unsupported, WorkerReport, Workload};
-use fencebench_impls::{Fence, Implementation, Pool, Timeline, TimelineConfig};
+use fencebench_impls::{Fence, Implementation, Operation, Pool, Timeline, TimelineConfig};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -29,6 +29,9 @@ impl<I: Implementation> Workload<I> for Stall<I> {
     type Worker = Worker<I::Fence>;
 
     fn new(p: &Params) -> Result<Self, Unsupported> {
+        if let Some(reason) = I::unsupported(Operation::HoldNames) {
+            return Err(Unsupported(format!("{}: {reason}", I::NAME)));
+        }
         if p.threads < 2 {
             return Err(Unsupported(format!(
                 "stall needs at least 2 threads (a signaller and the stalled reader), got {}",

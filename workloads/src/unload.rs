@@ -14,7 +14,7 @@
 //! `unprotected` frees at signal, so its readers' late reads count as violations.
 
 use crate::{split, Ctx, Params, Role, Unsupported, WorkerReport, Workload};
-use fencebench_impls::{Fence, Implementation, Pool, Timeline, TimelineConfig};
+use fencebench_impls::{Fence, Implementation, Operation, Pool, Timeline, TimelineConfig};
 use std::hint::black_box;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -81,6 +81,9 @@ impl<I: Implementation> Workload<I> for Unload<I> {
     type Worker = Worker<I::Fence>;
 
     fn new(p: &Params) -> Result<Self, Unsupported> {
+        if let Some(reason) = I::unsupported(Operation::Unload) {
+            return Err(Unsupported(format!("{}: {reason}", I::NAME)));
+        }
         if p.threads < 2 {
             return Err(Unsupported(format!(
                 "unload needs at least 2 threads (an unloader and a reader holding fences), got {}",

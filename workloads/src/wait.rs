@@ -4,7 +4,12 @@
 //! have taken it (so they are in `wait()` when it signals), then signals it. A waiter
 //! records signal-to-wake latency as `now - fence timestamp`: the signal path stores the
 //! timestamp anyway, so each wake-up costs the waiter one clock read, negligible against
-//! a µs-scale hand-off. A wait that reaches its deadline is a lost wake-up.
+//! a µs-scale hand-off. A wait that reaches its deadline although its fence is signalled
+//! is a lost wake-up. One whose fence is still unsignalled then is a *late signal*: the
+//! signaller was held off the CPU for the whole timeout (an overloaded machine), which the
+//! run flags rather than blaming the implementation. A correct fence cannot tell a waiter
+//! "timed out" once it signalled (the wait's final `remove_callback` would fail), so a
+//! signalled fence behind a timeout is the implementation's bug.
 
 use crate::{split, Ctx, Params, Role, Unsupported, WorkerReport, Workload};
 use fencebench_impls::{
@@ -36,6 +41,7 @@ pub enum Worker {
         mailbox: usize,
         seen: u64,
         lost: u64,
+        late: u64,
         latency: Histogram<u64>,
     },
     Signaller {
@@ -109,6 +115,7 @@ impl<I: Implementation> Workload<I> for Wait<I> {
                 mailbox: index % self.mailboxes.len(),
                 seen: 0,
                 lost: 0,
+                late: 0,
                 latency: Histogram::new(3).expect("histogram"),
             },
             _ => Worker::Signaller { index },
@@ -133,6 +140,7 @@ impl<I: Implementation> Workload<I> for Wait<I> {
                 mailbox,
                 seen,
                 lost,
+                late,
                 latency,
             } => {
                 let mb = &self.mailboxes[*mailbox];
@@ -151,7 +159,8 @@ impl<I: Implementation> Workload<I> for Wait<I> {
                         let ts = fence.timestamp().expect("signalled fence has a timestamp");
                         latency.saturating_record(now_ns().saturating_sub(ts));
                     }
-                    WaitOutcome::TimedOut => *lost += 1,
+                    WaitOutcome::TimedOut if fence.is_signaled() => *lost += 1,
+                    WaitOutcome::TimedOut => *late += 1,
                 }
             }
         }
@@ -159,8 +168,14 @@ impl<I: Implementation> Workload<I> for Wait<I> {
 
     fn finish(&self, w: Worker) -> WorkerReport {
         match w {
-            Worker::Waiter { lost, latency, .. } => WorkerReport {
+            Worker::Waiter {
+                lost,
+                late,
+                latency,
+                ..
+            } => WorkerReport {
                 lost_wakeups: lost,
+                late_signals: late,
                 wake_latency: Some(latency),
                 ..Default::default()
             },

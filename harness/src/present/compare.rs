@@ -208,7 +208,7 @@ impl Comparison {
                     ratio_to_first: None,
                     p_value: None,
                     verdict: String::new(),
-                    violations: summary.map(|s| s.violations),
+                    violations: summary.and_then(|s| s.violations),
                     lost_wakeups: summary
                         .filter(|_| workload == "wait")
                         .map(|s| s.lost_wakeups),

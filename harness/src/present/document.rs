@@ -486,7 +486,10 @@ fn title(cells: &[&Cell], workload: &str, threads: usize) -> String {
 }
 
 fn row(cell: &Cell, notes: &mut Notes) -> Row {
-    let name = cell.implementation.clone();
+    let name = match &cell.version {
+        Some(version) => format!("{} ({version})", cell.implementation),
+        None => cell.implementation.clone(),
+    };
     if let Some(reason) = &cell.skipped {
         return Row::Skipped(name, format!("skipped: {reason}"));
     }
@@ -509,13 +512,14 @@ fn row(cell: &Cell, notes: &mut Notes) -> Row {
         or_na(primary.latency.map(|p| p.p99.to_string())),
         or_na(primary.cycles_per_op.map(|s| num(s.median))),
         or_na(primary.instructions_per_op.map(|s| num(s.median))),
-        summary.violations.to_string(),
+        or_na(summary.violations.map(|v| v.to_string())),
     ];
     if cell.workload == WAIT {
         texts.push(summary.lost_wakeups.to_string());
         texts.push(or_na(summary.wake_latency.map(|p| p.p99.to_string())));
     }
     texts.push(match summary.retained_mean {
+        _ if cell.unobservable.is_some() => NA.to_string(),
         Some(mean) => format!("{} ({})", summary.retained_peak, num(mean.median)),
         None => summary.retained_peak.to_string(),
     });
@@ -535,6 +539,8 @@ struct Notes {
     ratio: bool,
     latency: bool,
     wake: bool,
+    /// Implementations whose pool figures were not measured, with the reason.
+    unobservable: Vec<(String, String)>,
     /// Each flag, with the implementations it applies to.
     flags: Vec<(String, Vec<String>)>,
 }
@@ -562,6 +568,10 @@ impl Notes {
         self.latency |= primary.latency.is_none();
         let summary = cell.summary.as_ref();
         self.wake |= cell.workload == WAIT && summary.is_some_and(|s| s.wake_latency.is_none());
+        if let Some(reason) = &cell.unobservable {
+            self.unobservable
+                .push((cell.implementation.clone(), reason.clone()));
+        }
     }
 
     fn lines(self, file: &ResultFile) -> Vec<String> {
@@ -594,6 +604,11 @@ impl Notes {
         }
         if self.wake {
             lines.push(format!("{NA} wake p99: no wake-up was timed"));
+        }
+        for (implementation, reason) in self.unobservable {
+            lines.push(format!(
+                "{NA} violations, retained ({implementation}): {reason}"
+            ));
         }
         lines
     }

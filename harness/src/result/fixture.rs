@@ -167,7 +167,7 @@ fn cell(
                     role("signaller", false, ns * 40.0),
                 ],
                 pool: PoolFigures {
-                    violations: u64::from(implementation == "unprotected" && r == 1),
+                    violations: Some(u64::from(implementation == "unprotected" && r == 1)),
                     freed: 1000,
                     retained_peak: 10 + r as u64,
                     retained_mean: 5.5,
@@ -177,6 +177,7 @@ fn cell(
                     free_delay_max_ns: (workload == "stall").then_some(60_000_000),
                 },
                 lost_wakeups: 0,
+                late_signals: 0,
                 trace_records: 0,
                 wake_latency: (workload == "wait").then(|| latency(2000.0)),
                 retained_series: vec![[0, 0], [500, 10 + r as u64]],
@@ -229,6 +230,8 @@ fn cell(
         threads,
         mechanism: "membarrier".into(),
         skipped: None,
+        version: None,
+        unobservable: None,
         flags: Vec::new(),
         summary: Some(Summary {
             roles,

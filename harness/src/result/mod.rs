@@ -167,6 +167,14 @@ pub struct Cell {
     pub mechanism: String,
     /// Why the cell did not run (the workload does not support these parameters).
     pub skipped: Option<String>,
+    /// What the implementation drives when not fencebench's own code (`kernel`: the
+    /// running kernel's release).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// Why the pool figures (violations, retained driver data) were not measured; they
+    /// are null or meaningless then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unobservable: Option<String>,
     /// What makes the figures less than a clean measurement: oversubscribed threads, a
     /// role that did no operation in the window, a stall cut short, the retained-memory
     /// limit reached. Tables flag such cells.
@@ -174,6 +182,10 @@ pub struct Cell {
     pub flags: Vec<String>,
     pub reps: Vec<Rep>,
     pub summary: Option<Summary>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// One repetition of a cell.
@@ -184,6 +196,10 @@ pub struct Rep {
     pub roles: Vec<RoleRep>,
     pub pool: PoolFigures,
     pub lost_wakeups: u64,
+    /// Waits that timed out before their fence was signalled (a starved signaller, not a
+    /// lost wake-up); flagged on the cell.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub late_signals: u64,
     pub trace_records: u64,
     /// Signal-to-wake-up latency histogram (`wait`), V2+DEFLATE base64. Version 1
     /// only: version 2 keeps the merged histogram in the cell's summary.
@@ -200,8 +216,9 @@ pub struct Rep {
 /// Pool figures for one repetition (all pools of the workload summed).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct PoolFigures {
-    /// Late reads detected during the repetition.
-    pub violations: u64,
+    /// Late reads detected during the repetition; null where the implementation's memory
+    /// is not observable (the cell's `unobservable` says why).
+    pub violations: Option<u64>,
     pub freed: u64,
     pub retained_peak: u64,
     pub retained_mean: f64,
@@ -248,7 +265,7 @@ pub struct Counters {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
     pub roles: Vec<RoleSummary>,
-    pub violations: u64,
+    pub violations: Option<u64>,
     pub lost_wakeups: u64,
     pub retained_peak: u64,
     pub retained_mean: Option<Stat>,

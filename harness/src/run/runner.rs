@@ -10,7 +10,7 @@ use crate::result::hist::{self, encode_hist};
 use crate::result::{PoolFigures, Rep, RoleRep};
 use crate::run::counters::{self, CounterGroup, Sample};
 use crate::run::{machine, signal};
-use fencebench_impls::{Implementation, PoolStats};
+use fencebench_impls::{Implementation, Operation, PoolStats};
 use fencebench_workloads::{Ctx, Params, WorkerReport, Workload};
 use hdrhistogram::Histogram;
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering::*};
@@ -225,7 +225,7 @@ pub fn run_rep<I: Implementation, W: Workload<I>>(spec: &RepSpec, workload: &W) 
         })
     });
 
-    let mut rep = assemble(roles, results, window_ns, series, start_stats, end_stats);
+    let mut rep = assemble::<I>(roles, results, window_ns, series, start_stats, end_stats);
     rep.ended_early = ended_early;
     rep
 }
@@ -330,7 +330,7 @@ fn worker<I: Implementation, W: Workload<I>>(
 }
 
 /// Folds per-thread results into the repetition record.
-fn assemble(
+fn assemble<I: Implementation>(
     roles: &[fencebench_workloads::Role],
     results: Vec<ThreadResult>,
     window_ns: u64,
@@ -339,9 +339,10 @@ fn assemble(
     (end, live_peak): (PoolStats, u64),
 ) -> Rep {
     let mut wake: Option<Histogram<u64>> = None;
-    let (mut lost, mut records) = (0, 0);
+    let (mut lost, mut late, mut records) = (0, 0, 0);
     for r in &results {
         lost += r.report.lost_wakeups;
+        late += r.report.late_signals;
         records += r.report.trace_records;
         if let Some(h) = &r.report.wake_latency {
             wake.get_or_insert_with(new_hist)
@@ -385,7 +386,9 @@ fn assemble(
         window_ns,
         roles: role_reps,
         pool: PoolFigures {
-            violations: end.violations - start.violations,
+            violations: I::unsupported(Operation::PoolFigures)
+                .is_none()
+                .then(|| end.violations - start.violations),
             freed: end.freed - start.freed,
             retained_peak: retained.iter().copied().max().unwrap_or(0),
             retained_mean: retained.iter().sum::<u64>() as f64 / retained.len().max(1) as f64,
@@ -397,6 +400,7 @@ fn assemble(
             free_delay_max_ns: (delay_count > 0).then_some(end.free_delay.max_ns),
         },
         lost_wakeups: lost,
+        late_signals: late,
         trace_records: records,
         wake_latency: wake.filter(|h| !h.is_empty()).map(|h| encode_hist(&h)),
         retained_series: series,

@@ -7,7 +7,7 @@ use crate::result::summary::{add_ratios, summarize, BASELINE};
 use crate::result::{Cell, Overhead, Rep, Stat};
 use crate::run::runner::{run_rep, RepSpec};
 use crate::run::signal;
-use fencebench_impls::{for_each_impl, Implementation};
+use fencebench_impls::{for_each_impl, Implementation, Operation};
 use fencebench_workloads::{for_each_workload, Params, Unsupported, Workload};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
@@ -94,6 +94,9 @@ fn run_named(spec: &RepSpec, implementation: &str, workload: &str) -> RepOutcome
 }
 
 fn run_cell<I: Implementation, W: Workload<I>>(spec: &RepSpec) -> RepOutcome {
+    if let Some(reason) = I::unavailable() {
+        return RepOutcome::Skipped(format!("{} unavailable: {reason}", I::NAME));
+    }
     let outcome = match W::new(&spec.params) {
         Ok(workload) => {
             let rep = run_rep::<I, W>(spec, &workload);
@@ -111,18 +114,30 @@ fn mechanism(implementation: &str) -> String {
     for_each_impl!(implementation, I => I::read_side_mechanism().to_string()).unwrap_or_default()
 }
 
+/// The implementation's version and why its pool figures are not measured, if so.
+fn provenance(implementation: &str) -> (Option<String>, Option<String>) {
+    for_each_impl!(implementation, I => (
+        I::unavailable().is_none().then(I::version).flatten(),
+        I::unsupported(Operation::PoolFigures).map(String::from),
+    ))
+    .unwrap_or_default()
+}
+
 /// Runs the suite. `progress` sees every cell before it runs.
 pub fn run_suite(spec: &SuiteSpec, mut progress: impl FnMut(Progress)) -> Outcome {
     let mut cells: Vec<Cell> = Vec::new();
     for &threads in &spec.threads {
         for w in &spec.workloads {
             for i in &spec.implementations {
+                let (version, unobservable) = provenance(i);
                 cells.push(Cell {
                     implementation: i.clone(),
                     workload: w.clone(),
                     threads,
                     mechanism: mechanism(i),
                     skipped: None,
+                    version,
+                    unobservable,
                     flags: Vec::new(),
                     reps: Vec::new(),
                     summary: None,
@@ -241,6 +256,13 @@ fn flags(spec: &SuiteSpec, cell: &Cell) -> Vec<String> {
                 stall.as_millis()
             ));
         }
+    }
+    let late: u64 = cell.reps.iter().map(|r| r.late_signals).sum();
+    if late > 0 {
+        flags.push(format!(
+            "{late} waits timed out before their fence was signalled: the signaller did not \
+             run for the whole timeout (an overloaded machine), not a lost wake-up"
+        ));
     }
     let mut early: Vec<&str> = cell
         .reps

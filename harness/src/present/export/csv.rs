@@ -10,7 +10,7 @@ use std::fmt::Display;
 
 pub(super) struct Csv;
 
-const COLUMNS: [&str; 45] = [
+const COLUMNS: [&str; 46] = [
     "machine",
     "created",
     "commit",
@@ -42,6 +42,7 @@ const COLUMNS: [&str; 45] = [
     "ipc",
     "violations",
     "lost_wakeups",
+    "late_signals",
     "retained_peak",
     "retained_mean",
     "free_delay_mean_ns",
@@ -103,8 +104,9 @@ impl Exporter for Csv {
                         opt(k.cache_misses_per_op),
                         opt(k.branch_misses_per_op),
                         opt(k.ipc),
-                        rep.pool.violations.to_string(),
+                        opt(rep.pool.violations),
                         rep.lost_wakeups.to_string(),
+                        rep.late_signals.to_string(),
                         rep.pool.retained_peak.to_string(),
                         rep.pool.retained_mean.to_string(),
                         opt(rep.pool.free_delay_mean_ns),

@@ -1,0 +1,254 @@
+#!/usr/bin/env bash
+# Boots a distribution kernel under QEMU and runs fencebench's kernel conformance suite
+# inside it, against the real dma-fence code through vgem and sync_file.
+#
+#   scripts/kernel-vm.sh [--suite SUITE | --package PKG] [--expect-generation pre-contract|contract]
+#                        [--run "fencebench run arguments"]
+#
+# SUITE is a suite of the distribution this machine runs (default: its own, e.g.
+# bookworm); PKG a kernel image package name (default: the suite's linux-image-amd64).
+# The package source is derived at run time from this machine's apt configuration (its
+# URI, with the suite swapped); the apt state for the suite lives in a temporary
+# directory, the downloaded package and what is extracted from it are cached under
+# target/kernel-vm/<suite>/ (delete that directory to fetch the suite's newest kernel).
+#
+# The guest is an initramfs: a static fencebench, busybox, and vgem with the modules it
+# depends on (from the kernel's modules.dep). It prints the suite's output; this script
+# exits with the suite's exit status (3 if the guest never reported one). With --run,
+# the guest also runs `fencebench run ARGS --impl kernel,...` to show the kernel row in
+# the result tables; its timings are emulated (TCG) and must never be published.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+suite=""
+package=""
+expect=""
+run_args=""
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --suite) suite="$2"; shift 2 ;;
+        --package) package="$2"; shift 2 ;;
+        --expect-generation) expect="$2"; shift 2 ;;
+        --run) run_args="$2"; shift 2 ;;
+        -h|--help) sed -n '2,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+        *) echo "kernel-vm: unknown argument '$1' (see --help)" >&2; exit 2 ;;
+    esac
+done
+case "$expect" in
+    ""|pre-contract|contract) ;;
+    *) echo "kernel-vm: --expect-generation must be pre-contract or contract, got '$expect'" >&2; exit 2 ;;
+esac
+
+die() { echo "kernel-vm: $*" >&2; exit 1; }
+for tool in qemu-system-x86_64 busybox cpio dpkg-deb apt-get gzip depmod xz; do
+    command -v "$tool" >/dev/null || die "$tool is missing (apt-get install qemu-system-x86 busybox-static cpio kmod xz-utils)"
+done
+busybox_bin=$(command -v busybox)
+file -L "$busybox_bin" 2>/dev/null | grep -q "statically linked" \
+    || ldd "$busybox_bin" 2>&1 | grep -q "not a dynamic" \
+    || die "$busybox_bin is not static (apt-get install busybox-static)"
+
+# --- The package source, from this machine's own apt configuration -------------------
+own_suite=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
+[ -n "$own_suite" ] || die "cannot tell this system's suite from /etc/os-release"
+suite=${suite:-$own_suite}
+case "$suite" in *[!a-z0-9-]*|"") die "invalid suite '$suite'" ;; esac
+
+# The first apt source of the system's own suite: its URI, components and keyring.
+source_line=$(
+    {
+        for f in /etc/apt/sources.list.d/*.sources; do
+            [ -e "$f" ] || continue
+            # deb822 stanzas: print "URI|Suites|Components|Signed-By" per stanza.
+            awk 'BEGIN { RS=""; FS="\n" }
+                 { uri=""; suites=""; comps=""; key=""; types="";
+                   for (i = 1; i <= NF; i++) {
+                       if ($i ~ /^Types:/) { sub(/^Types:[ \t]*/, "", $i); types=$i }
+                       if ($i ~ /^URIs:/) { sub(/^URIs:[ \t]*/, "", $i); split($i, u, " "); uri=u[1] }
+                       if ($i ~ /^Suites:/) { sub(/^Suites:[ \t]*/, "", $i); suites=$i }
+                       if ($i ~ /^Components:/) { sub(/^Components:[ \t]*/, "", $i); comps=$i }
+                       if ($i ~ /^Signed-By:/) { sub(/^Signed-By:[ \t]*/, "", $i); key=$i }
+                   }
+                   if (types ~ /(^| )deb( |$)/) print uri "|" suites "|" comps "|" key }' "$f"
+        done
+        for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+            [ -e "$f" ] || continue
+            sed -n 's/^deb \(\[[^]]*\] \)\{0,1\}\([^ ]*\) \([^ ]*\) \(.*\)$/\2|\3|\4|/p' "$f"
+        done
+    } | awk -F'|' -v s="$own_suite" '{ n = split($2, a, " "); for (i = 1; i <= n; i++) if (a[i] == s) { print; exit } }'
+)
+[ -n "$source_line" ] || die "no apt source for suite $own_suite in /etc/apt; cannot derive the package source"
+IFS='|' read -r uri _ components keyring <<<"$source_line"
+components=${components:-main}
+keyring=${keyring:-/usr/share/keyrings/debian-archive-keyring.gpg}
+
+cache="target/kernel-vm/$suite"
+mkdir -p "$cache"
+cache=$(cd "$cache" && pwd)
+
+# --- Fetch the kernel package (cached) ------------------------------------------------
+deb=$(ls "$cache"/linux-image-*.deb 2>/dev/null | head -n1 || true)
+if [ -n "$deb" ] && [ -e "$cache/complete" ] \
+    && [ -z "$package" -o "$(basename "$deb" | cut -d_ -f1)" = "$package" ]; then
+    echo "kernel-vm: cached $(basename "$deb")"
+else
+    rm -f "$cache"/*.deb "$cache/complete"
+    rm -rf "$cache/extracted"
+    apt_dir=$(mktemp -d)
+    trap 'rm -rf "$apt_dir"' EXIT
+    mkdir -p "$apt_dir/lists/partial" "$apt_dir/archives/partial" "$apt_dir/etc/preferences.d"
+    echo "deb [signed-by=$keyring] $uri $suite $components" >"$apt_dir/sources.list"
+    apt_opts=(
+        -o "Dir::Etc::SourceList=$apt_dir/sources.list"
+        -o "Dir::Etc::SourceParts=$apt_dir/etc/none"
+        -o "Dir::Etc::Preferences=$apt_dir/etc/preferences"
+        -o "Dir::Etc::PreferencesParts=$apt_dir/etc/preferences.d"
+        -o "Dir::State::Lists=$apt_dir/lists"
+        -o "Dir::State::status=$apt_dir/status"
+        -o "Dir::Cache=$apt_dir"
+        -o "Dir::Cache::archives=$apt_dir/archives"
+        -o "APT::Sandbox::User=root"
+        -o "Acquire::Languages=none"
+        -o "Acquire::IndexTargets::deb::Contents-deb::DefaultEnabled=false"
+    )
+    touch "$apt_dir/status"
+    echo "kernel-vm: apt-get update for suite $suite (temporary state in $apt_dir)"
+    apt-get "${apt_opts[@]}" -q update >"$apt_dir/update.log" 2>&1 \
+        || { cat "$apt_dir/update.log" >&2; die "cannot fetch the package lists of suite $suite"; }
+    if grep -qE "^(W|E):" "$apt_dir/update.log"; then
+        grep -E "^(W|E):" "$apt_dir/update.log" >&2
+    fi
+    if [ -z "$package" ]; then
+        package=$(apt-cache "${apt_opts[@]}" depends linux-image-amd64 2>/dev/null \
+            | sed -n 's/^ *Depends: \(linux-image-[0-9][^ ]*\)$/\1/p' | head -n1)
+        [ -n "$package" ] || die "suite $suite has no linux-image-amd64 depending on a kernel image"
+    fi
+    echo "kernel-vm: downloading $package from $suite"
+    (cd "$cache" && apt-get "${apt_opts[@]}" -q download "$package" >"$apt_dir/download.log" 2>&1) \
+        || { cat "$apt_dir/download.log" >&2; die "cannot download $package from suite $suite"; }
+    deb=$(ls "$cache"/linux-image-*.deb | head -n1)
+    # Newer kernels split the image package: the kernel and its modules are exact-version
+    # dependencies (linux-binary-*, linux-modules-*).
+    parts=$(dpkg-deb -f "$deb" Depends | tr ',' '\n' \
+        | sed -n 's/^ *\(linux-\(binary\|modules\)-[^ ]*\) (= \([^)]*\))$/\1=\3/p')
+    for part in $parts; do
+        echo "kernel-vm: downloading $part"
+        (cd "$cache" && apt-get "${apt_opts[@]}" -q download "$part" >>"$apt_dir/download.log" 2>&1) \
+            || { cat "$apt_dir/download.log" >&2; die "cannot download $part from suite $suite"; }
+    done
+    touch "$cache/complete"
+fi
+
+# --- Extract the kernel and vgem's modules (cached) -----------------------------------
+ext="$cache/extracted"
+if [ ! -s "$ext/vmlinuz" ] || [ ! -s "$ext/modules.order" ]; then
+    rm -rf "$ext" "$cache/tree"
+    mkdir -p "$ext/modules"
+    for d in "$cache"/*.deb; do
+        echo "kernel-vm: extracting $(basename "$d")"
+        dpkg-deb --fsys-tarfile "$d" | tar -x -C "$cache" --transform 's,^\./,tree/,' \
+            --wildcards './boot/vmlinuz-*' './*lib/modules/*/vmlinuz' './*lib/modules/*/modules.*' \
+            './*lib/modules/*/kernel/drivers/gpu/drm/*' './*lib/modules/*/kernel/drivers/video/*' \
+            './*lib/modules/*/kernel/drivers/i2c/*' './*lib/modules/*/kernel/drivers/dma-buf/*' \
+            2>/dev/null || true
+    done
+    kernel=$(ls "$cache"/tree/boot/vmlinuz-* "$cache"/tree/{,usr/}lib/modules/*/vmlinuz 2>/dev/null | head -n1 || true)
+    [ -n "$kernel" ] || die "the $suite kernel packages hold no vmlinuz"
+    cp "$kernel" "$ext/vmlinuz"
+    moddir=$(ls -d "$cache"/tree/{,usr/}lib/modules/* 2>/dev/null | head -n1 || true)
+    [ -n "$moddir" ] || die "the $suite kernel packages hold no modules"
+    # Packages leave modules.dep to depmod at install time: generate it for the modules
+    # extracted (vgem's dependencies all live in the directories above).
+    if [ ! -f "$moddir/modules.dep" ]; then
+        depmod -b "${moddir%/lib/modules/*}" "$(basename "$moddir")" 2>/dev/null \
+            || die "depmod failed for $(basename "$moddir")"
+    fi
+    basename "$moddir" >"$ext/release"
+    # vgem's line lists every module it needs; load those last-listed first, vgem last.
+    line=$(grep -E '(^|/)vgem\.ko(\.xz|\.zst|\.gz)?:' "$moddir/modules.dep") \
+        || die "$(cat "$ext/release") does not build vgem as a module"
+    deps=$(echo "${line#*:}" | tr ' ' '\n' | sed '/^$/d' | tac)
+    for m in $deps "${line%%:*}"; do
+        src="$moddir/$m"
+        [ -f "$src" ] || die "module $m listed in modules.dep is not in the package"
+        name=$(basename "$m"); name=${name%.xz}; name=${name%.zst}; name=${name%.gz}
+        case "$m" in
+            *.xz) xz -dc "$src" >"$ext/modules/$name" ;;
+            *.zst) zstd -qdc "$src" >"$ext/modules/$name" ;;
+            *.gz) gzip -dc "$src" >"$ext/modules/$name" ;;
+            *) cp "$src" "$ext/modules/$name" ;;
+        esac
+        echo "$name" >>"$ext/modules.order"
+    done
+    rm -rf "$cache/tree"
+fi
+release=$(cat "$ext/release")
+echo "kernel-vm: kernel $release, modules: $(tr '\n' ' ' <"$ext/modules.order")"
+
+# --- A static fencebench --------------------------------------------------------------
+# Unoptimised and without debug info: timings in the guest are emulated and never
+# published, and this builds in about a quarter of a release build's CPU time.
+echo "kernel-vm: building a static fencebench (target/static)"
+RUSTFLAGS="-Ctarget-feature=+crt-static" CARGO_TARGET_DIR=target/static CARGO_PROFILE_DEV_DEBUG=false \
+    cargo build -q -p fencebench --target x86_64-unknown-linux-gnu
+bin=target/static/x86_64-unknown-linux-gnu/debug/fencebench
+
+# --- The initramfs ----------------------------------------------------------------------
+root=$(mktemp -d)
+trap 'rm -rf "$root" ${apt_dir:+"$apt_dir"}' EXIT
+mkdir -p "$root"/{bin,dev,proc,sys,tmp,modules}
+cp "$busybox_bin" "$root/bin/busybox"
+cp "$bin" "$root/bin/fencebench"
+cp "$ext"/modules/*.ko "$root/modules/"
+cp "$ext/modules.order" "$root/modules/order"
+printf '%s\n' "$expect" >"$root/expect"
+printf '%s\n' "$run_args" >"$root/run-args"
+cat >"$root/init" <<'EOF'
+#!/bin/busybox sh
+/bin/busybox --install -s /bin
+export PATH=/bin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+mount -t tmpfs tmp /tmp
+for m in $(cat /modules/order); do
+    insmod "/modules/$m" || echo "init: insmod $m failed"
+done
+i=0
+while [ ! -e /dev/dri/card0 ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+expect=$(cat /expect)
+fencebench kernel-check ${expect:+--expect-generation "$expect"}
+status=$?
+echo "FENCEBENCH-KERNEL-CHECK-EXIT=$status"
+args=$(cat /run-args)
+if [ $status -eq 0 ] && [ -n "$args" ]; then
+    echo "== fencebench run $args (emulated timings: never publish them)"
+    fencebench run $args --out /tmp/result.json
+    echo "FENCEBENCH-RUN-EXIT=$?"
+fi
+poweroff -f
+EOF
+chmod +x "$root/init"
+initrd="$cache/initramfs-$$.cpio.gz"
+(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$initrd"
+trap 'rm -rf "$root" "$initrd" ${apt_dir:+"$apt_dir"}' EXIT
+
+# --- Boot ------------------------------------------------------------------------------
+# TCG: KVM hangs the guest on the machines this was written on, and TCG needs no device.
+accel=${KERNEL_VM_ACCEL:-tcg}
+echo "kernel-vm: booting $release under qemu ($accel)"
+log="$cache/console.log"
+timeout "${KERNEL_VM_TIMEOUT:-300}" qemu-system-x86_64 -accel "$accel" -m 1024 -smp 2 \
+    -kernel "$ext/vmlinuz" -initrd "$initrd" \
+    -append "console=ttyS0 quiet loglevel=3 panic=-1" \
+    -nodefaults -nographic -no-reboot -monitor none -serial stdio </dev/null | tr -d '\r' | tee "$log" \
+    || true
+status=$(sed -n 's/^FENCEBENCH-KERNEL-CHECK-EXIT=\([0-9]*\)$/\1/p' "$log" | tail -n1)
+if [ -z "$status" ]; then
+    echo "kernel-vm: the guest never reported the suite's exit status (console: $log)" >&2
+    exit 3
+fi
+if [ -n "$run_args" ]; then
+    grep -q '^FENCEBENCH-RUN-EXIT=0$' "$log" || { echo "kernel-vm: the guest's fencebench run failed" >&2; exit 3; }
+fi
+exit "$status"
