@@ -26,9 +26,16 @@ fi
 
 version=$(sed -n 's/^gungraun = "=\([0-9.]*\)"$/\1/p' harness/Cargo.toml)
 [ -n "$version" ] || { echo "harness/Cargo.toml does not pin gungraun (gungraun = \"=X.Y.Z\")" >&2; exit 2; }
+# The runner installs (its own build directory) while the bench builds: the two overlap
+# each other's serial stretches (linking, the largest crates).
+installing=""
 if [ "$(gungraun-runner --version 2>/dev/null)" != "gungraun-runner $version" ]; then
-    cargo install --locked gungraun-runner --version "$version"
+    cargo install --locked gungraun-runner --version "$version" &
+    installing=$!
 fi
+cargo bench -p fencebench --bench instructions --no-run
+cargo build --release -q -p fencebench
+if [ -n "$installing" ]; then wait "$installing"; fi
 
 summaries=target/gungraun/fencebench/instructions
 rm -rf "$summaries"

@@ -414,6 +414,8 @@ fn table(file: &ResultFile, workload: &str, threads: usize) -> Table {
         "p99 ns",
         "cycles/op",
         "instr/op",
+        software_columns(workload).0,
+        software_columns(workload).1,
         "violations",
     ]
     .map(String::from)
@@ -512,6 +514,8 @@ fn row(cell: &Cell, notes: &mut Notes) -> Row {
         or_na(primary.latency.map(|p| p.p99.to_string())),
         or_na(primary.cycles_per_op.map(|s| num(s.median))),
         or_na(primary.instructions_per_op.map(|s| num(s.median))),
+        or_na(software(primary, |s| &s.context_switches_per_op)),
+        or_na(software(primary, |s| &s.page_faults_per_op)),
         or_na(summary.violations.map(|v| v.to_string())),
     ];
     if cell.workload == WAIT {
@@ -529,6 +533,30 @@ fn row(cell: &Cell, notes: &mut Notes) -> Row {
         ));
     }
     Row::Figures(texts)
+}
+
+/// The software-event columns: context switches and page faults per operation of the
+/// primary role, named for what an operation is (a wait's wake-up, a signal).
+fn software_columns(workload: &str) -> (&'static str, &'static str) {
+    match workload {
+        WAIT => ("cs/wake-up", "faults/op"),
+        STALL | "signal" => ("cs/op", "faults/signal"),
+        _ => ("cs/op", "faults/op"),
+    }
+}
+
+/// A software figure's median: rare events (a context switch every 10⁵ operations) in
+/// scientific notation rather than as 0.00.
+fn software(
+    role: &RoleSummary,
+    figure: fn(&crate::result::SoftwareSummary) -> &Option<crate::result::Stat>,
+) -> Option<String> {
+    let v = figure(role.software.as_ref()?).as_ref()?.median;
+    Some(if v == 0.0 || v.abs() >= 0.01 {
+        num(v)
+    } else {
+        format!("{v:.1e}")
+    })
 }
 
 /// The "n/a"s a table shows, to explain each once under it.

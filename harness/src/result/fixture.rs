@@ -157,6 +157,7 @@ fn cell(
                         }
                         .into(),
                     ),
+                    software: None,
                 },
                 latency: Some(latency(ns)),
             };
@@ -207,6 +208,7 @@ fn cell(
                 branch_misses_per_op: stat(|r| r.counters.branch_misses_per_op),
                 ipc: stat(|r| r.counters.ipc),
                 counters_missing: rr[0].counters.missing.clone(),
+                software: None,
                 histogram: None,
                 latency: Some(Percentiles {
                     samples: 3000,

@@ -11,7 +11,10 @@ use serde::{Deserialize, Serialize};
 
 pub mod compact;
 pub mod hist;
+pub mod software;
 pub mod summary;
+
+pub use software::{SoftwareCounters, SoftwareSummary};
 
 pub const SCHEMA_VERSION: u32 = 2;
 /// The oldest schema this fencebench reads.
@@ -259,6 +262,9 @@ pub struct Counters {
     /// time_running ÷ time_enabled of the group (1.0: never multiplexed).
     pub running_fraction: Option<f64>,
     pub missing: Option<String>,
+    /// Software events (task-clock, context switches, migrations, page faults).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub software: Option<SoftwareCounters>,
 }
 
 /// Summary of a cell over its repetitions.
@@ -289,6 +295,9 @@ pub struct RoleSummary {
     pub branch_misses_per_op: Option<Stat>,
     pub ipc: Option<Stat>,
     pub counters_missing: Option<String>,
+    /// Software events per operation, over the repetitions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub software: Option<SoftwareSummary>,
     pub latency: Option<Percentiles>,
     /// The sampled latencies of every repetition, merged (V2+DEFLATE base64).
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -3,7 +3,7 @@
 //! in the same run.
 
 use crate::result::hist::{encode_hist, merge, percentiles};
-use crate::result::{Cell, Counters, RoleSummary, Stat, Summary};
+use crate::result::{Cell, Counters, RoleSummary, SoftwareSummary, Stat, Summary};
 use std::collections::HashMap;
 
 /// The implementation every ratio is relative to.
@@ -39,6 +39,9 @@ pub fn summarize(cell: &mut Cell) {
                 branch_misses_per_op: counter(|c| c.branch_misses_per_op),
                 ipc: counter(|c| c.ipc),
                 counters_missing: reps.iter().find_map(|r| r.counters.missing.clone()),
+                software: SoftwareSummary::of(
+                    reps.iter().filter_map(|r| r.counters.software.as_ref()),
+                ),
                 latency: latency.as_ref().and_then(percentiles),
                 histogram: latency.as_ref().map(encode_hist),
                 ratio_to_baseline: None,

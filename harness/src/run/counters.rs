@@ -194,6 +194,7 @@ pub fn per_op(deltas: &[Option<(Sample, Sample)>], ops: u64, missing: Option<Str
                 missing.unwrap_or_default()
             )
         }),
+        software: None,
     }
 }
 

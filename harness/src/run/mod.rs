@@ -7,6 +7,7 @@ pub mod machine;
 pub mod progress;
 pub mod runner;
 pub mod signal;
+pub mod software;
 pub mod suite;
 
 use crate::error::{Error, Result};
@@ -31,7 +32,8 @@ pub fn execute(opts: RunOptions) -> Result<()> {
     let spec = &opts.spec;
     let created = SystemTime::now();
     let counter_avail = if spec.rep.counters {
-        let (_, events) = CounterGroup::open();
+        let (_, mut events) = CounterGroup::open();
+        events.extend(software::SoftwareGroup::open().1);
         CounterAvailability {
             enabled: true,
             events,

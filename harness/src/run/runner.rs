@@ -7,8 +7,9 @@
 //! the window edges. The coordinating thread samples the pools' retained objects.
 
 use crate::result::hist::{self, encode_hist};
-use crate::result::{PoolFigures, Rep, RoleRep};
+use crate::result::{Counters, PoolFigures, Rep, RoleRep};
 use crate::run::counters::{self, CounterGroup, Sample};
+use crate::run::software::{self, SoftwareGroup, SoftwareSample};
 use crate::run::{machine, signal};
 use fencebench_impls::{Implementation, Operation, PoolStats};
 use fencebench_workloads::{Ctx, Params, WorkerReport, Workload};
@@ -63,6 +64,8 @@ struct ThreadResult {
     window_ns: u64,
     counters: Option<(Sample, Sample)>,
     counters_missing: Option<String>,
+    software: Option<(SoftwareSample, SoftwareSample)>,
+    software_missing: Option<String>,
     latency: Histogram<u64>,
     report: WorkerReport,
 }
@@ -262,6 +265,12 @@ fn worker<I: Implementation, W: Workload<I>>(
     } else {
         counters::unavailable(&avail)
     };
+    let (mut soft, soft_avail) = if spec.counters {
+        SoftwareGroup::open()
+    } else {
+        (None, Vec::new())
+    };
+    let software_missing = software::missing(&soft_avail);
     let mut w = workload.worker(role, index);
     let ctx = Ctx::new(&control.stop);
     let budget = match spec.window {
@@ -278,6 +287,7 @@ fn worker<I: Implementation, W: Workload<I>>(
     let mut countdown = spec.sample_every;
     let mut phase = WARMUP;
     let mut start = (0u64, Instant::now(), None);
+    let mut soft_start = None;
     loop {
         // The inner loop is the measured code: a countdown per operation, a TSC read
         // pair on one in `sample_every`, nothing else.
@@ -306,6 +316,7 @@ fn worker<I: Implementation, W: Workload<I>>(
             phase = MEASURE;
             latency.reset();
             start = (ops, Instant::now(), group.as_mut().and_then(|g| g.read()));
+            soft_start = soft.as_mut().and_then(|g| g.read());
         }
         let budget_done = budget.is_some_and(|b| phase == MEASURE && ops - start.0 >= b);
         if now_phase == STOP || budget_done {
@@ -315,6 +326,7 @@ fn worker<I: Implementation, W: Workload<I>>(
     let end_ops = ops;
     let window_ns = start.1.elapsed().as_nanos() as u64;
     let end_counters = group.as_mut().and_then(|g| g.read());
+    let soft_end = soft.as_mut().and_then(|g| g.read());
     if budget.is_some() && control.primaries_left.fetch_sub(1, AcqRel) == 1 {
         control.set(STOP);
     }
@@ -324,6 +336,8 @@ fn worker<I: Implementation, W: Workload<I>>(
         window_ns,
         counters: start.2.zip(end_counters),
         counters_missing,
+        software: soft_start.zip(soft_end),
+        software_missing,
         latency,
         report: workload.finish(w),
     }
@@ -375,7 +389,18 @@ fn assemble<I: Implementation>(
                 ops,
                 ops_per_sec,
                 ns_per_op: (ops > 0).then(|| thread_ns as f64 / ops as f64),
-                counters: counters::per_op(&deltas, ops, missing),
+                counters: Counters {
+                    // None only with counters off (no group opened and no reason why).
+                    software: (!mine
+                        .iter()
+                        .all(|r| r.software.is_none() && r.software_missing.is_none()))
+                    .then(|| {
+                        let deltas: Vec<_> = mine.iter().map(|r| r.software).collect();
+                        let missing = mine.iter().find_map(|r| r.software_missing.clone());
+                        software::per_op(&deltas, ops, missing)
+                    }),
+                    ..counters::per_op(&deltas, ops, missing)
+                },
                 latency: (!hist.is_empty()).then(|| encode_hist(&hist)),
             }
         })

@@ -218,7 +218,8 @@ mod tests {
         assert_eq!(header[1..4], ["implementation", "ns/op", "ops/s"]);
         let hazptr: Vec<&str> = rows[2].split('|').map(str::trim).collect();
         assert_eq!(hazptr[1..4], ["hazptr", "1.52 [1.50–1.53]", "660M"]);
-        let dropped = "n/a in every row, so not shown: vs unprotected, p99 ns, cycles/op, instr/op";
+        let dropped =
+            "n/a in every row, so not shown: vs unprotected, p99 ns, cycles/op, instr/op, cs/op, faults/op";
         assert!(out.contains(&format!("- In every table where it shows: {dropped}\n")));
         for note in [
             "n/a counters (hazptr, rcu): counters were off for this run",
