@@ -7,6 +7,8 @@
 //!
 //! | group | what one iteration is |
 //! |---|---|
+//! | `section` | `section()` on an unsignalled fence: one read-side section alone (refscale's reader); `section/bare-loop` is criterion's loop reading one plain word, the floor every row sits on |
+//! | `unload` | a driver's end: load it (a timeline and 4 fences, one reference to each held elsewhere), signal its fences, `unload()` until no reader can reach its data; `refcount` returns at once, pinned |
 //! | `describe` | `info()` on an unsignalled fence: both names, seqno, status in one section |
 //! | `driver_name`, `timeline_name` | one name accessor on an unsignalled fence |
 //! | `describe_signaled` | `info()` on a signalled fence (the detached path) |
@@ -20,7 +22,7 @@
 //! | `describe_contended` | a `describe`-workload reader op (random in-flight fence, `info()`) while a second pinned thread signals those fences |
 //!
 //! Timing: warm-up 0.5 s, measurement 1.5 s, 50 samples per benchmark, no plots: about
-//! 2.5 s per benchmark, some 5 minutes for 12 groups × 10 implementations on a 2-vCPU
+//! 2.5 s per benchmark, some 5 minutes for 14 groups × 10 implementations on a 2-vCPU
 //! VM. `FENCEBENCH_QUICK_BENCH=1` cuts that to 0.1 s / 0.3 s / 10 samples. Criterion's
 //! own flags (`--warm-up-time`, `--measurement-time`, `--sample-size`,
 //! `--plotting-backend plotters` for the HTML report, a filter regex) override both,
@@ -58,6 +60,43 @@ fn signalled<I: Implementation>(tl: &I::Timeline) -> I::Fence {
     let f = tl.create();
     f.signal().expect("fresh fence already signalled");
     f
+}
+
+fn section<I: Implementation, M: ThreadMeasurement>(g: &mut Group<'_, M>, id: &str) {
+    let tl = timeline::<I>();
+    let f = tl.create();
+    g.bench_function(id, |b| b.iter(|| black_box(black_box(&f).section())));
+}
+
+fn unload<I: Implementation, M: ThreadMeasurement>(g: &mut Group<'_, M>, id: &str) {
+    g.bench_function(id, |b| {
+        b.iter_batched(
+            || {
+                let tl = timeline::<I>();
+                let fences: Vec<I::Fence> = (0..4).map(|_| tl.create()).collect();
+                let held = fences.clone();
+                (tl, fences, held)
+            },
+            |(tl, fences, held)| {
+                for f in &fences {
+                    let _ = f.signal();
+                }
+                drop(fences);
+                black_box(tl.unload());
+                (tl, held)
+            },
+            BatchSize::SmallInput,
+        )
+    });
+}
+
+/// The loop with one plain load and no protection: what `section/unprotected` adds to
+/// it is the fence's own path (the `SIGNALED` test and the pointer chase).
+fn bare_loop<M: ThreadMeasurement>(g: &mut Group<'_, M>) {
+    let word = AtomicU64::new(1);
+    g.bench_function("bare-loop", |b| {
+        b.iter(|| black_box(black_box(&word).load(Ordering::Relaxed)))
+    });
 }
 
 fn describe<I: Implementation, M: ThreadMeasurement>(g: &mut Group<'_, M>, id: &str) {
@@ -332,6 +371,11 @@ macro_rules! per_impl {
 }
 
 fn benches<M: ThreadMeasurement>(c: &mut Criterion<M>, m: &M) {
+    let mut group = c.benchmark_group("section");
+    bare_loop(&mut group);
+    per_impl!(@each group, section);
+    group.finish();
+    per_impl!(c, "unload", unload);
     per_impl!(c, "describe", describe);
     per_impl!(c, "driver_name", driver_name);
     per_impl!(c, "timeline_name", timeline_name);

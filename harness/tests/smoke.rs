@@ -52,9 +52,9 @@ fn smoke(implementation: &str, workload: &str) {
             // An implementation refuses a workload it cannot do, saying so.
             Err(reason) if reason.starts_with(&format!("{implementation}: ")) => return,
             Err(reason) => {
-                // Otherwise only wait and stall refuse a single thread.
+                // Otherwise only wait, stall and unload refuse a single thread.
                 assert!(
-                    threads == 1 && ["wait", "stall"].contains(&workload),
+                    threads == 1 && ["wait", "stall", "unload"].contains(&workload),
                     "{workload} refused {threads} threads: {reason}"
                 );
                 continue;
@@ -114,13 +114,18 @@ macro_rules! smoke_tests {
             #[test] fn trace() { super::smoke($name, "trace") }
             #[test] fn mixed() { super::smoke($name, "mixed") }
             #[test] fn stall() { super::smoke($name, "stall") }
+            #[test] fn section() { super::smoke($name, "section") }
+            #[test] fn unload() { super::smoke($name, "unload") }
         }
     )*
         /// The list above must name every implementation.
         #[test]
         fn every_implementation_and_workload_has_a_smoke_test() {
             assert_eq!(IMPLEMENTATIONS, [$($name),*]);
-            assert_eq!(WORKLOADS, ["signal", "wait", "describe", "trace", "mixed", "stall"]);
+            assert_eq!(
+                WORKLOADS,
+                ["signal", "wait", "describe", "trace", "mixed", "stall", "section", "unload"]
+            );
         }
     };
 }
@@ -140,3 +145,45 @@ smoke_tests!(
     lock => "lock",
     kernel => "kernel",
 );
+
+/// `section --signallers 1`: readers' sections race the signaller's retirement; the safe
+/// implementations still read nothing freed, and signalled fences' sections end early.
+#[test]
+fn section_with_signallers() {
+    for &implementation in IMPLEMENTATIONS {
+        if for_each_impl!(implementation, I => I::unavailable())
+            .unwrap()
+            .is_some()
+        {
+            continue;
+        }
+        let mut spec = spec(3);
+        spec.params.signallers = Some(1);
+        let rep = for_each_impl!(implementation, I => {
+            let workload = fencebench_workloads::Section::<I>::new(&spec.params).unwrap();
+            let rep = run_rep::<I, _>(&spec, &workload);
+            drop(workload);
+            I::quiesce();
+            rep
+        })
+        .unwrap();
+        let roles: Vec<(&str, usize)> = rep
+            .roles
+            .iter()
+            .map(|r| (r.role.as_str(), r.threads))
+            .collect();
+        assert_eq!(roles, [("reader", 2), ("signaller", 1)]);
+        assert!(
+            rep.roles[0].ops >= 600,
+            "{implementation}: {:?}",
+            rep.roles[0]
+        );
+        if implementation != "unprotected" {
+            assert_eq!(
+                rep.pool.violations.unwrap_or(0),
+                0,
+                "{implementation}: violations"
+            );
+        }
+    }
+}

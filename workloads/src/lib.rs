@@ -10,14 +10,18 @@ mod describe;
 mod mixed;
 mod ring;
 mod rng;
+mod section;
 mod signal;
 mod stall;
+mod unload;
 mod wait;
 
 pub use describe::{Describe, Trace};
 pub use mixed::Mixed;
+pub use section::Section;
 pub use signal::Signal;
 pub use stall::Stall;
+pub use unload::{Unload, FENCES_PER_DRIVER};
 pub use wait::Wait;
 
 pub(crate) use rng::Rng;
@@ -29,7 +33,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// Names of every workload, in table order.
-pub const WORKLOADS: &[&str] = &["signal", "wait", "describe", "trace", "mixed", "stall"];
+pub const WORKLOADS: &[&str] = &[
+    "signal", "wait", "describe", "trace", "mixed", "stall", "section", "unload",
+];
 
 /// One line per workload for `fencebench list`.
 pub fn summary(name: &str) -> Option<&'static str> {
@@ -44,6 +50,10 @@ pub fn summary(name: &str) -> Option<&'static str> {
         "trace" => "as describe, with every fence event copying names into a trace record",
         "mixed" => "every thread mixes describe / wait-poll / signal (default 90/9/1)",
         "stall" => "one reader holds its read-side protection for long stalls; retained memory",
+        "section" => {
+            "one read-side section per operation (refscale's reader); --signallers retire data"
+        }
+        "unload" => "drivers unloaded while readers hold, describe and poll their fences",
         _ => return None,
     })
 }
@@ -258,6 +268,14 @@ macro_rules! for_each_workload {
             }
             "stall" => {
                 type $w = $crate::Stall<$impl>;
+                Some($body)
+            }
+            "section" => {
+                type $w = $crate::Section<$impl>;
+                Some($body)
+            }
+            "unload" => {
+                type $w = $crate::Unload<$impl>;
                 Some($body)
             }
             _ => None,

@@ -8,6 +8,7 @@ use crate::error::{Error, Result};
 use crate::fs::IoError;
 use crate::present::compare::{self, Source};
 use crate::present::export::markdown_section;
+use crate::present::headline;
 use crate::present::instructions::{self, Counts};
 use crate::present::plot::{self, Chart};
 use crate::present::targets;
@@ -99,12 +100,20 @@ pub fn generate(dir: &Path, out: &Path) -> Result<Published> {
         })
     };
     fs::create_dir_all(base).map_err(unwritable)?;
-    let mut text = markdown(&paths, &files, &charts, &|target| link(base, target));
-    let counts = dir.join("instructions.json");
-    if counts.exists() {
-        let counts_file = Counts::read(&counts).map_err(Error::Failed)?;
+    let counts_path = dir.join("instructions.json");
+    let counts = if counts_path.exists() {
+        let counts = Counts::read(&counts_path).map_err(Error::Failed)?;
+        Some((counts, link(base, &counts_path)))
+    } else {
+        None
+    };
+    let counts = counts.as_ref().map(|(c, source)| (c, source.clone()));
+    let mut text = markdown(&paths, &files, &charts, counts.clone(), &|target| {
+        link(base, target)
+    });
+    if let Some((counts, source)) = &counts {
         text.push('\n');
-        text.push_str(&instructions::markdown(&counts_file, &link(base, &counts)));
+        text.push_str(&instructions::markdown(counts, source));
     }
     fs::write(out, text).map_err(unwritable)?;
     Ok(Published {
@@ -158,9 +167,13 @@ fn markdown(
     paths: &[PathBuf],
     files: &[ResultFile],
     charts: &[Vec<Chart>],
+    counts: Option<(&Counts, String)>,
     link: &dyn Fn(&Path) -> String,
 ) -> String {
     let mut out = String::from("# fencebench results\n\n");
+    let linked: Vec<(String, &ResultFile)> = paths.iter().map(|p| link(p)).zip(files).collect();
+    out.push_str(&headline::markdown(&linked, counts));
+    out.push_str("\n## How the tables were made\n\n");
     out.push_str(&preamble(files));
     out.push_str("\nMachines:\n\n");
     for (path, file) in paths.iter().zip(files) {
@@ -328,8 +341,10 @@ mod tests {
     fn one_machine_has_no_comparison_and_differing_repeats_are_named() {
         let shown = |p: &Path| p.display().to_string();
         let one = [fixture::result_file()];
-        let out = markdown(&[PathBuf::from("m/x.json")], &one, &[vec![]], &shown);
+        let out = markdown(&[PathBuf::from("m/x.json")], &one, &[vec![]], None, &shown);
         assert!(!out.contains("Cross-machine comparison"));
+        assert!(out.starts_with("# fencebench results\n\n## The cost of the contract\n"));
+        assert!(out.contains("\n### testbox (Test CPU) — 2 logical cores — [m/x.json](m/x.json)\n"));
         assert!(out.contains("median [min–max] over 3 repetitions.**"));
         assert!(out.contains("\n## testbox\n\n- **result file:** [m/x.json](m/x.json)\n"));
         assert!(out.contains("\n### describe · 1 thread · "));
@@ -338,7 +353,7 @@ mod tests {
         other.config.repeat = 5;
         let two = [fixture::result_file(), other];
         let paths = [PathBuf::from("a.json"), PathBuf::from("b.json")];
-        let out = markdown(&paths, &two, &[vec![], vec![]], &shown);
+        let out = markdown(&paths, &two, &[vec![], vec![]], None, &shown);
         assert!(out.contains("over each run's repetitions (testbox: 3, bigbox: 5).**"));
         assert!(out.contains("\n## Cross-machine comparison\n"));
         assert!(out.contains("\n### describe\n"), "{out}");

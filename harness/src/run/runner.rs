@@ -1,7 +1,8 @@
 //! Runs one repetition of one (implementation, workload, threads) cell, refscale-style:
 //! exactly N worker threads, pinned one per core, released together by a barrier; a
 //! warm-up; a measured window ended by a phase flag each worker polls every
-//! `POLL_EVERY` operations, so no clock is read per operation. One operation in
+//! `POLL_EVERY` operations, so no clock is read per operation; the poll point is also
+//! where a worker announces a quiescent state (`rcu-qsbr`). One operation in
 //! `sample_every` is timed with the TSC into a per-thread histogram. Counters are read at
 //! the window edges. The coordinating thread samples the pools' retained objects.
 
@@ -140,7 +141,9 @@ pub fn run_rep<I: Implementation, W: Workload<I>>(spec: &RepSpec, workload: &W) 
     };
     clock();
 
-    let (results, window_ns, series, start_stats, end_stats, ended_early) =
+    // The coordinator only sleeps and samples, in no read-side section: offline, so an
+    // `rcu-qsbr` grace period (an unload waiting for one) never waits for it.
+    let (results, window_ns, series, start_stats, end_stats, ended_early) = I::offline(|| {
         std::thread::scope(|s| {
             let handles: Vec<_> = assignment
                 .iter()
@@ -222,7 +225,8 @@ pub fn run_rep<I: Implementation, W: Workload<I>>(spec: &RepSpec, workload: &W) 
                 (pool_stats(), live_peak),
                 ended_early,
             )
-        });
+        })
+    });
 
     let mut rep = assemble::<I>(roles, results, window_ns, series, start_stats, end_stats);
     rep.ended_early = ended_early;
@@ -275,7 +279,8 @@ fn worker<I: Implementation, W: Workload<I>>(
     };
     let mut latency = new_hist();
     let _stop_on_panic = StopOnPanic(control);
-    barrier.wait();
+    // Offline while blocked, so an `rcu-qsbr` grace period does not wait for the barrier.
+    I::offline(|| barrier.wait());
 
     let clock = clock();
     let mut ops: u64 = 0;
@@ -303,6 +308,9 @@ fn worker<I: Implementation, W: Workload<I>>(
             }
         }
         ops += W::POLL_EVERY as u64;
+        // The poll point is between operations, in no read-side section: the quiescent
+        // state `rcu-qsbr` waits for (a context switch in the kernel); a no-op elsewhere.
+        I::quiescent_state();
         let now_phase = control.phase.load(Acquire);
         if now_phase != phase && phase == WARMUP {
             phase = MEASURE;
