@@ -1,5 +1,6 @@
 //! The compact form of a result file (schema 2): latency histograms merged per cell and
-//! role, retained-memory series decimated. A transformation of what the file holds,
+//! role, retained-memory series decimated, and kept only where they are charted (`stall`:
+//! every other workload's retained figures are its peak and mean). A transformation of what the file holds,
 //! never a new measurement: the merged histograms are the ones the summaries' percentiles
 //! were computed from, and decimation keeps each stretch's highest point, so the peak
 //! the tables show stays in the series.
@@ -9,6 +10,10 @@ use super::{Cell, ResultFile, SCHEMA_VERSION};
 
 /// At most this many `[ms, retained]` points per repetition: enough for a chart's line.
 pub const SERIES_POINTS: usize = 64;
+
+/// The workload whose retained-memory series is charted over time; the others keep the
+/// peak and mean in their pool figures, which is all their tables show.
+const SERIES_WORKLOAD: &str = "stall";
 
 impl ResultFile {
     /// This file in the current schema: compacted, `schema_version` set.
@@ -22,7 +27,7 @@ impl ResultFile {
 }
 
 /// Moves a cell's per-repetition histograms into its summary (merged, when the summary
-/// does not hold them yet) and decimates its series.
+/// does not hold them yet) and decimates its series (drops it outside `stall`).
 pub fn compact(cell: &mut Cell) {
     if let Some(summary) = cell.summary.as_mut() {
         for role in &mut summary.roles {
@@ -45,7 +50,11 @@ pub fn compact(cell: &mut Cell) {
         for role in &mut rep.roles {
             role.latency = None;
         }
-        rep.retained_series = decimate(&rep.retained_series, SERIES_POINTS);
+        rep.retained_series = if cell.workload == SERIES_WORKLOAD {
+            decimate(&rep.retained_series, SERIES_POINTS)
+        } else {
+            Vec::new()
+        };
     }
 }
 

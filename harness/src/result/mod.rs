@@ -4,7 +4,8 @@
 //!
 //! Version 2 is compact: one latency histogram per cell and role (merged over the
 //! repetitions) instead of one per repetition, and retained-memory series decimated to
-//! at most [`compact::SERIES_POINTS`] points per repetition. Version 1 files load and are
+//! at most [`compact::SERIES_POINTS`] points per repetition, kept for `stall` only (the
+//! one workload charted over time). Version 1 files load and are
 //! compacted on reading (`fencebench convert` writes them back).
 
 use serde::{Deserialize, Serialize};
@@ -209,7 +210,8 @@ pub struct Rep {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wake_latency: Option<String>,
     /// Retained (retired, unfreed) driver objects sampled during the window:
-    /// `[ms since window start, retained]`.
+    /// `[ms since window start, retained]`; kept for `stall` only (see [`compact`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub retained_series: Vec<[u64; 2]>,
     /// Why the window ended before its time (the retained-memory limit, a signal).
     #[serde(default, skip_serializing_if = "Option::is_none")]
