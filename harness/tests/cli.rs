@@ -386,6 +386,9 @@ fn export_renders_an_existing_file_with_every_figure() {
         "latency_p999_ns",
         "duration_ms",
         "mix",
+        "context_switches_per_op",
+        "page_faults_per_op",
+        "late_signals",
     ] {
         assert!(
             header.split(',').any(|c| c == column),

@@ -10,7 +10,7 @@ use std::fmt::Display;
 
 pub(super) struct Csv;
 
-const COLUMNS: [&str; 46] = [
+const COLUMNS: [&str; 50] = [
     "machine",
     "created",
     "commit",
@@ -40,6 +40,10 @@ const COLUMNS: [&str; 46] = [
     "cache_misses_per_op",
     "branch_misses_per_op",
     "ipc",
+    "task_clock_ns_per_op",
+    "context_switches_per_op",
+    "cpu_migrations_per_op",
+    "page_faults_per_op",
     "violations",
     "lost_wakeups",
     "late_signals",
@@ -82,6 +86,7 @@ impl Exporter for Csv {
             for (i, rep) in cell.reps.iter().enumerate() {
                 for role in &rep.roles {
                     let k = &role.counters;
+                    let sw = k.software.as_ref();
                     let latency = percentiles(cell, |s| {
                         s.roles.iter().find(|r| r.role == role.role)?.latency
                     });
@@ -104,6 +109,10 @@ impl Exporter for Csv {
                         opt(k.cache_misses_per_op),
                         opt(k.branch_misses_per_op),
                         opt(k.ipc),
+                        opt(sw.and_then(|s| s.task_clock_ns_per_op)),
+                        opt(sw.and_then(|s| s.context_switches_per_op)),
+                        opt(sw.and_then(|s| s.cpu_migrations_per_op)),
+                        opt(sw.and_then(|s| s.page_faults_per_op)),
                         opt(rep.pool.violations),
                         rep.lost_wakeups.to_string(),
                         rep.late_signals.to_string(),
