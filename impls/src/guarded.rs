@@ -276,8 +276,9 @@ impl<S: Scheme> Inner<S> {
         })
     }
 
-    /// The status as the `SIGNALED` bit shows it, without asking the driver's op (what
-    /// `info()` reads inside its section; it asks the op separately).
+    /// The status as the `SIGNALED` bit shows it, without asking the driver's op: what
+    /// `info()` reports from inside its section (an op that signals would take the fence
+    /// lock, which a `lock` reader already holds).
     fn status_bit(&self) -> i32 {
         if !self.signaled() {
             return 0;
@@ -286,16 +287,6 @@ impl<S: Scheme> Inner<S> {
             0 => 1,
             e => e,
         }
-    }
-
-    /// The driver's `signaled` op (`fence->ops->signaled`, in driver data): whether the
-    /// "hardware" passed this fence's seqno. Called under protection, only while attached.
-    #[inline]
-    fn op_signaled(&self, data: &DriverRef) -> bool {
-        // Acquire: pairs with the driver's Release advance of the hardware seqno.
-        self.hw_seqno
-            .as_ref()
-            .is_some_and(|hw| data.read_ops().is_some() && hw.load(Acquire) >= self.seqno)
     }
 
     /// Takes the exporter's lock: inline, or the one in driver data. `None` when the
@@ -495,10 +486,15 @@ impl<S: Scheme> Fence for GuardedFence<S> {
         if self.signaled() {
             return true;
         }
-        if self.hw_seqno.is_none() {
+        let Some(hw) = &self.hw_seqno else {
             return false;
-        }
-        let done = self.read(|| false, |data| self.op_signaled(data));
+        };
+        // The op is in driver data (`fence->ops->signaled`): called under protection,
+        // only while attached. Acquire: pairs with the driver's Release advance.
+        let done = self.read(
+            || false,
+            |data| data.read_ops().is_some() && hw.load(Acquire) >= self.seqno,
+        );
         if done {
             // Signalled from the reader's side; losing the race to the exporter's own
             // signal is fine.
@@ -585,20 +581,16 @@ impl<S: Scheme> Fence for GuardedFence<S> {
 
     /// Status and timestamp are read inside the same section as the names, as
     /// `sync_fill_fence_info` does.
-    /// As `sync_fill_fence_info`: the status comes from `dma_fence_get_status()`, which
-    /// asks the driver's `signaled` op and may signal the fence from the reader's side.
-    /// The op is asked inside the section; the signal it calls for runs after it, because
-    /// signal takes the fence lock, which a `lock` reader holds for its section.
     #[inline]
     fn info(&self) -> FenceInfo {
-        let (mut info, completed) = self.in_section(|attached| {
+        self.in_section(|attached| {
             let (driver_name, obj_name) = if attached {
                 let (d, t, _) = self.data.read_names();
                 (d, t)
             } else {
                 detached_names()
             };
-            let info = FenceInfo {
+            FenceInfo {
                 obj_name,
                 driver_name,
                 context: self.context,
@@ -606,16 +598,8 @@ impl<S: Scheme> Fence for GuardedFence<S> {
                 status: self.status_bit(),
                 timestamp_ns: self.timestamp().unwrap_or(0),
                 generation: S::GENERATION,
-            };
-            (info, attached && self.op_signaled(&self.data))
-        });
-        if completed {
-            // Losing the race to the exporter's own signal is fine.
-            let _ = self.signal();
-            info.status = self.status_bit();
-            info.timestamp_ns = self.timestamp().unwrap_or(0);
-        }
-        info
+            }
+        })
     }
 
     #[inline]
