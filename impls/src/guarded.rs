@@ -27,6 +27,12 @@ const RETIRED: u64 = 1 << 3;
 /// The ops word stored in driver data (stands for the `dma_fence_ops` pointer).
 const OPS: u64 = 0xd0a5_f00d;
 
+/// The status `info()` carries out of its section when the driver's op reported the
+/// fence complete: replaced by the status the reader-side signal leaves before `info()`
+/// returns (no errno is this negative). One compare on the readers' path, where a
+/// separate flag would live on the stack of every section.
+const OP_COMPLETED: i32 = i32::MIN;
+
 /// Spins of [`Fence::wait`] before it parks.
 const WAIT_SPINS: u32 = 256;
 
@@ -276,9 +282,30 @@ impl<S: Scheme> Inner<S> {
         })
     }
 
-    /// The status as the `SIGNALED` bit shows it, without asking the driver's op: what
-    /// `info()` reports from inside its section (an op that signals would take the fence
-    /// lock, which a `lock` reader already holds).
+    /// The driver's `signaled` op (`fence->ops->signaled`, in driver data): whether the
+    /// "hardware" passed this fence's seqno. Called under protection, only while attached;
+    /// `false` when the driver has no such op.
+    #[inline]
+    fn op_signaled(&self, data: &DriverRef) -> bool {
+        match &self.hw_seqno {
+            None => false,
+            // Acquire: pairs with the driver's Release advance of the hardware seqno.
+            Some(hw) => data.read_ops().is_some() && hw.load(Acquire) >= self.seqno,
+        }
+    }
+
+    /// What the driver's op calls for once it reported completion: the signal from the
+    /// reader's side, after the section (signal takes the fence lock, which a `lock`
+    /// reader holds for its section). Out of line and cold, so the readers' common path
+    /// (bit set, no op, or the hardware not there yet) carries none of it.
+    #[cold]
+    #[inline(never)]
+    fn signal_from_reader(&self) {
+        // Losing the race to the exporter's own signal is fine.
+        let _ = self.signal_fence();
+    }
+
+    /// The status as the `SIGNALED` bit shows it, without asking the driver's op.
     fn status_bit(&self) -> i32 {
         if !self.signaled() {
             return 0;
@@ -407,6 +434,17 @@ impl<S: Scheme> Inner<S> {
         }
     }
 
+    /// `dma_fence_signal`. The lock is taken as [`with_lock`](Self::with_lock) takes it:
+    /// a lock in driver data only inside a read-side section, after seeing the fence
+    /// unsignalled, so a second signaller racing the first never touches data the first
+    /// retired.
+    fn signal_fence(&self) -> Result<(), AlreadySignaled> {
+        self.with_lock(|locked| self.signal_locked(locked))
+            .unwrap_or(Err(AlreadySignaled))?;
+        self.reclaim_at_signal();
+        Ok(())
+    }
+
     /// Schemes that reclaim at signal get the retired data now.
     fn reclaim_at_signal(&self) {
         if S::RECLAIM_AT_SIGNAL {
@@ -471,14 +509,8 @@ impl<S: Scheme> Fence for GuardedFence<S> {
         self.trace_direct(TraceEvent::Emit);
     }
 
-    /// The lock is taken as [`with_lock`](Inner::with_lock) takes it: a lock in driver
-    /// data only inside a read-side section, after seeing the fence unsignalled, so a
-    /// second signaller racing the first never touches data the first retired.
     fn signal(&self) -> Result<(), AlreadySignaled> {
-        self.with_lock(|locked| self.signal_locked(locked))
-            .unwrap_or(Err(AlreadySignaled))?;
-        self.reclaim_at_signal();
-        Ok(())
+        self.signal_fence()
     }
 
     #[inline]
@@ -486,21 +518,14 @@ impl<S: Scheme> Fence for GuardedFence<S> {
         if self.signaled() {
             return true;
         }
-        let Some(hw) = &self.hw_seqno else {
+        if self.hw_seqno.is_none() {
             return false;
-        };
-        // The op is in driver data (`fence->ops->signaled`): called under protection,
-        // only while attached. Acquire: pairs with the driver's Release advance.
-        let done = self.read(
-            || false,
-            |data| data.read_ops().is_some() && hw.load(Acquire) >= self.seqno,
-        );
-        if done {
-            // Signalled from the reader's side; losing the race to the exporter's own
-            // signal is fine.
-            let _ = self.signal();
         }
-        done || self.signaled()
+        if self.read(|| false, |data| self.op_signaled(data)) {
+            self.signal_from_reader();
+            return true;
+        }
+        self.signaled()
     }
 
     fn enable_signaling(&self) {
@@ -579,27 +604,40 @@ impl<S: Scheme> Fence for GuardedFence<S> {
         outcome
     }
 
-    /// Status and timestamp are read inside the same section as the names, as
-    /// `sync_fill_fence_info` does.
+    /// As `sync_fill_fence_info`: status and timestamp are read inside the same section
+    /// as the names, the status from `dma_fence_get_status()`, which asks the driver's
+    /// `signaled` op while the fence is unsignalled and may signal it from the reader's
+    /// side. The op is asked inside the section; the signal it calls for runs after it,
+    /// and the timestamp is then the one that signal took.
     #[inline]
     fn info(&self) -> FenceInfo {
-        self.in_section(|attached| {
-            let (driver_name, obj_name) = if attached {
+        let mut info = self.in_section(|attached| {
+            let (driver_name, obj_name, status) = if attached {
                 let (d, t, _) = self.data.read_names();
-                (d, t)
+                let status = if self.op_signaled(&self.data) {
+                    OP_COMPLETED
+                } else {
+                    self.status_bit()
+                };
+                (d, t, status)
             } else {
-                detached_names()
+                let (d, t) = detached_names();
+                (d, t, self.status_bit())
             };
             FenceInfo {
                 obj_name,
                 driver_name,
                 context: self.context,
                 seqno: self.seqno,
-                status: self.status_bit(),
+                status,
                 timestamp_ns: self.timestamp().unwrap_or(0),
                 generation: S::GENERATION,
             }
-        })
+        });
+        if info.status == OP_COMPLETED {
+            (info.status, info.timestamp_ns) = self.info_signal_from_reader();
+        }
+        info
     }
 
     #[inline]
@@ -637,6 +675,15 @@ impl<S: Scheme> Fence for GuardedFence<S> {
 }
 
 impl<S: Scheme> GuardedFence<S> {
+    /// [`signal_from_reader`](Inner::signal_from_reader) for `info()`: the status and
+    /// timestamp the signal left, for it to report.
+    #[cold]
+    #[inline(never)]
+    fn info_signal_from_reader(&self) -> (i32, u64) {
+        self.signal_from_reader();
+        (self.status_bit(), self.timestamp().unwrap_or(0))
+    }
+
     /// `dma_fence_default_wait`: spin briefly, then queue a wake-up callback and park.
     fn wait_until(&self, deadline: Instant) -> WaitOutcome {
         let signaled = || {

@@ -252,7 +252,8 @@ fn callback_sees_detached_names<I: Implementation>() {
 
 /// A driver with a `signaled` op: `is_signaled` asks it while the bit is clear, and when
 /// the hardware has passed the fence's seqno it signals the fence from the reader's side
-/// (callbacks run, the data is detached and retired), as `dma_fence_is_signaled` does.
+/// (callbacks run, the data is detached and retired), as `dma_fence_is_signaled` does;
+/// `info` asks it too, as `sync_file`'s info asks `dma_fence_get_status`.
 fn driver_signaled_op<I: Implementation>() {
     let hw = Arc::new(AtomicU64::new(0));
     let tl = I::timeline(TimelineConfig::new(DRIVER, TIMELINE).with_hw_seqno(hw.clone()));
@@ -274,9 +275,24 @@ fn driver_signaled_op<I: Implementation>() {
     assert_eq!(g.wait(Duration::ZERO), WaitOutcome::TimedOut);
     hw.store(g.seqno(), Release);
     assert_eq!(g.status(), 1, "status did not ask the driver's op");
-    drop((f, g));
+    // sync_file's info asks dma_fence_get_status(): the op signals from the reader's
+    // side, after the names were read while the fence was still unsignalled.
+    let h = tl.create();
+    assert_eq!(h.info().status, 0);
+    hw.store(h.seqno(), Release);
+    let info = h.info();
+    assert_eq!(info.status, 1, "info did not ask the driver's op");
+    assert!(info.timestamp_ns > 0, "info reports no signal time");
+    assert_eq!(info.driver_name.as_str(), DRIVER);
+    assert_eq!(
+        h.signal(),
+        Err(AlreadySignaled),
+        "info did not signal the fence"
+    );
+    assert_eq!(h.info().driver_name.as_str(), DETACHED_DRIVER);
+    drop((f, g, h));
     I::quiesce();
-    assert_eq!(settled(tl.pool().stats()), (0, 0, 2, 0));
+    assert_eq!(settled(tl.pool().stats()), (0, 0, 3, 0));
 }
 
 /// `dma_fence_get_stub`: one shared, always-signalled fence.
