@@ -6,6 +6,11 @@
 //! wait_end on the readers' polls) copies both names into a record: the contract on the
 //! hot path of every operation. Readers pick fences at random from a snapshot of a
 //! signaller's ring; the signaller signals the oldest fence as it publishes a new one.
+//!
+//! The driver has a `signaled` op backed by a "hardware" seqno that the signaller advances
+//! just before it signals, as a GPU completes a job before its interrupt is handled: a
+//! reader's info (which asks `dma_fence_get_status()`) or poll in that window signals the
+//! fence from the reader's side, as in the kernel.
 
 use crate::ring::{Ring, Snapshot};
 use crate::{split, Ctx, Params, Rng, Role, Unsupported, WorkerReport, Workload};
@@ -13,12 +18,15 @@ use fencebench_impls::trace::TraceSink;
 use fencebench_impls::{Fence, Implementation, Operation, Pool, Timeline, TimelineConfig};
 use std::cell::Cell;
 use std::hint::black_box;
+use std::sync::atomic::{AtomicU64, Ordering::Release};
 use std::sync::Arc;
 use std::time::Duration;
 
 /// `describe` (`TRACE = false`) and `trace` (`TRACE = true`).
 pub struct ReadRace<I: Implementation, const TRACE: bool> {
     timelines: Vec<I::Timeline>,
+    /// Per timeline, the seqno its "hardware" completed (the driver's `signaled` op).
+    hw: Vec<Arc<AtomicU64>>,
     rings: Vec<Ring<I::Fence>>,
     roles: [Role; 2],
     refresh_every: u32,
@@ -64,9 +72,13 @@ impl<I: Implementation, const TRACE: bool> Workload<I> for ReadRace<I, TRACE> {
             |t| if t >= 2 { (t / 4).max(1) } else { 0 },
             1,
         )?;
-        let timelines: Vec<I::Timeline> = (0..signallers.max(1))
-            .map(|i| {
-                let config = TimelineConfig::new("fb-gpu", &format!("fb-ring-{i}"));
+        let hw: Vec<Arc<AtomicU64>> = (0..signallers.max(1)).map(|_| Arc::default()).collect();
+        let timelines: Vec<I::Timeline> = hw
+            .iter()
+            .enumerate()
+            .map(|(i, hw)| {
+                let config = TimelineConfig::new("fb-gpu", &format!("fb-ring-{i}"))
+                    .with_hw_seqno(hw.clone());
                 I::timeline(if TRACE {
                     config.with_trace(counting_sink())
                 } else {
@@ -80,6 +92,7 @@ impl<I: Implementation, const TRACE: bool> Workload<I> for ReadRace<I, TRACE> {
             .collect();
         Ok(ReadRace {
             timelines,
+            hw,
             rings,
             roles: [
                 Role {
@@ -125,6 +138,10 @@ impl<I: Implementation, const TRACE: bool> Workload<I> for ReadRace<I, TRACE> {
             }
             Worker::Signaller { index, pos } => {
                 let old = self.rings[*index].advance(&self.timelines[*index], pos);
+                // The hardware completes the job, then its interrupt signals the fence; a
+                // reader may signal it first, through the op. Release: pairs with the op's
+                // Acquire load.
+                self.hw[*index].store(old.seqno(), Release);
                 let _ = old.signal();
             }
         }
