@@ -42,6 +42,7 @@ fn smoke(implementation: &str, workload: &str) {
         I::unsupported(Operation::PoolFigures).is_none()
     })
     .unwrap();
+    let reclaims_at_signal = for_each_impl!(implementation, I => I::RECLAIMS_AT_SIGNAL).unwrap();
     for threads in [1, 2, 3] {
         let rep = for_each_impl!(implementation, I => {
             for_each_workload!(workload, I, W => run::<I, W>(threads)).unwrap()
@@ -91,6 +92,15 @@ fn smoke(implementation: &str, workload: &str) {
         }
         if workload == "trace" {
             assert!(rep.trace_records > 0);
+        }
+        // Every unload of a scheme that reclaims at signal returns with the memory freed:
+        // one request-to-freed sample each (`refcount` has one only when no reader held
+        // the driver's fences at that moment).
+        if workload == "unload" && reclaims_at_signal {
+            assert!(
+                rep.unload_latency.is_some(),
+                "{implementation}: no unload latency"
+            );
         }
         // A scheme that reclaims in large batches (haphazard scans once 1,000 objects
         // are retired) may free nothing within this tiny budget.

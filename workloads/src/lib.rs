@@ -179,6 +179,8 @@ pub struct WorkerReport {
     pub wake_latency: Option<Histogram<u64>>,
     /// Trace records emitted (`trace`).
     pub trace_records: u64,
+    /// Unload request to driver memory freed, in ns (`unload`), one sample per unload.
+    pub unload_latency: Option<Histogram<u64>>,
 }
 
 /// Why a workload cannot run with the given parameters.

@@ -6,8 +6,10 @@
 //! a new driver (a timeline and [`FENCES_PER_DRIVER`] fences, published to the readers),
 //! signals the old driver's fences (on this thread, as a driver errors its fences before
 //! its module goes) and unloads it: [`Timeline::unload`] returns once no reader can reach
-//! the old driver's data. So the unloader's ns/op is one unload, request to memory
-//! freed, plus a small fixed load-and-signal part. Readers hold references to the fences
+//! the old driver's data. The unloader records each unload's latency, from the request
+//! (after the driver's last fence was signalled) to [`Timeline::unload`] returning with the
+//! driver's memory freed, in a histogram of its own ([`WorkerReport::unload_latency`]):
+//! its ns/op also holds loading the next driver and signalling. Readers hold references to the fences
 //! of every slot (refreshed every `refresh_every` operations) and describe and poll them:
 //! under `refcount` those references pin the unloaded driver's data, which shows as
 //! retained objects and as the free delay (retire to free: how long it stays pinned).
@@ -15,6 +17,7 @@
 
 use crate::{split, Ctx, Params, Role, Unsupported, WorkerReport, Workload};
 use fencebench_impls::{Fence, Implementation, Operation, Pool, Timeline, TimelineConfig};
+use hdrhistogram::Histogram;
 use std::hint::black_box;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -43,6 +46,9 @@ pub enum Worker<F> {
     Unloader {
         next: usize,
         step: usize,
+        /// Request to driver memory freed, ns, one sample per unload that freed it
+        /// (`refcount` returns with its data pinned: no sample).
+        latency: Histogram<u64>,
     },
     Reader {
         fences: Vec<F>,
@@ -136,6 +142,7 @@ impl<I: Implementation> Workload<I> for Unload<I> {
             0 => Worker::Unloader {
                 next: index,
                 step: self.roles[0].threads,
+                latency: Histogram::new(3).expect("histogram"),
             },
             _ => {
                 let mut fences = Vec::new();
@@ -151,7 +158,11 @@ impl<I: Implementation> Workload<I> for Unload<I> {
 
     fn op(&self, w: &mut Self::Worker, _: &Ctx) {
         match w {
-            Worker::Unloader { next, step } => {
+            Worker::Unloader {
+                next,
+                step,
+                latency,
+            } => {
                 let slot = *next;
                 *next = (*next + *step) % SLOTS;
                 let new = Self::load(&self.pools[slot], slot);
@@ -161,7 +172,10 @@ impl<I: Implementation> Workload<I> for Unload<I> {
                     let _ = f.signal();
                 }
                 drop(old.fences);
-                black_box(old.timeline.unload());
+                // Two clock reads per unload (inside `unload`): milliseconds, not a hot path.
+                if let Some(ns) = black_box(old.timeline.unload()).latency_ns() {
+                    latency.saturating_record(ns);
+                }
             }
             Worker::Reader {
                 fences,
@@ -181,8 +195,14 @@ impl<I: Implementation> Workload<I> for Unload<I> {
         }
     }
 
-    fn finish(&self, _: Self::Worker) -> WorkerReport {
-        WorkerReport::default()
+    fn finish(&self, w: Self::Worker) -> WorkerReport {
+        match w {
+            Worker::Unloader { latency, .. } => WorkerReport {
+                unload_latency: Some(latency),
+                ..Default::default()
+            },
+            Worker::Reader { .. } => WorkerReport::default(),
+        }
     }
 
     fn pools(&self) -> Vec<Arc<Pool>> {

@@ -397,6 +397,8 @@ fn groups(file: &ResultFile) -> Vec<(&str, usize)> {
 const WAIT: &str = "wait";
 /// The workload whose table adds how long retired objects waited to be freed.
 const STALL: &str = "stall";
+/// The workload whose table adds the unload latency (request to driver memory freed).
+const UNLOAD: &str = "unload";
 
 fn table(file: &ResultFile, workload: &str, threads: usize) -> Table {
     let mut cells: Vec<&Cell> = file
@@ -426,6 +428,9 @@ fn table(file: &ResultFile, workload: &str, threads: usize) -> Table {
     columns.push("retained peak (mean)".into());
     if workload == STALL {
         columns.push("free delay (mean)".into());
+    }
+    if workload == UNLOAD {
+        columns.extend(["unload p50", "unload p99"].map(String::from));
     }
 
     let mut notes = Notes::default();
@@ -532,6 +537,11 @@ fn row(cell: &Cell, notes: &mut Notes) -> Row {
             summary.free_delay_mean_ns.map(|s| milliseconds(s.median)),
         ));
     }
+    if cell.workload == UNLOAD {
+        let unload = summary.unload_latency;
+        texts.push(or_na(unload.map(|p| milliseconds(p.p50 as f64))));
+        texts.push(or_na(unload.map(|p| milliseconds(p.p99 as f64))));
+    }
     Row::Figures(texts)
 }
 
@@ -567,6 +577,7 @@ struct Notes {
     ratio: bool,
     latency: bool,
     wake: bool,
+    unload: bool,
     /// Implementations whose pool figures were not measured, with the reason.
     unobservable: Vec<(String, String)>,
     /// Each flag, with the implementations it applies to.
@@ -596,6 +607,8 @@ impl Notes {
         self.latency |= primary.latency.is_none();
         let summary = cell.summary.as_ref();
         self.wake |= cell.workload == WAIT && summary.is_some_and(|s| s.wake_latency.is_none());
+        self.unload |=
+            cell.workload == UNLOAD && summary.is_some_and(|s| s.unload_latency.is_none());
         if let Some(reason) = &cell.unobservable {
             self.unobservable
                 .push((cell.implementation.clone(), reason.clone()));
@@ -632,6 +645,12 @@ impl Notes {
         }
         if self.wake {
             lines.push(format!("{NA} wake p99: no wake-up was timed"));
+        }
+        if self.unload {
+            lines.push(format!(
+                "{NA} unload: no unload had freed the driver's memory when it returned \
+                 (`refcount` leaves it pinned by the fence references: see retained)"
+            ));
         }
         for (implementation, reason) in self.unobservable {
             lines.push(format!(

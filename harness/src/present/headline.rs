@@ -15,8 +15,6 @@ const SECTION: &str = "section";
 const SIGNAL: &str = "signal";
 const STALL: &str = "stall";
 const UNLOAD: &str = "unload";
-/// The `unload` role whose ns/op is one unload: request to driver memory freed.
-const UNLOADER: &str = "unloader";
 
 /// The headline section: one table per machine (`files`: each with the link to its
 /// result file), then the anchors' figures.
@@ -63,7 +61,7 @@ fn machine_table(link: &str, file: &ResultFile, counts: Option<&Counts>) -> Stri
     let at = |t: Option<usize>| t.map_or("n/a".to_string(), |t| format!("{t} threads"));
     let _ = writeln!(
         out,
-        "| implementation | ns per section, 1 thread | ns per section, {} | instructions per section | vs unprotected (1 thread) | signal ns (exporter, 1 thread) | retained peak under a {} ms stall ({}) | free delay (mean) | unload latency ({}) |",
+        "| implementation | ns per section, 1 thread | ns per section, {} | instructions per section | vs unprotected (1 thread) | signal ns (exporter, 1 thread) | retained peak under a {} ms stall ({}) | free delay (mean) | unload latency, median request → freed ({}) |",
         match all {
             Some(t) if t == m.logical_cores => format!("all {t} cores"),
             Some(t) => format!("{t} threads"),
@@ -106,13 +104,8 @@ fn machine_table(link: &str, file: &ResultFile, counts: Option<&Counts>) -> Stri
             Some(milliseconds(d.median))
         });
         let unload = figure(file, name, UNLOAD, unload_threads, |c| {
-            let role = c
-                .summary
-                .as_ref()?
-                .roles
-                .iter()
-                .find(|r| r.role == UNLOADER)?;
-            Some(milliseconds(role.ns_per_op.median))
+            let p = c.summary.as_ref()?.unload_latency?;
+            Some(milliseconds(p.p50 as f64))
         });
         let _ = writeln!(
             out,
@@ -234,7 +227,7 @@ reclamation leaves about 1,000–3,400 objects unreclaimed per thread, hazard po
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::result::fixture;
+    use crate::result::{fixture, Percentiles};
     use std::collections::BTreeMap;
 
     /// The fixture's describe cells renamed to section and signal, so every column but
@@ -347,6 +340,34 @@ mod tests {
                 "no unload run"
             ]
         );
+    }
+
+    #[test]
+    fn unload_latency_is_the_request_to_freed_median_not_the_unloaders_ns_per_op() {
+        let mut file = file();
+        let describe: Vec<Cell> = file
+            .cells
+            .iter()
+            .filter(|c| c.workload == "describe" && c.threads == 2)
+            .cloned()
+            .collect();
+        file.cells.extend(describe.into_iter().map(|mut c| {
+            c.workload = UNLOAD.into();
+            let summary = c.summary.as_mut().unwrap();
+            summary.unload_latency = (c.implementation != "hazptr").then_some(Percentiles {
+                samples: 10,
+                p50: 2_500_000,
+                p90: 2_600_000,
+                p99: 2_700_000,
+                p999: 2_700_000,
+                max: 2_700_000,
+            });
+            c
+        }));
+        let text = markdown(&[("x.json".into(), &file)], None);
+        assert!(text.contains("unload latency, median request → freed (2 threads)"));
+        assert_eq!(row(&text, "rcu")[8], "2.50 ms");
+        assert_eq!(row(&text, "hazptr")[8], "not measured");
     }
 
     #[test]

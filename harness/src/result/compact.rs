@@ -44,9 +44,14 @@ pub fn compact(cell: &mut Cell) {
             let wakes = cell.reps.iter().filter_map(|r| r.wake_latency.as_ref());
             summary.wake_histogram = merge(wakes).map(|h| encode_hist(&h));
         }
+        if summary.unload_histogram.is_none() {
+            let unloads = cell.reps.iter().filter_map(|r| r.unload_latency.as_ref());
+            summary.unload_histogram = merge(unloads).map(|h| encode_hist(&h));
+        }
     }
     for rep in &mut cell.reps {
         rep.wake_latency = None;
+        rep.unload_latency = None;
         for role in &mut rep.roles {
             role.latency = None;
         }

@@ -181,6 +181,7 @@ fn cell(
                 late_signals: 0,
                 trace_records: 0,
                 wake_latency: (workload == "wait").then(|| latency(2000.0)),
+                unload_latency: (workload == "unload").then(|| latency(3_000_000.0)),
                 retained_series: vec![[0, 0], [500, 10 + r as u64]],
                 ended_early: None,
             }
@@ -251,6 +252,15 @@ fn cell(
                 max: 2049,
             }),
             wake_histogram: None,
+            unload_latency: (workload == "unload").then_some(Percentiles {
+                samples: 1000,
+                p50: 3_000_000,
+                p90: 3_000_040,
+                p99: 3_000_049,
+                p999: 3_000_049,
+                max: 3_000_049,
+            }),
+            unload_histogram: None,
         }),
         reps,
     }

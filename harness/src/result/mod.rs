@@ -209,6 +209,10 @@ pub struct Rep {
     /// only: version 2 keeps the merged histogram in the cell's summary.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wake_latency: Option<String>,
+    /// Unload latency histogram (`unload`: request to driver memory freed, one sample per
+    /// unload that freed it), as `wake_latency`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unload_latency: Option<String>,
     /// Retained (retired, unfreed) driver objects sampled during the window:
     /// `[ms since window start, retained]`; kept for `stall` only (see [`compact`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -282,6 +286,12 @@ pub struct Summary {
     /// The wake-up latencies of every repetition, merged (V2+DEFLATE base64).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wake_histogram: Option<String>,
+    /// Unload request to driver memory freed (`unload`), ns: the unload latency.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unload_latency: Option<Percentiles>,
+    /// The unload latencies of every repetition, merged (V2+DEFLATE base64).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unload_histogram: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -49,6 +49,7 @@ pub fn summarize(cell: &mut Cell) {
         })
         .collect();
     let wake = merge(cell.reps.iter().filter_map(|r| r.wake_latency.as_ref()));
+    let unload = merge(cell.reps.iter().filter_map(|r| r.unload_latency.as_ref()));
     cell.summary = Some(Summary {
         roles,
         violations: cell.reps.iter().map(|r| r.pool.violations).sum(),
@@ -63,6 +64,8 @@ pub fn summarize(cell: &mut Cell) {
         free_delay_mean_ns: Stat::of(cell.reps.iter().filter_map(|r| r.pool.free_delay_mean_ns)),
         wake_latency: wake.as_ref().and_then(percentiles),
         wake_histogram: wake.as_ref().map(encode_hist),
+        unload_latency: unload.as_ref().and_then(percentiles),
+        unload_histogram: unload.as_ref().map(encode_hist),
     });
 }
 

@@ -353,6 +353,7 @@ fn assemble<I: Implementation>(
     (end, live_peak): (PoolStats, u64),
 ) -> Rep {
     let mut wake: Option<Histogram<u64>> = None;
+    let mut unload: Option<Histogram<u64>> = None;
     let (mut lost, mut late, mut records) = (0, 0, 0);
     for r in &results {
         lost += r.report.lost_wakeups;
@@ -360,6 +361,12 @@ fn assemble<I: Implementation>(
         records += r.report.trace_records;
         if let Some(h) = &r.report.wake_latency {
             wake.get_or_insert_with(new_hist)
+                .add(h)
+                .expect("histogram bounds");
+        }
+        if let Some(h) = &r.report.unload_latency {
+            unload
+                .get_or_insert_with(new_hist)
                 .add(h)
                 .expect("histogram bounds");
         }
@@ -428,6 +435,7 @@ fn assemble<I: Implementation>(
         late_signals: late,
         trace_records: records,
         wake_latency: wake.filter(|h| !h.is_empty()).map(|h| encode_hist(&h)),
+        unload_latency: unload.filter(|h| !h.is_empty()).map(|h| encode_hist(&h)),
         retained_series: series,
         ended_early: None,
     }

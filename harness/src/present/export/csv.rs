@@ -10,7 +10,7 @@ use std::fmt::Display;
 
 pub(super) struct Csv;
 
-const COLUMNS: [&str; 50] = [
+const COLUMNS: [&str; 53] = [
     "machine",
     "created",
     "commit",
@@ -61,6 +61,9 @@ const COLUMNS: [&str; 50] = [
     "wake_p99_ns",
     "wake_p999_ns",
     "wake_max_ns",
+    "unload_p50_ns",
+    "unload_p99_ns",
+    "unload_max_ns",
 ];
 
 impl Exporter for Csv {
@@ -91,6 +94,7 @@ impl Exporter for Csv {
                         s.roles.iter().find(|r| r.role == role.role)?.latency
                     });
                     let wake = percentiles(cell, |s| s.wake_latency);
+                    let unload = percentiles(cell, |s| s.unload_latency);
                     let mut row: Vec<String> = run.to_vec();
                     row.extend([
                         cell.implementation.clone(),
@@ -133,6 +137,9 @@ impl Exporter for Csv {
                             wake.map(|p| p.p99),
                             wake.map(|p| p.p999),
                             wake.map(|p| p.max),
+                            unload.map(|p| p.p50),
+                            unload.map(|p| p.p99),
+                            unload.map(|p| p.max),
                         ]
                         .map(opt),
                     );
