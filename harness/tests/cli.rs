@@ -2,18 +2,57 @@
 //! status 2, never a panic; `list` names every implementation; a run writes a result
 //! file that reads back.
 
-use std::path::PathBuf;
+use std::ffi::OsStr;
+use std::fmt::Debug;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-fn fencebench(args: &[&str]) -> Output {
+fn fencebench<S: AsRef<OsStr>>(args: &[S]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_fencebench"))
         .args(args)
         .output()
         .expect("running fencebench")
 }
 
+/// A tiny run's arguments: `implementations` × `workloads` at `threads` threads, `ops`
+/// operations per primary thread, written to `out`, then `extra` (one repetition unless
+/// `extra` gives `--repeat`).
+fn tiny_run(
+    implementations: &str,
+    workloads: &str,
+    threads: &str,
+    ops: &str,
+    out: &Path,
+    extra: &[&str],
+) -> Vec<String> {
+    let repeat: &[&str] = if extra.contains(&"--repeat") {
+        &[]
+    } else {
+        &["--repeat", "1"]
+    };
+    let out = out.to_str().expect("a UTF-8 temporary path");
+    [
+        "run",
+        "--impl",
+        implementations,
+        "--workload",
+        workloads,
+        "--threads",
+        threads,
+        "--ops",
+        ops,
+        "--out",
+        out,
+    ]
+    .iter()
+    .chain(repeat)
+    .chain(extra)
+    .map(|a| a.to_string())
+    .collect()
+}
+
 /// Asserts exit status 2 and a single stderr line containing every `needle`.
-fn rejects(args: &[&str], needles: &[&str]) {
+fn rejects<S: AsRef<OsStr> + Debug>(args: &[S], needles: &[&str]) {
     let out = fencebench(args);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{args:?}: stderr {stderr}");
@@ -124,23 +163,14 @@ fn help_explains_and_exits_zero() {
 fn run_writes_a_result_file_that_reads_back() {
     let out: PathBuf =
         std::env::temp_dir().join(format!("fencebench-cli-run-{}/r.json", std::process::id()));
-    let res = fencebench(&[
-        "run",
-        "--impl",
+    let res = fencebench(&tiny_run(
         "unprotected,rcu",
-        "--workload",
         "describe,signal",
-        "--threads",
         "2",
-        "--ops",
         "500",
-        "--repeat",
-        "2",
-        "--format",
-        "csv",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+        &out,
+        &["--repeat", "2", "--format", "csv"],
+    ));
     assert!(
         res.status.success(),
         "{}",
@@ -205,25 +235,17 @@ fn out_onto_an_existing_file_is_refused_without_force() {
     let out = dir.path().join("r.json");
     std::fs::write(&out, "precious").unwrap();
     let path = out.to_str().unwrap();
-    let tiny = [
-        "run",
-        "--impl",
-        "unprotected",
-        "--workload",
-        "signal",
-        "--threads",
-        "1",
-        "--ops",
-        "200",
-        "--repeat",
-        "1",
-        "--out",
-        path,
-    ];
+    let tiny = tiny_run("unprotected", "signal", "1", "200", &out, &[]);
     rejects(&tiny, &[path, "exists", "--force"]);
     assert_eq!(std::fs::read_to_string(&out).unwrap(), "precious");
-    let forced: Vec<&str> = tiny.iter().copied().chain(["--force"]).collect();
-    let res = fencebench(&forced);
+    let res = fencebench(&tiny_run(
+        "unprotected",
+        "signal",
+        "1",
+        "200",
+        &out,
+        &["--force"],
+    ));
     assert!(
         res.status.success(),
         "{}",
@@ -238,21 +260,14 @@ fn oversubscribed_cells_are_warned_and_recorded() {
     let out = dir.path().join("r.json");
     let cores = std::thread::available_parallelism().unwrap().get();
     let threads = (cores + 1).to_string();
-    let res = fencebench(&[
-        "run",
-        "--impl",
+    let res = fencebench(&tiny_run(
         "unprotected",
-        "--workload",
         "signal",
-        "--threads",
         &threads,
-        "--ops",
         "200",
-        "--repeat",
-        "1",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+        &out,
+        &[],
+    ));
     assert!(
         res.status.success(),
         "{}",
@@ -358,23 +373,14 @@ fn sigint_writes_a_partial_file_and_exits_130() {
 fn export_renders_an_existing_file_with_every_figure() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("r.json");
-    let res = fencebench(&[
-        "run",
-        "--impl",
+    let res = fencebench(&tiny_run(
         "unprotected",
-        "--workload",
         "describe",
-        "--threads",
         "2",
-        "--ops",
         "300",
-        "--repeat",
-        "1",
-        "--sample-every",
-        "7",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+        &out,
+        &["--sample-every", "7"],
+    ));
     assert!(res.status.success());
     let csv = fencebench(&["export", out.to_str().unwrap(), "--format", "csv"]);
     assert!(csv.status.success());
@@ -410,21 +416,7 @@ fn export_renders_an_existing_file_with_every_figure() {
 fn convert_refuses_to_replace_without_force() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("r.json");
-    let res = fencebench(&[
-        "run",
-        "--impl",
-        "unprotected",
-        "--workload",
-        "signal",
-        "--threads",
-        "1",
-        "--ops",
-        "200",
-        "--repeat",
-        "1",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let res = fencebench(&tiny_run("unprotected", "signal", "1", "200", &out, &[]));
     assert!(res.status.success());
     let path = out.to_str().unwrap();
     rejects(&["convert", path], &[path, "--force"]);
@@ -444,21 +436,14 @@ fn aliases_select_their_implementation_and_duplicates_through_them_are_refused()
         "fencebench-cli-alias-{}/r.json",
         std::process::id()
     ));
-    let res = fencebench(&[
-        "run",
-        "--impl",
+    let res = fencebench(&tiny_run(
         "baseline,rcu-7.1",
-        "--workload",
         "describe",
-        "--threads",
         "1",
-        "--ops",
         "200",
-        "--repeat",
-        "1",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+        &out,
+        &[],
+    ));
     assert!(
         res.status.success(),
         "{}",
@@ -472,4 +457,23 @@ fn aliases_select_their_implementation_and_duplicates_through_them_are_refused()
         &["run", "--impl", "rcu-detach,rcu-7.1", "--ops", "10"],
         &["rcu-detach"],
     );
+}
+
+#[test]
+fn an_unload_run_records_the_request_to_freed_latency() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("r.json");
+    let res = fencebench(&tiny_run("rcu", "unload", "2", "20", &out, &[]));
+    assert!(
+        res.status.success(),
+        "{}",
+        String::from_utf8_lossy(&res.stderr)
+    );
+    let file = fencebench::fs::read(&out).unwrap();
+    let summary = file.cell("rcu", "unload", 2).unwrap().summary.as_ref();
+    let latency = summary
+        .and_then(|s| s.unload_latency)
+        .expect("unload latency");
+    assert!(latency.samples >= 20, "{latency:?}");
+    assert!(summary.unwrap().unload_histogram.is_some());
 }
