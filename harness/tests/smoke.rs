@@ -136,6 +136,7 @@ smoke_tests!(
     rcu_detach => "rcu-detach",
     rcu_qsbr => "rcu-qsbr",
     srcu => "srcu",
+    srcu_fast => "srcu-fast",
     rcu_crossbeam => "rcu-crossbeam",
     hyaline_seize => "hyaline-seize",
     refcount => "refcount",
