@@ -361,9 +361,12 @@ pub(crate) fn parameters(c: &RunConfig) -> String {
     let signallers = c
         .signallers
         .map_or("per workload".to_string(), |s| s.to_string());
+    let drivers = c
+        .drivers
+        .map_or(String::new(), |d| format!(", stall drivers {d}"));
     format!(
         "{} fences in flight, refresh every {}, stall {} ms, mix {}, wait timeout {} ms, \
-         signallers {signallers}",
+         signallers {signallers}{drivers}",
         c.in_flight, c.refresh_every, c.stall_ms, c.mix, c.wait_timeout_ms
     )
 }
@@ -426,6 +429,7 @@ fn table(file: &ResultFile, workload: &str, threads: usize) -> Table {
     columns.push("retained peak (mean)".into());
     if workload == STALL {
         columns.push("free delay (mean)".into());
+        columns.push("retained peak: stalled driver / others".into());
     }
 
     let mut notes = Notes::default();
@@ -531,6 +535,11 @@ fn row(cell: &Cell, notes: &mut Notes) -> Row {
         texts.push(or_na(
             summary.free_delay_mean_ns.map(|s| milliseconds(s.median)),
         ));
+        texts.push(match summary.retained_split {
+            _ if cell.unobservable.is_some() => NA.to_string(),
+            Some(s) => format!("{} / {}", s.stalled_peak, s.others_peak),
+            None => NA.to_string(),
+        });
     }
     Row::Figures(texts)
 }
