@@ -429,11 +429,22 @@ fn table(file: &ResultFile, workload: &str, threads: usize) -> Table {
     columns.push("retained peak (mean)".into());
     if workload == STALL {
         columns.push("free delay (mean)".into());
+    }
+    // Only a run with `stall --drivers` splits the retained peak.
+    let split = cells.iter().any(|c| {
+        c.summary
+            .as_ref()
+            .is_some_and(|s| s.retained_split.is_some())
+    });
+    if split {
         columns.push("retained peak: stalled driver / others".into());
     }
 
     let mut notes = Notes::default();
-    let mut rows: Vec<Row> = cells.iter().map(|cell| row(cell, &mut notes)).collect();
+    let mut rows: Vec<Row> = cells
+        .iter()
+        .map(|cell| row(cell, split, &mut notes))
+        .collect();
     let mut notes = notes.lines(file);
     // A column that is n/a in every row says nothing: leave it out, and say so.
     let empty: Vec<usize> = (1..columns.len())
@@ -491,7 +502,7 @@ fn title(cells: &[&Cell], workload: &str, threads: usize) -> String {
     title
 }
 
-fn row(cell: &Cell, notes: &mut Notes) -> Row {
+fn row(cell: &Cell, split: bool, notes: &mut Notes) -> Row {
     let name = match &cell.version {
         Some(version) => format!("{} ({version})", cell.implementation),
         None => cell.implementation.clone(),
@@ -535,10 +546,13 @@ fn row(cell: &Cell, notes: &mut Notes) -> Row {
         texts.push(or_na(
             summary.free_delay_mean_ns.map(|s| milliseconds(s.median)),
         ));
+    }
+    if split {
         texts.push(match summary.retained_split {
-            _ if cell.unobservable.is_some() => NA.to_string(),
-            Some(s) => format!("{} / {}", s.stalled_peak, s.others_peak),
-            None => NA.to_string(),
+            Some(s) if cell.unobservable.is_none() => {
+                format!("{} / {}", s.stalled_peak, s.others_peak)
+            }
+            _ => NA.to_string(),
         });
     }
     Row::Figures(texts)
