@@ -72,7 +72,8 @@ race qsbr-free-at-once rcu_qsbr
 race qsbr-skip-synchronize rcu_qsbr
 race qsbr-announce-offline rcu_qsbr
 loom qsbr-announce-offline qsbr_one_reader_two_sections
-loom qsbr-no-barrier qsbr_one_reader_two_sections
+loom qsbr-no-barrier qsbr_offline_then_online
+loom qsbr-relaxed-announce qsbr_one_reader_two_sections
 race srcu-free-at-once srcu srcu_fast
 race srcu-gp-early srcu srcu_fast
 loom srcu-gp-early srcu_one_reader fence_model_srcu srcu_fast_one_reader fence_model_srcu_fast

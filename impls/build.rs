@@ -26,8 +26,10 @@ const PLANTS: &[&str] = &[
     // qsbr.rs: a quiescent state announces "offline", so grace periods stop waiting for
     // a thread that goes on reading.
     "qsbr-announce-offline",
-    // qsbr.rs: a quiescent state without its second barrier.
+    // qsbr.rs: going online without its barrier.
     "qsbr-no-barrier",
+    // qsbr.rs: a quiescent state reads the counter and announces it relaxed.
+    "qsbr-relaxed-announce",
     // srcu.rs: `call_srcu` frees at once (no grace period). srcu, srcu-fast.
     "srcu-free-at-once",
     // srcu.rs: the grace period flips and ends without waiting for the formerly active

@@ -386,7 +386,9 @@ fn srcu_fast_two_readers() {
 /// Readers register (online), run `sections` sections each with a quiescent state after
 /// each, and unregister; the exporter signals, waits for a grace period, frees. The
 /// second section of a reader runs after its announcement, against the grace period.
-fn qsbr_model(shape: Shape) {
+/// With `offline`, a reader goes offline and back online (a blocking wait) between its
+/// sections instead of announcing: the scan may see it offline while it comes back.
+fn qsbr_model(shape: Shape, offline: bool) {
     let fence = Fence::new(shape.exporter_lock);
     let domain = Arc::new(qsbr::Domain::new());
     let handles = spawn_readers(
@@ -396,7 +398,12 @@ fn qsbr_model(shape: Shape) {
             let rec = domain.register();
             for _ in 0..shape.sections {
                 fence.read_if_unsignalled();
-                domain.quiescent_state(&rec);
+                if offline {
+                    domain.offline(&rec);
+                    domain.online(&rec);
+                } else {
+                    domain.quiescent_state(&rec);
+                }
             }
             domain.unregister(&rec);
         },
@@ -410,13 +417,21 @@ fn qsbr_model(shape: Shape) {
 
 #[test]
 fn qsbr_one_reader() {
-    check("qsbr 1 reader", || qsbr_model(ONE));
+    check("qsbr 1 reader", || qsbr_model(ONE, false));
 }
 
 #[test]
 fn qsbr_one_reader_two_sections() {
     check("qsbr 1 reader x 2 sections", || {
-        qsbr_model(Shape { sections: 2, ..ONE })
+        qsbr_model(Shape { sections: 2, ..ONE }, false)
+    });
+}
+
+/// A section after coming back online, against a scan that saw the reader offline.
+#[test]
+fn qsbr_offline_then_online() {
+    check("qsbr 1 reader, offline and online", || {
+        qsbr_model(Shape { sections: 2, ..ONE }, true)
     });
 }
 
