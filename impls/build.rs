@@ -26,15 +26,22 @@ const PLANTS: &[&str] = &[
     // qsbr.rs: a quiescent state announces "offline", so grace periods stop waiting for
     // a thread that goes on reading.
     "qsbr-announce-offline",
-    // qsbr.rs: a quiescent state without its second barrier.
+    // qsbr.rs: going online without its barrier.
     "qsbr-no-barrier",
-    // srcu.rs: `call_srcu` frees at once (no grace period).
+    // qsbr.rs: a quiescent state reads the counter and announces it relaxed.
+    "qsbr-relaxed-announce",
+    // srcu.rs: `call_srcu` frees at once (no grace period). srcu, srcu-fast.
     "srcu-free-at-once",
     // srcu.rs: the grace period flips and ends without waiting for the formerly active
-    // half (the sections of the period just ended).
+    // half (the sections of the period just ended). srcu, srcu-fast.
     "srcu-gp-early",
-    // srcu.rs: the read side without its full barriers.
+    // srcu.rs: the read side without its barriers (both flavours: full fences in `srcu`,
+    // compiler barriers in `srcu-fast`).
     "srcu-no-reader-barrier",
+    // srcu.rs: `srcu-fast`'s grace-period scans without their heavy barrier.
+    "srcu-fast-no-heavy",
+    // srcu.rs: `srcu-fast` frees at signal (no grace period); `srcu` is untouched.
+    "srcu-fast-free-at-once",
     // hazptr.rs: a scan frees every retired object, ignoring hazards.
     "hazptr-scan-ignores-hazards",
     // hazptr.rs: a scan reads the hazards without its heavy barrier.

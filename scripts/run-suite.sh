@@ -6,7 +6,8 @@ set -eu
 usage() {
     cat <<'USAGE'
 Usage: scripts/run-suite.sh [--machine NAME] [--desc TEXT] [--threads LIST]
-                            [--repeat N] [--duration D] [-- EXTRA-RUN-ARGS...]
+                            [--repeat N] [--duration D] [--drivers N]
+                            [-- EXTRA-RUN-ARGS...]
 
 Runs every implementation on every workload, sweeping thread counts, and writes
 results/<machine>/<UTC time>.json; then `fencebench report results` rewrites
@@ -18,6 +19,9 @@ results/README.md and the plots next to each result file.
                    including the number of logical CPUs)
   --repeat N       repetitions per cell (default: 5)
   --duration D     measured window per repetition (default: 1s)
+  --drivers N      drivers in the stall workload, the reader stalling in the
+                   first (default: 4, so the published stall table shows which
+                   implementations retain only the stalled driver's data)
   --allow-dirty    run from a tree with uncommitted changes (the published
                    document then flags the build as -dirty)
   -h, --help       this text
@@ -32,6 +36,7 @@ desc=""
 threads=""
 repeat=5
 duration=1s
+drivers=4
 allow_dirty=""
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -40,6 +45,7 @@ while [ $# -gt 0 ]; do
         --threads) threads=${2:?--threads needs a value}; shift 2 ;;
         --repeat) repeat=${2:?--repeat needs a value}; shift 2 ;;
         --duration) duration=${2:?--duration needs a value}; shift 2 ;;
+        --drivers) drivers=${2:?--drivers needs a value}; shift 2 ;;
         --allow-dirty) allow_dirty=1; shift ;;
         -h|--help) usage; exit 0 ;;
         --) shift; break ;;
@@ -79,10 +85,11 @@ out="results/$machine/$(date -u +%Y%m%dT%H%M%SZ).json"
 echo "fencebench sweep on $machine: threads $threads, $repeat x $duration -> $out" >&2
 if [ -n "$desc" ]; then
     "$bin" run --threads "$threads" --repeat "$repeat" --duration "$duration" \
-        --machine "$machine" --machine-desc "$desc" --out "$out" --format markdown "$@"
+        --drivers "$drivers" --machine "$machine" --machine-desc "$desc" --out "$out" \
+        --format markdown "$@"
 else
     "$bin" run --threads "$threads" --repeat "$repeat" --duration "$duration" \
-        --machine "$machine" --out "$out" --format markdown "$@"
+        --drivers "$drivers" --machine "$machine" --out "$out" --format markdown "$@"
 fi
 "$bin" report results
 echo "published: results/README.md" >&2

@@ -333,6 +333,7 @@ instruction_benches! {
     rcu_detach => fencebench_impls::RcuDetach,
     rcu_qsbr => fencebench_impls::RcuQsbr,
     srcu => fencebench_impls::Srcu,
+    srcu_fast => fencebench_impls::SrcuFast,
     rcu_crossbeam => fencebench_impls::RcuCrossbeam,
     hyaline_seize => fencebench_impls::HyalineSeize,
     refcount => fencebench_impls::Refcount,

@@ -240,6 +240,11 @@ pub struct RunArgs {
     /// How long the stall workload's reader holds its protection per stall
     #[arg(long, value_name = "D", default_value = "100ms", value_parser = parse_duration)]
     pub stall: Duration,
+    /// Drivers in the stall workload: every signaller signals on each, the reader stalls
+    /// in driver 0 only, and retained data is reported for that driver and the others
+    /// apart [default: a driver per signaller, stalled in turn]
+    #[arg(long, value_name = "N", value_parser = parse_positive)]
+    pub drivers: Option<usize>,
     /// Operation mix of the mixed workload, describe/wait/signal percent
     #[arg(long, value_name = "D/W/S", default_value = "90/9/1")]
     pub mix: Mix,

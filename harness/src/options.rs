@@ -14,7 +14,7 @@ use crate::run::runner::{RepSpec, Window};
 use crate::run::suite::SuiteSpec;
 use clap::Parser;
 use fencebench_impls::IMPLEMENTATIONS;
-use fencebench_workloads::{Params, WORKLOADS};
+use fencebench_workloads::{Params, MAX_DRIVERS, WORKLOADS};
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -252,6 +252,20 @@ fn run(args: RunArgs) -> Result<RunOptions> {
             Duration::from_micros(1),
             MAX_DURATION,
         )?;
+        if let Some(d) = args.drivers {
+            if d > MAX_DRIVERS {
+                return invalid(format!(
+                    "--drivers {d} is out of range: at most {MAX_DRIVERS} drivers"
+                ));
+            }
+            if args.in_flight * d * max_threads > MAX_FENCES {
+                return invalid(format!(
+                    "--drivers {d} with --in-flight {} is out of range: at most {MAX_FENCES} \
+                     fences in flight over all {max_threads} threads and drivers",
+                    args.in_flight
+                ));
+            }
+        }
         if matches!(window, Window::Timed { .. }) && args.stall > duration {
             return invalid(format!(
                 "--stall {} is longer than the measured window (--duration {}): the stall \
@@ -294,6 +308,7 @@ fn run(args: RunArgs) -> Result<RunOptions> {
         signallers: args.signallers,
         in_flight: args.in_flight,
         stall: args.stall,
+        drivers: args.drivers.filter(|_| stalls),
         mix: args.mix,
         ..Params::default()
     };

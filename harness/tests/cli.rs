@@ -216,6 +216,14 @@ fn bad_bounds_are_one_line_errors() {
         &["run", "--workload", "stall", "--stall", "1h"],
         &["--stall 1h", "longer than the measured window"],
     );
+    rejects(
+        &["run", "--workload", "stall", "--drivers", "65"],
+        &["--drivers 65", "at most 64"],
+    );
+    rejects(
+        &["run", "--workload", "stall", "--drivers", "0"],
+        &["'0' for '--drivers <N>'", "at least 1"],
+    );
     rejects(&["run", "--threads", "1,1"], &["'1' is given twice"]);
     rejects(
         &["run", "--signallers", "4", "--threads", "2,8"],

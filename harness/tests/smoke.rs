@@ -110,6 +110,7 @@ fn smoke(implementation: &str, workload: &str) {
                 rep.pool.freed > 0,
                 "stall pools track the free delay of every free"
             );
+            assert_eq!(rep.pool.retained_split, None, "split without --drivers");
         }
         assert!(!rep.retained_series.is_empty());
     }
@@ -146,6 +147,7 @@ smoke_tests!(
     rcu_detach => "rcu-detach",
     rcu_qsbr => "rcu-qsbr",
     srcu => "srcu",
+    srcu_fast => "srcu-fast",
     rcu_crossbeam => "rcu-crossbeam",
     hyaline_seize => "hyaline-seize",
     refcount => "refcount",
@@ -187,6 +189,47 @@ fn section_with_signallers() {
             rep.roles[0].ops >= 600,
             "{implementation}: {:?}",
             rep.roles[0]
+        );
+        if implementation != "unprotected" {
+            assert_eq!(
+                rep.pool.violations.unwrap_or(0),
+                0,
+                "{implementation}: violations"
+            );
+        }
+    }
+}
+
+/// `stall --drivers`: every implementation that can stall runs with three drivers, two
+/// signallers signalling on all of them and the reader stalling in driver 0; the retained
+/// figures come split, and each sample's split adds up to its total.
+#[test]
+fn stall_with_drivers() {
+    for &implementation in IMPLEMENTATIONS {
+        let mut spec = spec(3);
+        spec.params.drivers = Some(3);
+        let rep = for_each_impl!(implementation, I => {
+            let workload = match fencebench_workloads::Stall::<I>::new(&spec.params) {
+                Ok(w) => w,
+                Err(reason) => {
+                    eprintln!("{implementation}: skipped: {reason}");
+                    continue;
+                }
+            };
+            assert_eq!(workload.pools().len(), 3);
+            assert_eq!(workload.stalled_pools(), Some(1));
+            let rep = run_rep::<I, _>(&spec, &workload);
+            drop(workload);
+            I::quiesce();
+            rep
+        })
+        .unwrap();
+        let split = rep.pool.retained_split.expect("a split retained peak");
+        assert!(
+            split.stalled_peak.max(split.others_peak) <= rep.pool.retained_peak
+                && rep.pool.retained_peak <= split.stalled_peak + split.others_peak,
+            "{implementation}: {split:?} against a peak of {}",
+            rep.pool.retained_peak
         );
         if implementation != "unprotected" {
             assert_eq!(

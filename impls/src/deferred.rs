@@ -64,6 +64,12 @@ impl Reclaimer {
         q.submitted
     }
 
+    #[cold]
+    #[inline(never)]
+    fn submit_full(&'static self, items: &mut Vec<DriverRef>) {
+        self.submit(std::mem::take(items));
+    }
+
     fn run(&self) {
         loop {
             let (batch, seq) = {
@@ -82,14 +88,16 @@ impl Reclaimer {
         }
     }
 
-    /// `call_rcu(kfree)`: frees `data` after a grace period, batched per thread.
+    /// `call_rcu(kfree)`: frees `data` after a grace period, batched per thread. Inline:
+    /// it is on every signal; the hand-off, once per batch, is not.
+    #[inline]
     pub(crate) fn defer(&'static self, batch: &'static LocalKey<Batch>, data: DriverRef) {
         let mut data = Some(data);
         let _ = batch.try_with(|b| {
             let mut items = b.items.borrow_mut();
             items.extend(data.take());
             if items.len() >= BATCH_LEN {
-                self.submit(std::mem::take(&mut *items));
+                self.submit_full(&mut items);
             }
         });
         // From a thread-local destructor that runs after this thread's batch was

@@ -131,6 +131,7 @@ mod global {
     use crate::pool::DriverRef;
     use crate::scheme::{FenceView, Scheme};
     use std::cell::{Cell, RefCell};
+    use std::ptr::null;
     use std::sync::{Arc, Mutex};
 
     static DOMAIN: Domain = Domain::new();
@@ -138,19 +139,24 @@ mod global {
     static ORPHANS: Mutex<Vec<DriverRef>> = Mutex::new(Vec::new());
 
     /// Records per thread: the depth of nested read sections supported.
-    const SLOTS: usize = 4;
+    const DEPTH: usize = 4;
     /// A thread scans once it has this many retired objects: retained memory is bounded
     /// by threads × (SCAN_AT + protected objects).
     const SCAN_AT: usize = 64;
 
+    /// The thread's records and retired objects. Dropping it unregisters the records
+    /// from [`struct@SLOTS`] before they go.
     struct Local {
-        records: [Arc<HazardRecord>; SLOTS],
-        depth: Cell<usize>,
+        records: [Arc<HazardRecord>; DEPTH],
         retired: RefCell<Vec<DriverRef>>,
     }
 
     impl Drop for Local {
         fn drop(&mut self) {
+            SLOTS.with(|s| {
+                s.in_use.set(UNREGISTERED);
+                s.records.iter().for_each(|p| p.set(null()));
+            });
             for r in &self.records {
                 DOMAIN.release(r);
             }
@@ -160,28 +166,91 @@ mod global {
         }
     }
 
+    /// [`Slots::in_use`] of a thread without registered records: no slot is free, so
+    /// the read side's one bounds test also sends it to registration.
+    const UNREGISTERED: usize = DEPTH;
+
+    /// The addresses of [`LOCAL`]'s records (null while it is not alive) and how many
+    /// are in use: a constant thread-local without destructor, so the read side reaches
+    /// a record with two loads and no lazy-initialisation check.
+    struct Slots {
+        in_use: Cell<usize>,
+        records: [Cell<*const HazardRecord>; DEPTH],
+    }
+
     thread_local! {
         static LOCAL: Local = {
             crate::membarrier::mode();
-            Local {
+            let local = Local {
                 records: std::array::from_fn(|_| DOMAIN.acquire()),
-                depth: Cell::new(0),
                 retired: RefCell::new(Vec::with_capacity(SCAN_AT)),
+            };
+            SLOTS.with(|s| {
+                for (p, rec) in s.records.iter().zip(&local.records) {
+                    p.set(Arc::as_ptr(rec));
+                }
+                s.in_use.set(0);
+            });
+            local
+        };
+        static SLOTS: Slots = const {
+            Slots {
+                in_use: Cell::new(UNREGISTERED),
+                records: [const { Cell::new(null()) }; DEPTH],
             }
         };
     }
 
     /// The innermost published hazard of a thread; cleared on drop (also on unwind).
-    /// Borrows the thread's records, so it cannot outlive them.
-    struct Published<'l>(&'l Local);
+    struct Published<'r> {
+        record: &'r HazardRecord,
+        depth: usize,
+    }
 
     impl Drop for Published<'_> {
         #[inline]
         fn drop(&mut self) {
-            let d = self.0.depth.get() - 1;
-            self.0.records[d].clear();
-            self.0.depth.set(d);
+            self.record.clear();
+            SLOTS.with(|s| s.in_use.set(self.depth));
         }
+    }
+
+    /// A section that found no free slot: registers the thread's records first, or
+    /// runs on a temporary record when they are already destroyed (thread exit).
+    #[cold]
+    #[inline(never)]
+    fn register_then_section<R>(addr: usize, f: impl FnOnce(bool) -> R) -> R {
+        if SLOTS.with(|s| s.records[0].get().is_null()) {
+            if LOCAL.try_with(|_| ()).is_ok() {
+                return protected(addr, f);
+            }
+            return with_temporary_record(addr, f);
+        }
+        panic!("hazard-pointer sections nested deeper than {DEPTH}");
+    }
+
+    /// Publishes `addr` in the thread's next free record and runs `f` with it protected.
+    /// The thread-local is reached twice, in closures small enough to inline, so that
+    /// `f` is not moved into one (which keeps `LocalKey::with` out of line). Always
+    /// inlined: out of line, `f`'s result (a whole `FenceInfo`) is returned through memory.
+    #[inline(always)]
+    fn protected<R>(addr: usize, f: impl FnOnce(bool) -> R) -> R {
+        let next = SLOTS.with(|s| {
+            let depth = s.in_use.get();
+            (depth < DEPTH).then(|| (s.records[depth].get(), depth))
+        });
+        let Some((record, depth)) = next else {
+            return register_then_section(addr, f);
+        };
+        // SAFETY: `depth` is below `UNREGISTERED`, so `LOCAL` is alive and the slot
+        // points to one of its records (an `Arc` it holds): its destructor resets
+        // `in_use` before releasing them, and thread-local destructors run only at
+        // thread exit, one at a time, so the record outlives `f`.
+        let record = unsafe { &*record };
+        record.protect(addr);
+        SLOTS.with(|s| s.in_use.set(depth + 1));
+        let _published = Published { record, depth };
+        f(true)
     }
 
     /// A section on a record acquired for it alone: a thread-local destructor that runs
@@ -233,26 +302,7 @@ mod global {
 
         #[inline]
         fn section<R>(fence: FenceView<'_, ()>, f: impl FnOnce(bool) -> R) -> R {
-            let addr = fence.data.addr();
-            // As in `rcu::read_section`: the result is returned directly.
-            match LOCAL.try_with(|l| l as *const Local) {
-                Ok(local) => {
-                    // SAFETY: `local` points to this thread's live records, which are
-                    // destroyed only when the thread exits: after this frame returned, or
-                    // in the destructor loop, one destructor at a time.
-                    let l = unsafe { &*local };
-                    let d = l.depth.get();
-                    assert!(
-                        d < SLOTS,
-                        "hazard-pointer sections nested deeper than {SLOTS}"
-                    );
-                    l.records[d].protect(addr);
-                    l.depth.set(d + 1);
-                    let _published = Published(l);
-                    f(true)
-                }
-                Err(_) => with_temporary_record(addr, f),
-            }
+            protected(fence.data.addr(), f)
         }
 
         fn reclaim(_: &(), data: &DriverRef) {

@@ -67,7 +67,10 @@ pub type Rcu = Guarded<loom_schemes::Rcu>;
 pub type Hazptr = Guarded<loom_schemes::Hazptr>;
 /// Under loom: the fence model on the driver's own SRCU domain.
 #[cfg(fencebench_loom)]
-pub type Srcu = Guarded<loom_schemes::Srcu>;
+pub type Srcu = Guarded<loom_schemes::Srcu<srcu::Classic>>;
+/// Under loom: the fence model on the driver's own SRCU-fast domain.
+#[cfg(fencebench_loom)]
+pub type SrcuFast = Guarded<loom_schemes::Srcu<srcu::Fast>>;
 /// Under loom: the 7.x pointer-detach fence model on a per-execution RCU domain.
 #[cfg(fencebench_loom)]
 pub type RcuDetach = Guarded<loom_schemes::RcuDetach>;
@@ -77,6 +80,9 @@ pub type RcuQsbr = Guarded<qsbr::RcuQsbr>;
 /// Sleepable RCU, one domain per driver: readers may block inside a section.
 #[cfg(not(fencebench_loom))]
 pub type Srcu = Guarded<srcu::Srcu>;
+/// SRCU with `srcu_read_lock_fast` readers: no reader barrier, the grace period pays.
+#[cfg(not(fencebench_loom))]
+pub type SrcuFast = Guarded<srcu::SrcuFast>;
 /// Refcounted driver data (the design the kernel rejected).
 #[cfg(not(fencebench_loom))]
 pub type Refcount = Guarded<refcount::Refcount>;
@@ -120,6 +126,7 @@ macro_rules! __implementation_table {
             "rcu-detach" ["rcu-7.1"] $crate::RcuDetach;
             "rcu-qsbr" ["qsbr"] $crate::RcuQsbr;
             "srcu" ["sleepable-rcu"] $crate::Srcu;
+            "srcu-fast" ["srcu-lock-fast"] $crate::SrcuFast;
             "rcu-crossbeam" ["crossbeam"] $crate::RcuCrossbeam;
             "hyaline-seize" ["seize"] $crate::HyalineSeize;
             "refcount" [] $crate::Refcount;

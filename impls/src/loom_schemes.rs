@@ -1,14 +1,16 @@
-//! Under loom, the `rcu`, `rcu-detach` and `hazptr` schemes on an RCU domain created afresh for
-//! each execution loom explores (`loom::lazy_static`), so the models run the real fence
-//! model (`guarded.rs`: signal, the 7.x detach point, the read sections of `info` and
-//! `with_names`) and the real `rcu::Domain`/`Reader`. What differs from the benchmarked
-//! glue: each section registers a reader record of its own (the thread-local record and
-//! the batching reclaimer thread are left out), and reclamation waits for a grace period
-//! and frees synchronously in the signaller.
+//! Under loom, the `rcu`, `rcu-detach`, `hazptr`, `srcu` and `srcu-fast` schemes on
+//! state created afresh for each execution loom explores (`loom::lazy_static`, or the
+//! driver's own SRCU domain), so the models run the real fence model (`guarded.rs`:
+//! signal, the 7.x detach point, the read sections of `info` and `with_names`) and the
+//! real `rcu::Domain`/`Reader`, `hazptr::Domain` and `srcu::Domain`. What differs from
+//! the benchmarked glue: each section registers a reader record of its own (the
+//! thread-local record and the batching reclaimer thread are left out), and reclamation
+//! waits for a grace period and frees synchronously in the signaller.
 
 use crate::pool::DriverRef;
 use crate::rcu::Domain;
 use crate::scheme::{FenceView, Scheme};
+use crate::srcu::Flavor;
 use crate::sync::AtomicUsize;
 use std::sync::atomic::Ordering::{Acquire, Release};
 
@@ -138,20 +140,26 @@ impl Scheme for Hazptr {
 }
 
 /// The driver's SRCU domain, made with its timeline inside the execution.
-#[derive(Default)]
-pub struct SrcuDomain(std::sync::Arc<crate::srcu::Domain>);
+pub struct SrcuDomain<F: Flavor>(std::sync::Arc<crate::srcu::Domain<F>>);
 
-/// Sleepable RCU on the real `srcu::Domain`, one per driver; reclamation waits for a
-/// grace period of the driver's domain and frees synchronously in the signaller.
-pub enum Srcu {}
+impl<F: Flavor> Default for SrcuDomain<F> {
+    fn default() -> Self {
+        SrcuDomain(Default::default())
+    }
+}
 
-impl Scheme for Srcu {
-    const NAME: &'static str = "srcu";
+/// Sleepable RCU with readers of flavour `F` on the real `srcu::Domain`, one per driver;
+/// reclamation waits for a grace period of the driver's domain and frees synchronously
+/// in the signaller.
+pub struct Srcu<F>(std::marker::PhantomData<F>);
+
+impl<F: Flavor> Scheme for Srcu<F> {
+    const NAME: &'static str = F::NAME;
     const SUMMARY: &'static str = "loom: SRCU on the driver's own domain";
-    type Driver = SrcuDomain;
-    type PerFence = std::sync::Arc<crate::srcu::Domain>;
+    type Driver = SrcuDomain<F>;
+    type PerFence = std::sync::Arc<crate::srcu::Domain<F>>;
 
-    fn per_fence(driver: &SrcuDomain, _: &DriverRef) -> Self::PerFence {
+    fn per_fence(driver: &SrcuDomain<F>, _: &DriverRef) -> Self::PerFence {
         driver.0.clone()
     }
 

@@ -115,6 +115,20 @@ pub fn light() {
     crate::sync::fence(Ordering::SeqCst);
 }
 
+/// [`light`] for a caller that already knows the mode: `full` when [`mode`] is not
+/// [`BarrierMode::Membarrier`]. Saves the read side a load of the mode.
+#[inline]
+pub fn light_in(full: bool) {
+    #[cfg(not(fencebench_loom))]
+    if !full {
+        compiler_fence(Ordering::SeqCst);
+        return;
+    }
+    #[cfg(fencebench_loom)]
+    let _ = full;
+    crate::sync::fence(Ordering::SeqCst);
+}
+
 /// Writer-side barrier: after it returns, every reader's earlier stores are visible to
 /// this thread and every reader's later loads see this thread's earlier stores.
 pub fn heavy() {

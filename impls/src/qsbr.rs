@@ -2,9 +2,10 @@
 //! implementation of the contract on top of it: the userspace analogue of the kernel's
 //! non-preemptible RCU, where a context switch is the quiescent state.
 //!
-//! Read side: nothing (the thread-local record's registration check, no store, no
+//! Read side: nothing (a load and a test of the thread's registration, no store, no
 //! barrier). Instead each thread announces a quiescent state between operations
-//! ([`crate::Implementation::quiescent_state`], called at the workloads' poll points) and
+//! ([`crate::Implementation::quiescent_state`], called at the workloads' poll points: an
+//! acquire load and a release store, no fence) and
 //! goes offline while it blocks (parked in `wait`, waiting in `quiesce` or `unload`). A
 //! grace period waits until every online thread announced a quiescent state after it
 //! began. A thread that stays online without announcing one holds up every grace period:
@@ -74,23 +75,31 @@ impl Domain {
             .retain(|r| !Arc::ptr_eq(r, rec));
     }
 
-    /// `rcu_quiescent_state`: the thread is in no read-side section.
+    /// `rcu_quiescent_state`: the thread is in no read-side section. No fence: the
+    /// thread is online, so a scan waits for a counter at least its target, and a
+    /// counter read that new was written after everything the grace period waits for.
+    /// An offline thread stays offline (coming online takes [`online`](Self::online)'s fence).
     #[inline]
     pub fn quiescent_state(&self, rec: &Record) {
-        // SeqCst fence: the sections before happen before the announcement (pairs with
-        // the scan's Acquire load, which then lets the free go ahead).
-        fence(SeqCst);
-        // Relaxed: a stale counter only delays the grace period until the next one.
-        #[cfg(not(fencebench_plant = "qsbr-announce-offline"))]
-        rec.ctr.store(self.gp.load(Relaxed), Relaxed);
+        // Relaxed: only this thread writes its record.
+        if rec.ctr.load(Relaxed) == 0 {
+            return;
+        }
+        // Acquire: pairs with the fence before the increment in `synchronize`: a thread
+        // that read the new counter sees what was retired before it in its next sections.
+        // A stale counter only delays the grace period until the next announcement.
+        let (load, store) = (Acquire, Release);
+        // Planted: relaxed, so neither side's ordering reaches the other.
+        #[cfg(fencebench_plant = "qsbr-relaxed-announce")]
+        let (load, store) = (Relaxed, Relaxed);
+        let gp = self.gp.load(load);
         // Planted: the announcement says "offline", so a grace period stops waiting for
         // this thread although it goes on reading.
         #[cfg(fencebench_plant = "qsbr-announce-offline")]
-        rec.ctr.store(0, Relaxed);
-        // SeqCst fence: the sections after see what was retired before the grace period
-        // whose counter was read above (pairs with the fence before its increment).
-        #[cfg(not(fencebench_plant = "qsbr-no-barrier"))]
-        fence(SeqCst);
+        let gp = 0;
+        // Release: pairs with the scan's Acquire load: the sections before happen before
+        // the free that the announcement lets go ahead.
+        rec.ctr.store(gp, store);
     }
 
     /// `rcu_thread_offline`: grace periods stop waiting for the thread.
@@ -99,11 +108,15 @@ impl Domain {
         rec.ctr.store(0, Release);
     }
 
-    /// `rcu_thread_online`.
+    /// `rcu_thread_online`. Unlike a quiescent state this needs a fence: a scan may have
+    /// seen the thread offline and be freeing while the thread reads a stale counter.
     pub fn online(&self, rec: &Record) {
         // Relaxed: ordered before the next sections by the fence below.
         rec.ctr.store(self.gp.load(Relaxed), Relaxed);
-        // SeqCst fence: as after a quiescent state.
+        // SeqCst fence: the store above is visible before the sections' loads, so either
+        // the scan (after its own fence) sees the thread online and waits, or the
+        // sections see what the grace period's caller retired before its fence.
+        #[cfg(not(fencebench_plant = "qsbr-no-barrier"))]
         fence(SeqCst);
     }
 
@@ -157,36 +170,81 @@ mod global {
 
     static DOMAIN: Domain = Domain::new();
 
-    /// The thread's registration, online from its first use until it exits.
-    struct Thread {
-        rec: Arc<Record>,
-        /// Sections in progress (debug builds only): a thread must not go offline
-        /// inside one.
-        depth: Cell<u32>,
-    }
+    /// The thread's registration, online from its first section until it exits; dropping
+    /// it clears [`RECORD`] before the record goes.
+    struct Registration(Arc<Record>);
 
-    impl Drop for Thread {
+    impl Drop for Registration {
         fn drop(&mut self) {
-            DOMAIN.unregister(&self.rec);
+            RECORD.set(std::ptr::null());
+            DOMAIN.unregister(&self.0);
         }
     }
 
     thread_local! {
-        static THREAD: Thread = Thread { rec: DOMAIN.register(), depth: Cell::new(0) };
+        /// This thread's registered record, null before registration and after the
+        /// registration's destructor. A constant thread-local without destructor, so a
+        /// read section is one load and a test.
+        static RECORD: Cell<*const Record> = const { Cell::new(std::ptr::null()) };
+        /// Sections in progress (debug builds only): a thread must not go offline
+        /// inside one.
+        static DEPTH: Cell<u32> = const { Cell::new(0) };
+        static REGISTRATION: Registration = Registration(DOMAIN.register());
         static BATCH: Batch = const { Batch::new(&RECLAIMER) };
+    }
+
+    /// Runs `f` with this thread's registered record, if it has one.
+    #[inline]
+    fn with_record<R>(f: impl FnOnce(&Record) -> R) -> Option<R> {
+        let rec = RECORD.with(Cell::get);
+        // SAFETY: a non-null `RECORD` points to the record of this thread's live
+        // `Registration`, which holds it (an `Arc`) and nulls `RECORD` in its destructor
+        // before releasing it; thread-local destructors run only at thread exit, one at a
+        // time, so it cannot be destroyed while `f` runs.
+        (!rec.is_null()).then(|| f(unsafe { &*rec }))
+    }
+
+    /// Runs `f` inside one read-side section: nothing to do once the thread is
+    /// registered (online). The first section of a thread registers it; one called from
+    /// a thread-local destructor after the registration went uses a record of its own,
+    /// online for the section only.
+    #[inline]
+    fn read_section<R>(f: impl FnOnce() -> R) -> R {
+        if RECORD.with(Cell::get).is_null() {
+            return register_then_section(f);
+        }
+        if cfg!(debug_assertions) {
+            DEPTH.set(DEPTH.get() + 1);
+            let r = f();
+            DEPTH.set(DEPTH.get() - 1);
+            return r;
+        }
+        f()
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn register_then_section<R>(f: impl FnOnce() -> R) -> R {
+        if REGISTRATION
+            .try_with(|r| RECORD.set(Arc::as_ptr(&r.0)))
+            .is_ok()
+        {
+            return read_section(f);
+        }
+        let rec = DOMAIN.register();
+        let r = f();
+        DOMAIN.unregister(&rec);
+        r
     }
 
     /// Runs `f` offline: a blocking wait that must not hold up grace periods.
     pub fn offline<R>(f: impl FnOnce() -> R) -> R {
-        let t = THREAD.try_with(|t| {
-            debug_assert_eq!(t.depth.get(), 0, "rcu-qsbr: blocking inside a section");
-            DOMAIN.offline(&t.rec);
-            t.rec.clone()
-        });
-        let r = f();
-        if let Ok(rec) = t {
-            DOMAIN.online(&rec);
+        debug_assert_eq!(DEPTH.get(), 0, "rcu-qsbr: blocking inside a section");
+        if with_record(|rec| DOMAIN.offline(rec)).is_none() {
+            return f();
         }
+        let r = f();
+        with_record(|rec| DOMAIN.online(rec));
         r
     }
 
@@ -213,32 +271,7 @@ mod global {
 
         #[inline]
         fn section<R>(_: FenceView<'_, ()>, f: impl FnOnce(bool) -> R) -> R {
-            match THREAD.try_with(|t| {
-                if cfg!(debug_assertions) {
-                    t.depth.set(t.depth.get() + 1);
-                }
-                t as *const Thread
-            }) {
-                Ok(t) => {
-                    let r = f(true);
-                    if cfg!(debug_assertions) {
-                        // SAFETY: `t` is this thread's live registration: thread-locals
-                        // are destroyed only at thread exit, after this frame or, in the
-                        // destructor loop, one at a time.
-                        let t = unsafe { &*t };
-                        t.depth.set(t.depth.get() - 1);
-                    }
-                    r
-                }
-                // From a thread-local destructor after the registration went: a record
-                // of its own, online for the section only.
-                Err(_) => {
-                    let rec = DOMAIN.register();
-                    let r = f(true);
-                    DOMAIN.unregister(&rec);
-                    r
-                }
-            }
+            read_section(|| f(true))
         }
 
         fn reclaim(_: &(), data: &DriverRef) {
@@ -248,8 +281,9 @@ mod global {
             RECLAIMER.defer(&BATCH, data.clone());
         }
 
+        #[inline]
         fn quiescent_state() {
-            let _ = THREAD.try_with(|t| DOMAIN.quiescent_state(&t.rec));
+            with_record(|rec| DOMAIN.quiescent_state(rec));
         }
 
         fn offline<R>(f: impl FnOnce() -> R) -> R {

@@ -1,24 +1,66 @@
 //! Userspace RCU in the style of liburcu's "memb" flavour, and the `rcu` implementation
 //! of the kernel contract on top of it.
 //!
-//! Read side: one relaxed store of the current grace-period counter into the thread's
-//! record, a compiler barrier, the section, a compiler barrier, one relaxed store of zero.
-//! No atomic read-modify-write and no CPU fence. The writer side pays instead:
-//! [`Domain::synchronize`] issues `membarrier()` before and after scanning the readers
+//! Read side: the thread's record holds the grace-period counter its outermost section
+//! saw and, in its low bits, the nesting depth (liburcu's layout), so entering is a load,
+//! a test and a store, then a compiler barrier; leaving is a load and a release store of
+//! the word minus one. No atomic read-modify-write and no CPU fence. The writer side pays
+//! instead: [`Domain::synchronize`] issues `membarrier()` before and after scanning the readers
 //! (see [`crate::membarrier`]). Retired driver data is batched per thread and freed by a
 //! background reclaimer after one grace period per batch, off the signaller's hot path.
 
 use crate::membarrier;
 use crate::sync::{AtomicU64, Mutex};
 use crossbeam_utils::CachePadded;
-use std::cell::Cell;
-use std::sync::atomic::Ordering::{Acquire, Relaxed};
+use std::marker::PhantomData;
+use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
 use std::sync::Arc;
 
-/// A reader thread's published state: 0 when quiescent, otherwise the grace-period
-/// counter it saw when its outermost section began.
+/// Bits of a record's word that count nested sections; the grace-period counter lives
+/// above them and advances in steps of [`GP_ONE`].
+const NEST_MASK: u64 = (1 << 16) - 1;
+/// Set in the domain's counter when readers must issue a full fence (no membarrier):
+/// the reader tests the word it loads anyway instead of loading the mode.
+const FULL_FENCE: u64 = 1 << 16;
+/// One grace period in the counter's units.
+const GP_ONE: u64 = 1 << 17;
+
+/// A reader thread's published state: the grace-period counter it saw when its outermost
+/// section began, plus its nesting depth in the low bits. A depth of 0 is quiescent.
 pub struct ReaderRecord {
     ctr: CachePadded<AtomicU64>,
+}
+
+impl ReaderRecord {
+    /// `rcu_read_lock` on this thread's record. The caller owns the record (only its
+    /// thread writes it) and ends the section with [`unlock`](Self::unlock).
+    #[inline]
+    fn lock(&self, domain: &Domain) {
+        // Relaxed: only this thread writes its record.
+        let c = self.ctr.load(Relaxed);
+        if c & NEST_MASK == 0 {
+            // Relaxed: the counter (and the mode bit, set at registration) is only copied.
+            let gp = domain.gp.load(Relaxed);
+            // Relaxed store: ordered before the section's loads by the light barrier
+            // below, which pairs with the first heavy barrier in `synchronize`.
+            self.ctr.store(gp + 1, Relaxed);
+            #[cfg(not(fencebench_plant = "rcu-no-reader-barrier"))]
+            membarrier::light_in(gp & FULL_FENCE != 0);
+        } else {
+            debug_assert!(c & NEST_MASK != NEST_MASK, "read sections nested too deep");
+            self.ctr.store(c + 1, Relaxed);
+        }
+    }
+
+    /// `rcu_read_unlock`: one level less; depth 0 ends the section.
+    #[inline]
+    fn unlock(&self) {
+        let c = self.ctr.load(Relaxed);
+        // Release: pairs with the Acquire load in `synchronize`, so the section's loads
+        // happen before a grace period that sees it ended (and the data is freed). No
+        // barrier is needed here: a release store orders the loads before it.
+        self.ctr.store(c - 1, Release);
+    }
 }
 
 /// An RCU domain: the grace-period counter and the registered readers.
@@ -32,7 +74,7 @@ impl Domain {
     #[cfg(not(fencebench_loom))]
     pub const fn new() -> Self {
         Domain {
-            gp: CachePadded::new(AtomicU64::new(1)),
+            gp: CachePadded::new(AtomicU64::new(GP_ONE)),
             readers: Mutex::new(Vec::new()),
             gp_lock: Mutex::new(()),
         }
@@ -41,7 +83,7 @@ impl Domain {
     #[cfg(fencebench_loom)]
     pub fn new() -> Self {
         Domain {
-            gp: CachePadded::new(AtomicU64::new(1)),
+            gp: CachePadded::new(AtomicU64::new(GP_ONE)),
             readers: Mutex::new(Vec::new()),
             gp_lock: Mutex::new(()),
         }
@@ -50,6 +92,12 @@ impl Domain {
     /// Registers a reader thread. Registration waits for an in-flight scan, and a new
     /// record starts quiescent, so it never delays a grace period already under way.
     pub fn register(&self) -> Reader<'_> {
+        #[cfg(not(fencebench_loom))]
+        if membarrier::mode() != membarrier::BarrierMode::Membarrier {
+            // Relaxed: this thread's own loads of the counter see its read-modify-write;
+            // every other reader sets the bit when it registers.
+            self.gp.fetch_or(FULL_FENCE, Relaxed);
+        }
         let rec = Arc::new(ReaderRecord {
             ctr: CachePadded::new(AtomicU64::new(0)),
         });
@@ -57,7 +105,7 @@ impl Domain {
         Reader {
             domain: self,
             rec,
-            nesting: Cell::new(0),
+            _not_send: PhantomData,
         }
     }
 
@@ -69,19 +117,19 @@ impl Domain {
         #[cfg(not(fencebench_plant = "rcu-no-writer-barrier"))]
         membarrier::heavy();
         // Relaxed: the heavy barriers around the scan order it; readers only compare it.
-        let target = self.gp.fetch_add(1, Relaxed) + 1;
+        let target = self.gp.fetch_add(GP_ONE, Relaxed) + GP_ONE;
         // Planted: readers that began in the period just ended are not waited for.
         #[cfg(fencebench_plant = "rcu-gp-early")]
-        let target = target - 1;
+        let target = target - GP_ONE;
         {
             let readers = self.readers.lock().unwrap();
             for r in readers.iter() {
                 let mut backoff = Backoff::default();
                 loop {
-                    // Acquire: pairs with the Release store of 0 in `ReadGuard::drop`, so a section seen
-                    // ended has finished its loads before the caller frees.
+                    // Acquire: pairs with the Release store in `ReaderRecord::unlock`, so a
+                    // section seen ended has finished its loads before the caller frees.
                     let c = r.ctr.load(Acquire);
-                    if c == 0 || c >= target {
+                    if c & NEST_MASK == 0 || c >= target {
                         break;
                     }
                     backoff.wait();
@@ -117,12 +165,12 @@ impl Backoff {
     }
 }
 
-/// One thread's handle on a domain. Neither `Send` nor `Sync` (its nesting count is
-/// thread-local), so neither it nor a [`ReadGuard`] borrowing it can reach another thread.
+/// One thread's handle on a domain. Neither `Send` nor `Sync` (only its thread may write
+/// its record), so neither it nor a [`ReadGuard`] borrowing it can reach another thread.
 pub struct Reader<'d> {
     domain: &'d Domain,
     rec: Arc<ReaderRecord>,
-    nesting: Cell<u32>,
+    _not_send: PhantomData<*const ()>,
 }
 
 /// One read-side section (`rcu_read_lock` … `rcu_read_unlock`): it ends when the guard
@@ -173,15 +221,7 @@ impl Reader<'_> {
     /// `rcu_read_lock`: begins a section, nested or outermost.
     #[inline]
     pub fn lock(&self) -> ReadGuard<'_> {
-        let n = self.nesting.get();
-        if n == 0 {
-            // Relaxed store: ordered before the section's loads by the light barrier
-            // below, which pairs with the first heavy barrier in `synchronize`.
-            self.rec.ctr.store(self.domain.gp.load(Relaxed), Relaxed);
-            #[cfg(not(fencebench_plant = "rcu-no-reader-barrier"))]
-            membarrier::light();
-        }
-        self.nesting.set(n + 1);
+        self.rec.lock(self.domain);
         ReadGuard { reader: self }
     }
 }
@@ -190,22 +230,14 @@ impl Drop for ReadGuard<'_> {
     /// `rcu_read_unlock`.
     #[inline]
     fn drop(&mut self) {
-        let r = self.reader;
-        let n = r.nesting.get() - 1;
-        r.nesting.set(n);
-        if n == 0 {
-            membarrier::light();
-            // Release: pairs with the Acquire load in `synchronize`, so the section's
-            // loads happen before the grace period ends (and the data is freed).
-            r.rec.ctr.store(0, std::sync::atomic::Ordering::Release);
-        }
+        self.reader.rec.unlock();
     }
 }
 
 impl Drop for Reader<'_> {
     fn drop(&mut self) {
         debug_assert_eq!(
-            self.nesting.get(),
+            self.rec.ctr.load(Relaxed) & NEST_MASK,
             0,
             "reader thread exited inside a read-side section"
         );
@@ -222,45 +254,79 @@ pub use global::{call_rcu_free, rcu_barrier, read_section, synchronize_rcu, Rcu}
 
 #[cfg(not(fencebench_loom))]
 mod global {
-    use super::{Domain, Reader};
+    use super::{Domain, Reader, ReaderRecord};
     use crate::deferred::{Batch, Reclaimer};
     use crate::pool::DriverRef;
     use crate::scheme::{FenceView, Scheme};
+    use std::cell::Cell;
+    use std::sync::Arc;
 
     /// The process's RCU domain, like the kernel's single RCU.
     static DOMAIN: Domain = Domain::new();
 
+    /// Owns a thread's registration; dropping it clears [`RECORD`] before the record goes.
+    struct Registration(Reader<'static>);
+
+    impl Drop for Registration {
+        fn drop(&mut self) {
+            RECORD.set(std::ptr::null());
+        }
+    }
+
     thread_local! {
-        static READER: Reader<'static> = {
-            crate::membarrier::mode();
-            DOMAIN.register()
-        };
+        /// This thread's registered record, null before registration and after the
+        /// registration's destructor. A constant thread-local without destructor, so the
+        /// read side reaches it with one load and no lazy-initialisation check.
+        static RECORD: Cell<*const ReaderRecord> = const { Cell::new(std::ptr::null()) };
+        static REGISTRATION: Registration = Registration(DOMAIN.register());
         static BATCH: Batch = const { Batch::new(&RECLAIMER) };
+    }
+
+    /// Ends the section on drop, also on unwind.
+    struct Section<'r>(&'r ReaderRecord);
+
+    impl Drop for Section<'_> {
+        #[inline]
+        fn drop(&mut self) {
+            self.0.unlock();
+        }
     }
 
     /// Runs `f` inside one read-side section of the process domain. Closure-scoped, so
     /// the section ends exactly once, on this thread, while the thread's reader record
-    /// lives. Called from a thread-local destructor that runs after that record's, it
-    /// uses a temporary record instead of touching the destroyed one.
+    /// lives. The first section of a thread registers it; one called from a thread-local
+    /// destructor after the registration was destroyed uses a temporary record.
     #[inline]
     pub fn read_section<R>(f: impl FnOnce() -> R) -> R {
-        // The record's address leaves the `try_with` closure so that `f`'s result is
-        // returned directly, not moved through `try_with`'s `Result` (a copy per call).
-        match READER.try_with(|r| r as *const Reader<'static>) {
-            Ok(reader) => {
-                // SAFETY: `reader` points to this thread's live record. A thread-local
-                // is destroyed only when its thread exits: after this frame returned,
-                // or in the destructor loop, which runs one destructor at a time, so
-                // the record cannot be destroyed while `f` (or its caller) runs.
-                let _section = unsafe { &*reader }.lock();
-                f()
+        let mut rec = RECORD.with(Cell::get);
+        if rec.is_null() {
+            rec = register();
+            if rec.is_null() {
+                return with_temporary_reader(f);
             }
-            Err(_) => with_temporary_reader(f),
         }
+        // SAFETY: a non-null `RECORD` points to the record of this thread's live
+        // `Registration`, which holds it (an `Arc`) and nulls `RECORD` in its destructor
+        // before releasing it; thread-local destructors run one at a time, so it cannot
+        // be destroyed while `f` runs.
+        let section = Section(unsafe { &*rec });
+        section.0.lock(&DOMAIN);
+        f()
+    }
+
+    /// Registers the thread: its record, or null when the registration is already
+    /// destroyed (thread exit).
+    #[cold]
+    #[inline(never)]
+    fn register() -> *const ReaderRecord {
+        REGISTRATION
+            .try_with(|r| RECORD.set(Arc::as_ptr(&r.0.rec)))
+            .map_or(std::ptr::null(), |()| RECORD.with(Cell::get))
     }
 
     /// A section on a reader record registered for it alone.
     #[cold]
+    #[inline(never)]
     fn with_temporary_reader<R>(f: impl FnOnce() -> R) -> R {
         let reader = DOMAIN.register();
         let _section = reader.lock();

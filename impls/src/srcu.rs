@@ -1,11 +1,11 @@
-//! Sleepable RCU with per-domain state, after the kernel's classic SRCU, and the `srcu`
-//! implementation of the contract on top of it: one domain per driver (timeline), so a
-//! reader that sleeps inside one driver's section delays only that driver's reclamation
-//! and unload.
+//! Sleepable RCU with per-domain state, after the kernel's SRCU, and the `srcu` and
+//! `srcu-fast` implementations of the contract on top of it: one domain per driver
+//! (timeline), so a reader that sleeps inside one driver's section delays only that
+//! driver's reclamation and unload.
 //!
 //! Read side (`srcu_read_lock`): read the domain's index, add one to the lock counter of
-//! that half in the thread's slot, full barrier; `srcu_read_unlock`: full barrier, add one
-//! to the unlock counter of the same half. Slots stand for the kernel's per-CPU counters;
+//! that half in the thread's slot, barrier; `srcu_read_unlock`: barrier, add one to the
+//! unlock counter of the same half. Slots stand for the kernel's per-CPU counters;
 //! threads share a slot when there are more threads than slots, so the adds are atomic.
 //! A section may block (`wait` inside it is the case the contract's patch says needs SRCU).
 //!
@@ -13,10 +13,19 @@
 //! sums match (stragglers that read the index before the previous flip), flip the index,
 //! wait until the formerly active half's sums match. Each wait is a non-blocking check
 //! that is retried, so a stalled reader never holds up another domain, or the signaller.
+//!
+//! The [`Flavor`] says where the barriers are. [`Classic`] (`srcu_read_lock`): a full
+//! barrier in each of lock and unlock, paired with full barriers in the scans and around
+//! the flip. [`Fast`] (Linux 6.15+ `srcu_read_lock_fast`): no barrier on the read side
+//! beyond a compiler barrier ([`membarrier::light`]); each scan issues the heavy barrier
+//! instead ([`membarrier::heavy`], which stands for the `synchronize_rcu()` the kernel's
+//! scan runs for these readers), and the flip needs none.
 
+use crate::membarrier;
 use crate::pool::DriverRef;
 use crate::sync::{fence, AtomicU64, Mutex};
 use crossbeam_utils::CachePadded;
+use std::marker::PhantomData;
 use std::sync::atomic::Ordering::{Relaxed, SeqCst};
 
 /// Counter slots per domain: the per-CPU counters' analogue.
@@ -25,6 +34,84 @@ const SLOTS: usize = if cfg!(fencebench_loom) { 2 } else { 16 };
 /// Retired objects queued before a signaller starts (or advances) a grace period.
 #[cfg(not(fencebench_loom))]
 const BATCH_LEN: usize = 64;
+
+/// Where a domain's barriers are: what separates `srcu_read_lock` from
+/// `srcu_read_lock_fast`. The fences named B and C (reader), A (scan) and the flip's are
+/// described where [`Domain`] issues them.
+pub trait Flavor: Sized + Send + Sync + 'static {
+    /// The implementation's name.
+    const NAME: &'static str;
+    /// One line for `fencebench list`.
+    const SUMMARY: &'static str;
+    /// Whether the read side is the cheap half of an asymmetric pair (its scans pay the
+    /// heavy barrier, which is worth avoiding while the sums show a reader still inside).
+    const ASYMMETRIC: bool;
+    /// Fences B (after the lock count) and C (before the unlock count).
+    fn reader_barrier();
+    /// Fence A, between a scan's unlock and lock sums.
+    fn scan_barrier();
+    /// The barriers on both sides of the flip.
+    fn flip_barrier();
+}
+
+/// The classic read side (`srcu_read_lock`): full barriers on both sides.
+pub enum Classic {}
+
+impl Flavor for Classic {
+    const NAME: &'static str = "srcu";
+    const SUMMARY: &'static str =
+        "SRCU: per-driver domain, per-slot lock/unlock counters in two halves, full barrier per section";
+    const ASYMMETRIC: bool = false;
+
+    #[inline]
+    fn reader_barrier() {
+        fence(SeqCst);
+    }
+
+    #[inline]
+    fn scan_barrier() {
+        fence(SeqCst);
+    }
+
+    #[inline]
+    fn flip_barrier() {
+        fence(SeqCst);
+    }
+}
+
+/// `srcu_read_lock_fast` (Linux 6.15+): the read side has no CPU barrier, the grace
+/// period pays with a heavy barrier in each scan.
+pub enum Fast {}
+
+impl Flavor for Fast {
+    const NAME: &'static str = "srcu-fast";
+    const SUMMARY: &'static str =
+        "SRCU-fast: per-driver domain as srcu, no reader barrier, membarrier in each grace-period scan";
+    const ASYMMETRIC: bool = true;
+
+    /// A compiler barrier where membarrier works (a full fence where it does not, as the
+    /// heavy side then is one too).
+    #[inline]
+    fn reader_barrier() {
+        membarrier::light();
+    }
+
+    /// The kernel runs `synchronize_rcu()` here for fast readers: every CPU passes a full
+    /// barrier, as `membarrier(PRIVATE_EXPEDITED)` makes every thread of this process do.
+    #[inline]
+    fn scan_barrier() {
+        // Planted: the scan trusts sums no barrier ordered against the readers.
+        #[cfg(not(fencebench_plant = "srcu-fast-no-heavy"))]
+        membarrier::heavy();
+    }
+
+    /// The classic flip's fences pair with the reader's, which fast readers do not issue;
+    /// the kernel keeps them, inoperative for these readers. What they ordered, the scan's
+    /// heavy barrier before the flip orders: a reader that reads the new index runs after
+    /// that barrier, so it sees everything retired before the grace period.
+    #[inline]
+    fn flip_barrier() {}
+}
 
 /// One slot's counters, per index half: sections begun and ended.
 #[derive(Default)]
@@ -54,41 +141,49 @@ struct GpState {
     completed: u64,
 }
 
-/// An SRCU domain (`struct srcu_struct`).
-pub struct Domain {
+/// An SRCU domain (`struct srcu_struct`) whose readers are of flavour `F`.
+pub struct Domain<F: Flavor> {
     /// `srcu_idx`: its low bit is the half new readers count in.
     idx: CachePadded<AtomicU64>,
     slots: Box<[CachePadded<Counters>]>,
     gp: Mutex<GpState>,
+    flavor: PhantomData<F>,
 }
 
-impl Default for Domain {
+impl<F: Flavor> Default for Domain<F> {
     fn default() -> Self {
         Self::new()
     }
 }
 
 /// The end of a read-side section: `srcu_read_unlock`, also on unwind.
-struct Unlock<'a> {
+struct Unlock<'a, F: Flavor> {
     counters: &'a Counters,
     idx: usize,
+    flavor: PhantomData<F>,
 }
 
-impl Drop for Unlock<'_> {
+impl<F: Flavor> Drop for Unlock<'_, F> {
     #[inline]
     fn drop(&mut self) {
-        // SeqCst fence (C): the section's loads happen before the unlock count; pairs with
-        // the fence (A) after the scan's unlock sum, which a grace period passes only
-        // after seeing this count.
+        // Fence C: the section's loads happen before the unlock count; pairs with fence A
+        // after the scan's unlock sum, which a grace period passes only after seeing this
+        // count.
         #[cfg(not(fencebench_plant = "srcu-no-reader-barrier"))]
-        fence(SeqCst);
+        F::reader_barrier();
         // Relaxed: ordered by fence C above.
         self.counters.unlock[self.idx].fetch_add(1, Relaxed);
     }
 }
 
-impl Domain {
+impl<F: Flavor> Domain<F> {
     pub fn new() -> Self {
+        // Registers for membarrier before the first section, so the reader's light
+        // barrier is the cheap one from the start.
+        #[cfg(not(fencebench_loom))]
+        if F::ASYMMETRIC {
+            membarrier::mode();
+        }
         Domain {
             idx: CachePadded::new(AtomicU64::new(0)),
             slots: (0..SLOTS).map(|_| CachePadded::default()).collect(),
@@ -98,6 +193,7 @@ impl Domain {
                 in_gp: Vec::new(),
                 completed: 0,
             }),
+            flavor: PhantomData,
         }
     }
 
@@ -112,12 +208,16 @@ impl Domain {
         let idx = (self.idx.load(Relaxed) & 1) as usize;
         // Relaxed: ordered before the section's loads by fence B below.
         counters.lock[idx].fetch_add(1, Relaxed);
-        // SeqCst fence (B): pairs with fence A in `readers_done` (either the scan sees this
-        // count, or this section sees everything retired before the scan) and with the
-        // flip's fences (a reader that read the new index sees what was retired before).
+        // Fence B: pairs with fence A in `readers_done` (either the scan sees this count,
+        // or this section sees everything retired before the scan) and with the flip's
+        // fences (a reader that read the new index sees what was retired before).
         #[cfg(not(fencebench_plant = "srcu-no-reader-barrier"))]
-        fence(SeqCst);
-        let _unlock = Unlock { counters, idx };
+        F::reader_barrier();
+        let _unlock = Unlock::<F> {
+            counters,
+            idx,
+            flavor: PhantomData,
+        };
         f()
     }
 
@@ -129,12 +229,21 @@ impl Domain {
     fn readers_done(&self, idx: usize) -> bool {
         // Relaxed: ordered by fence A below.
         let unlocks: u64 = self.slots.iter().map(|c| c.unlock[idx].load(Relaxed)).sum();
-        // SeqCst fence (A): pairs with fences B and C; also the acquire that lets the
-        // caller free what the counted sections read.
-        fence(SeqCst);
-        // Relaxed: ordered by fence A above.
-        let locks: u64 = self.slots.iter().map(|c| c.lock[idx].load(Relaxed)).sum();
-        locks == unlocks
+        // A heavy barrier costs microseconds: sums that do not match yet (a reader still
+        // inside) are not worth one. Returning false only means "check again later".
+        if F::ASYMMETRIC && self.locks(idx) != unlocks {
+            return false;
+        }
+        // Fence A: pairs with fences B and C; also the acquire that lets the caller free
+        // what the counted sections read.
+        F::scan_barrier();
+        self.locks(idx) == unlocks
+    }
+
+    /// The lock sum of half `idx`.
+    fn locks(&self, idx: usize) -> u64 {
+        // Relaxed: ordered by fence A in `readers_done`.
+        self.slots.iter().map(|c| c.lock[idx].load(Relaxed)).sum()
     }
 
     /// The half new readers do not count in now.
@@ -159,12 +268,13 @@ impl Domain {
                     if !self.readers_done(self.inactive()) {
                         return false;
                     }
-                    // `srcu_flip`. SeqCst fences on both sides: what was retired before
-                    // is seen by readers that read the new index (pairs with fence B).
-                    fence(SeqCst);
-                    // Relaxed: ordered by the fences around it.
+                    // `srcu_flip`. Barriers on both sides: what was retired before is
+                    // seen by readers that read the new index (pairs with fence B).
+                    F::flip_barrier();
+                    // Relaxed: ordered by the barriers around it (or, for fast readers,
+                    // by fence A of the scan just passed).
                     self.idx.fetch_add(1, Relaxed);
-                    fence(SeqCst);
+                    F::flip_barrier();
                     st.phase = Phase::Scan2;
                 }
                 Phase::Scan2 => {
@@ -256,7 +366,7 @@ impl Domain {
     }
 }
 
-impl Drop for Domain {
+impl<F: Flavor> Drop for Domain<F> {
     /// The last fence of the driver is gone, so no section can be in progress: whatever
     /// is still queued is freed now.
     fn drop(&mut self) {
@@ -269,19 +379,38 @@ impl Drop for Domain {
 }
 
 #[cfg(not(fencebench_loom))]
-pub use global::Srcu;
+pub use global::{DriverDomain, Registered, Sleepable, Srcu, SrcuFast};
 
 #[cfg(not(fencebench_loom))]
 mod global {
-    use super::Domain;
+    use super::{Classic, Domain, Fast, Flavor};
     use crate::pool::DriverRef;
     use crate::scheme::{FenceView, Scheme};
     use std::cell::Cell;
+    use std::marker::PhantomData;
     use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
     use std::sync::{Arc, Mutex, Weak};
 
-    /// Every domain, for [`Scheme::quiesce`], which is not told which driver.
-    static DOMAINS: Mutex<Vec<Weak<Domain>>> = Mutex::new(Vec::new());
+    /// Every domain of one flavour, for [`Scheme::quiesce`], which is not told which
+    /// driver (per flavour, so quiescing one implementation never waits on the other's
+    /// readers).
+    pub trait Registered: Flavor {
+        fn domains() -> &'static Mutex<Vec<Weak<Domain<Self>>>>;
+    }
+
+    impl Registered for Classic {
+        fn domains() -> &'static Mutex<Vec<Weak<Domain<Self>>>> {
+            static DOMAINS: Mutex<Vec<Weak<Domain<Classic>>>> = Mutex::new(Vec::new());
+            &DOMAINS
+        }
+    }
+
+    impl Registered for Fast {
+        fn domains() -> &'static Mutex<Vec<Weak<Domain<Self>>>> {
+            static DOMAINS: Mutex<Vec<Weak<Domain<Fast>>>> = Mutex::new(Vec::new());
+            &DOMAINS
+        }
+    }
 
     thread_local! {
         /// This thread's counter slot (its "CPU"), given out round robin.
@@ -303,43 +432,52 @@ mod global {
     }
 
     /// A driver's domain: created with its timeline, shared by its fences.
-    pub struct DriverDomain(Arc<Domain>);
+    pub struct DriverDomain<F: Flavor>(Arc<Domain<F>>);
 
-    impl Default for DriverDomain {
+    impl<F: Registered> Default for DriverDomain<F> {
         fn default() -> Self {
             let d = Arc::new(Domain::new());
-            let mut all = DOMAINS.lock().unwrap();
+            let mut all = F::domains().lock().unwrap();
             all.retain(|w| w.strong_count() > 0);
             all.push(Arc::downgrade(&d));
             DriverDomain(d)
         }
     }
 
-    /// Sleepable RCU, one domain per driver.
-    pub enum Srcu {}
+    /// Sleepable RCU with readers of flavour `F`, one domain per driver.
+    pub struct Sleepable<F>(PhantomData<F>);
 
-    impl Scheme for Srcu {
-        const NAME: &'static str = "srcu";
-        const SUMMARY: &'static str =
-            "SRCU: per-driver domain, per-slot lock/unlock counters in two halves, full barrier per section";
-        type Driver = DriverDomain;
-        type PerFence = Arc<Domain>;
+    /// The classic read side: a full barrier in lock and in unlock.
+    pub type Srcu = Sleepable<Classic>;
+    /// `srcu_read_lock_fast`: no reader barrier, the grace period's scans pay.
+    pub type SrcuFast = Sleepable<Fast>;
 
-        fn per_fence(driver: &DriverDomain, _: &DriverRef) -> Arc<Domain> {
+    impl<F: Registered> Scheme for Sleepable<F> {
+        const NAME: &'static str = F::NAME;
+        const SUMMARY: &'static str = F::SUMMARY;
+        type Driver = DriverDomain<F>;
+        type PerFence = Arc<Domain<F>>;
+
+        fn per_fence(driver: &DriverDomain<F>, _: &DriverRef) -> Arc<Domain<F>> {
             driver.0.clone()
         }
 
         #[inline]
-        fn section<R>(fence: FenceView<'_, Arc<Domain>>, f: impl FnOnce(bool) -> R) -> R {
+        fn section<R>(fence: FenceView<'_, Arc<Domain<F>>>, f: impl FnOnce(bool) -> R) -> R {
             fence.per_fence.read(slot(), || f(true))
         }
 
-        fn reclaim(domain: &Arc<Domain>, data: &DriverRef) {
+        fn reclaim(domain: &Arc<Domain<F>>, data: &DriverRef) {
+            // Planted: `srcu-fast` frees without waiting for its readers.
+            #[cfg(fencebench_plant = "srcu-fast-free-at-once")]
+            if F::ASYMMETRIC {
+                return data.free();
+            }
             domain.call_srcu_free(data.clone());
         }
 
         fn quiesce() {
-            let all: Vec<_> = DOMAINS
+            let all: Vec<_> = F::domains()
                 .lock()
                 .unwrap()
                 .iter()
@@ -352,12 +490,16 @@ mod global {
 
         /// Only the driver's own domain: a reader stalled in another driver's section
         /// does not delay it.
-        fn unload(driver: &DriverDomain) {
+        fn unload(driver: &DriverDomain<F>) {
             driver.0.barrier();
         }
 
         fn mechanism() -> &'static str {
-            "full-fence"
+            if F::ASYMMETRIC {
+                crate::membarrier::mode().label()
+            } else {
+                "full-fence"
+            }
         }
     }
 }

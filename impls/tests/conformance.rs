@@ -54,6 +54,7 @@ conformance_suite! {
     hazptr => fencebench_impls::Hazptr,
     rcu_detach => fencebench_impls::RcuDetach,
     srcu => fencebench_impls::Srcu,
+    srcu_fast => fencebench_impls::SrcuFast,
     rcu_qsbr => fencebench_impls::RcuQsbr,
     lock => fencebench_impls::Lock,
     rcu_crossbeam => fencebench_impls::RcuCrossbeam,
@@ -677,24 +678,31 @@ fn unload<I: Implementation>() {
     }
 }
 
-/// `srcu`'s point: one domain per driver. A reader sleeping inside a section on driver
-/// A's fence does not hold up the unload of driver B (under `rcu`, whose one domain
-/// covers every driver, this unload would wait for the reader).
-#[test]
-fn srcu_unload_waits_for_its_own_driver_only() {
-    type I = fencebench_impls::Srcu;
-    const N: u64 = 100;
-    let (a, b) = (timeline::<I>(), timeline::<I>());
-    let fa = a.create();
+/// A reader parked inside a section on a fence of `driver` until `release` is sent (or
+/// dropped). Returns once the section has begun.
+fn park_reader<I: Implementation>(
+    driver: &I::Timeline,
+) -> (std::sync::mpsc::Sender<()>, thread::JoinHandle<()>) {
+    let fence = driver.create();
     let (inside_tx, inside) = std::sync::mpsc::channel();
     let (release, release_rx) = std::sync::mpsc::channel::<()>();
     let reader = thread::spawn(move || {
-        fa.with_names(|_, _| {
+        fence.with_names(|_, _| {
             inside_tx.send(()).unwrap();
-            release_rx.recv().unwrap();
+            let _ = release_rx.recv();
         })
     });
     inside.recv().unwrap();
+    (release, reader)
+}
+
+/// `srcu`'s point: one domain per driver. A reader sleeping inside a section on driver
+/// A's fence does not hold up the unload of driver B (under `rcu`, whose one domain
+/// covers every driver, this unload would wait for the reader).
+fn unload_waits_for_its_own_driver_only<I: Implementation>() {
+    const N: u64 = 100;
+    let (a, b) = (timeline::<I>(), timeline::<I>());
+    let (release, reader) = park_reader::<I>(&a);
     let fences: Vec<_> = (0..N).map(|_| b.create()).collect();
     for f in &fences {
         f.signal().unwrap();
@@ -704,6 +712,70 @@ fn srcu_unload_waits_for_its_own_driver_only() {
     assert_eq!(settled(b.pool().stats()), (0, 0, N, 0));
     release.send(()).unwrap();
     reader.join().unwrap();
+}
+
+/// The stall workload's claim for per-driver domains, without a clock: with a reader
+/// parked in a section on driver A, signalling on driver B alone completes B's grace
+/// periods (each batch of retirements advances B's domain) and frees B's data, while A's
+/// data retired under the reader stays. A domain shared by the two drivers would free
+/// nothing of B's until the reader leaves: `rcu`, whose one domain covers every driver,
+/// is the check that this test can fail (`per_driver` false).
+fn other_drivers_reclaim_beside_a_stalled_one<I: Implementation>(per_driver: bool) {
+    const N: u64 = 300;
+    let (a, b) = (timeline::<I>(), timeline::<I>());
+    let (release, reader) = park_reader::<I>(&a);
+    let a_fences: Vec<_> = (0..N).map(|_| a.create()).collect();
+    for f in &a_fences {
+        f.signal().unwrap();
+    }
+    let b_fences: Vec<_> = (0..N).map(|_| b.create()).collect();
+    for f in &b_fences {
+        f.signal().unwrap();
+    }
+    let (sa, sb) = (a.pool().stats(), b.pool().stats());
+    if per_driver {
+        assert!(
+            sb.freed > 0,
+            "driver B freed nothing while a reader sat in driver A's section: {sb:?}"
+        );
+    } else {
+        assert_eq!(
+            sb.freed, 0,
+            "one domain, yet B's grace period ended: {sb:?}"
+        );
+    }
+    assert_eq!(sa.freed, 0, "driver A freed data under its reader: {sa:?}");
+    release.send(()).unwrap();
+    reader.join().unwrap();
+    drop((a_fences, b_fences));
+    I::quiesce();
+    let sa = a.pool().stats();
+    assert_eq!((sa.retained, sa.violations), (0, 0), "{sa:?}");
+}
+
+#[test]
+fn srcu_unload_waits_for_its_own_driver_only() {
+    unload_waits_for_its_own_driver_only::<fencebench_impls::Srcu>();
+}
+
+#[test]
+fn srcu_fast_unload_waits_for_its_own_driver_only() {
+    unload_waits_for_its_own_driver_only::<fencebench_impls::SrcuFast>();
+}
+
+#[test]
+fn srcu_other_drivers_reclaim_beside_a_stalled_one() {
+    other_drivers_reclaim_beside_a_stalled_one::<fencebench_impls::Srcu>(true);
+}
+
+#[test]
+fn srcu_fast_other_drivers_reclaim_beside_a_stalled_one() {
+    other_drivers_reclaim_beside_a_stalled_one::<fencebench_impls::SrcuFast>(true);
+}
+
+#[test]
+fn rcu_holds_every_driver_behind_a_stalled_one() {
+    other_drivers_reclaim_beside_a_stalled_one::<fencebench_impls::Rcu>(false);
 }
 
 /// The one table in `lib.rs`: every name dispatches to the implementation of that name,

@@ -296,12 +296,13 @@ fn planted_rcu_test_outside_section_is_caught() {
 // ---------------------------------------------------------------------------------------
 // SRCU: per-domain two-half counters.
 
-/// Readers run `sections` sections each on the domain, reader `i` counting in slot `i`
-/// (the domain has two); the exporter signals, waits for a full grace period (both
-/// scans and the flip), frees. Without the grace period (`bug`), loom must find the late read.
-fn srcu_model(shape: Shape, bug: bool) {
+/// Readers run `sections` sections each on a domain of flavour `F`, reader `i` counting
+/// in slot `i` (the domain has two); the exporter signals, waits for a full grace period
+/// (both scans and the flip), frees. Without the grace period (`bug`), loom must find the
+/// late read.
+fn srcu_model<F: srcu::Flavor>(shape: Shape, bug: bool) {
     let fence = Fence::new(shape.exporter_lock);
-    let domain = Arc::new(srcu::Domain::new());
+    let domain = Arc::new(srcu::Domain::<F>::new());
     let slot = Arc::new(AtomicUsize::new(0));
     let handles = spawn_readers(
         shape.readers,
@@ -324,21 +325,21 @@ fn srcu_model(shape: Shape, bug: bool) {
 
 #[test]
 fn srcu_one_reader() {
-    check("srcu 1 reader", || srcu_model(ONE, false));
+    check("srcu 1 reader", || srcu_model::<srcu::Classic>(ONE, false));
 }
 
 /// The second section may count in the other half, after the exporter's flip.
 #[test]
 fn srcu_one_reader_two_sections() {
     check("srcu 1 reader x 2 sections", || {
-        srcu_model(Shape { sections: 2, ..ONE }, false)
+        srcu_model::<srcu::Classic>(Shape { sections: 2, ..ONE }, false)
     });
 }
 
 #[test]
 fn srcu_two_readers() {
     check_bounded("srcu 2 readers", THREE_THREAD_PREEMPTIONS, || {
-        srcu_model(Shape { readers: 2, ..ONE }, false)
+        srcu_model::<srcu::Classic>(Shape { readers: 2, ..ONE }, false)
     });
 }
 
@@ -346,7 +347,37 @@ fn srcu_two_readers() {
 #[test]
 #[should_panic(expected = "late read")]
 fn planted_srcu_free_without_grace_period_is_caught() {
-    check("srcu no grace period", || srcu_model(ONE, true));
+    check("srcu no grace period", || {
+        srcu_model::<srcu::Classic>(ONE, true)
+    });
+}
+
+// SRCU-fast: the same domain with `srcu_read_lock_fast` readers. Loom has no compiler
+// barrier, so the reader's light barrier and the scans' heavy one are both
+// `fence(SeqCst)` here; what the model checks is that the barriers the fast flavour keeps
+// (the reader's two, the scans' two, none at the flip) suffice, and that without the
+// scans' (`srcu-fast-no-heavy`) a reader's late read is found.
+
+#[test]
+fn srcu_fast_one_reader() {
+    check("srcu-fast 1 reader", || {
+        srcu_model::<srcu::Fast>(ONE, false)
+    });
+}
+
+/// The second section may count in the other half, after the exporter's flip.
+#[test]
+fn srcu_fast_one_reader_two_sections() {
+    check("srcu-fast 1 reader x 2 sections", || {
+        srcu_model::<srcu::Fast>(Shape { sections: 2, ..ONE }, false)
+    });
+}
+
+#[test]
+fn srcu_fast_two_readers() {
+    check_bounded("srcu-fast 2 readers", THREE_THREAD_PREEMPTIONS, || {
+        srcu_model::<srcu::Fast>(Shape { readers: 2, ..ONE }, false)
+    });
 }
 
 // ---------------------------------------------------------------------------------------
@@ -355,7 +386,9 @@ fn planted_srcu_free_without_grace_period_is_caught() {
 /// Readers register (online), run `sections` sections each with a quiescent state after
 /// each, and unregister; the exporter signals, waits for a grace period, frees. The
 /// second section of a reader runs after its announcement, against the grace period.
-fn qsbr_model(shape: Shape) {
+/// With `offline`, a reader goes offline and back online (a blocking wait) between its
+/// sections instead of announcing: the scan may see it offline while it comes back.
+fn qsbr_model(shape: Shape, offline: bool) {
     let fence = Fence::new(shape.exporter_lock);
     let domain = Arc::new(qsbr::Domain::new());
     let handles = spawn_readers(
@@ -365,7 +398,12 @@ fn qsbr_model(shape: Shape) {
             let rec = domain.register();
             for _ in 0..shape.sections {
                 fence.read_if_unsignalled();
-                domain.quiescent_state(&rec);
+                if offline {
+                    domain.offline(&rec);
+                    domain.online(&rec);
+                } else {
+                    domain.quiescent_state(&rec);
+                }
             }
             domain.unregister(&rec);
         },
@@ -379,13 +417,21 @@ fn qsbr_model(shape: Shape) {
 
 #[test]
 fn qsbr_one_reader() {
-    check("qsbr 1 reader", || qsbr_model(ONE));
+    check("qsbr 1 reader", || qsbr_model(ONE, false));
 }
 
 #[test]
 fn qsbr_one_reader_two_sections() {
     check("qsbr 1 reader x 2 sections", || {
-        qsbr_model(Shape { sections: 2, ..ONE })
+        qsbr_model(Shape { sections: 2, ..ONE }, false)
+    });
+}
+
+/// A section after coming back online, against a scan that saw the reader offline.
+#[test]
+fn qsbr_offline_then_online() {
+    check("qsbr 1 reader, offline and online", || {
+        qsbr_model(Shape { sections: 2, ..ONE }, true)
     });
 }
 
@@ -665,6 +711,11 @@ fn fence_model_rcu_detach() {
 #[test]
 fn fence_model_srcu() {
     fence_model::<fencebench_impls::Srcu>("guarded srcu");
+}
+
+#[test]
+fn fence_model_srcu_fast() {
+    fence_model::<fencebench_impls::SrcuFast>("guarded srcu-fast");
 }
 
 #[test]

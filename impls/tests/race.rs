@@ -290,6 +290,7 @@ protected! {
     hazptr_never_reads_freed_data => fencebench_impls::Hazptr,
     rcu_detach_never_reads_freed_data => fencebench_impls::RcuDetach,
     srcu_never_reads_freed_data => fencebench_impls::Srcu,
+    srcu_fast_never_reads_freed_data => fencebench_impls::SrcuFast,
     rcu_qsbr_never_reads_freed_data => fencebench_impls::RcuQsbr,
     rcu_crossbeam_never_reads_freed_data => fencebench_impls::RcuCrossbeam,
     hyaline_seize_never_reads_freed_data => fencebench_impls::HyalineSeize,

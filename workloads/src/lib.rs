@@ -20,7 +20,7 @@ pub use describe::{Describe, Trace};
 pub use mixed::Mixed;
 pub use section::Section;
 pub use signal::Signal;
-pub use stall::Stall;
+pub use stall::{Stall, MAX_DRIVERS};
 pub use unload::{Unload, FENCES_PER_DRIVER};
 pub use wait::Wait;
 
@@ -71,6 +71,9 @@ pub struct Params {
     pub refresh_every: u32,
     /// How long the `stall` reader holds its protection per stall.
     pub stall: Duration,
+    /// `stall`: drivers every signaller signals on, the staller holding driver 0 only;
+    /// `None`: a driver per signaller, stalled on in turn.
+    pub drivers: Option<usize>,
     /// `mixed` operation mix in percent: describe, wait (poll), signal.
     pub mix: Mix,
     /// How long a waiter waits before counting a lost wake-up.
@@ -85,6 +88,7 @@ impl Default for Params {
             in_flight: 64,
             refresh_every: 256,
             stall: Duration::from_millis(100),
+            drivers: None,
             mix: Mix::default(),
             wait_timeout: Duration::from_secs(1),
         }
@@ -222,6 +226,13 @@ pub trait Workload<I: Implementation>: Sync + Sized {
 
     /// The pools holding this workload's driver data (for violations and retained memory).
     fn pools(&self) -> Vec<Arc<Pool>>;
+
+    /// How many of [`pools`](Self::pools), from the first, belong to the driver a reader
+    /// stalls in (`stall --drivers`), so the harness reports their retained data apart
+    /// from the other drivers'; `None` where the pools are not split so.
+    fn stalled_pools(&self) -> Option<usize> {
+        None
+    }
 }
 
 /// Splits `threads` into signallers and the other role: `signallers` if given, else

@@ -140,6 +140,7 @@ fn shaping(c: &RunConfig) -> Vec<(&'static str, String)> {
         ("in flight", c.in_flight.to_string()),
         ("signallers", format!("{:?}", c.signallers)),
         ("stall", format!("{} ms", c.stall_ms)),
+        ("stall drivers", format!("{:?}", c.drivers)),
         ("mix", c.mix.clone()),
         ("refresh", c.refresh_every.to_string()),
         ("wait timeout", format!("{} ms", c.wait_timeout_ms)),

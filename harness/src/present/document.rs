@@ -361,9 +361,12 @@ pub(crate) fn parameters(c: &RunConfig) -> String {
     let signallers = c
         .signallers
         .map_or("per workload".to_string(), |s| s.to_string());
+    let drivers = c
+        .drivers
+        .map_or(String::new(), |d| format!(", stall drivers {d}"));
     format!(
         "{} fences in flight, refresh every {}, stall {} ms, mix {}, wait timeout {} ms, \
-         signallers {signallers}",
+         signallers {signallers}{drivers}",
         c.in_flight, c.refresh_every, c.stall_ms, c.mix, c.wait_timeout_ms
     )
 }
@@ -432,9 +435,21 @@ fn table(file: &ResultFile, workload: &str, threads: usize) -> Table {
     if workload == UNLOAD {
         columns.extend(["unload p50", "unload p99"].map(String::from));
     }
+    // Only a run with `stall --drivers` splits the retained peak.
+    let split = cells.iter().any(|c| {
+        c.summary
+            .as_ref()
+            .is_some_and(|s| s.retained_split.is_some())
+    });
+    if split {
+        columns.push("retained peak: stalled driver / others".into());
+    }
 
     let mut notes = Notes::default();
-    let mut rows: Vec<Row> = cells.iter().map(|cell| row(cell, &mut notes)).collect();
+    let mut rows: Vec<Row> = cells
+        .iter()
+        .map(|cell| row(cell, split, &mut notes))
+        .collect();
     let mut notes = notes.lines(file);
     // A column that is n/a in every row says nothing: leave it out, and say so.
     let empty: Vec<usize> = (1..columns.len())
@@ -492,7 +507,7 @@ fn title(cells: &[&Cell], workload: &str, threads: usize) -> String {
     title
 }
 
-fn row(cell: &Cell, notes: &mut Notes) -> Row {
+fn row(cell: &Cell, split: bool, notes: &mut Notes) -> Row {
     let name = match &cell.version {
         Some(version) => format!("{} ({version})", cell.implementation),
         None => cell.implementation.clone(),
@@ -541,6 +556,14 @@ fn row(cell: &Cell, notes: &mut Notes) -> Row {
         let unload = summary.unload_latency;
         texts.push(or_na(unload.map(|p| milliseconds(p.p50 as f64))));
         texts.push(or_na(unload.map(|p| milliseconds(p.p99 as f64))));
+    }
+    if split {
+        texts.push(match summary.retained_split {
+            Some(s) if cell.unobservable.is_none() => {
+                format!("{} / {}", s.stalled_peak, s.others_peak)
+            }
+            _ => NA.to_string(),
+        });
     }
     Row::Figures(texts)
 }

@@ -97,6 +97,7 @@ pub(crate) fn v1_file() -> ResultFile {
             in_flight: 16,
             refresh_every: 64,
             stall_ms: 50,
+            drivers: None,
             mix: "90/9/1".into(),
             wait_timeout_ms: 1000,
             max_resident_bytes: None,
@@ -176,6 +177,7 @@ fn cell(
                     capacity: 32,
                     free_delay_mean_ns: (workload == "stall").then_some(5e7),
                     free_delay_max_ns: (workload == "stall").then_some(60_000_000),
+                    retained_split: None,
                 },
                 lost_wakeups: 0,
                 late_signals: 0,
@@ -242,6 +244,7 @@ fn cell(
             lost_wakeups: 0,
             retained_peak: reps.iter().map(|r| r.pool.retained_peak).max().unwrap_or(0),
             retained_mean: Stat::of(reps.iter().map(|r| r.pool.retained_mean)),
+            retained_split: None,
             free_delay_mean_ns: Stat::of(reps.iter().filter_map(|r| r.pool.free_delay_mean_ns)),
             wake_latency: (workload == "wait").then_some(Percentiles {
                 samples: 3000,

@@ -107,6 +107,10 @@ pub struct RunConfig {
     pub in_flight: usize,
     pub refresh_every: u32,
     pub stall_ms: u64,
+    /// `stall --drivers`: drivers every signaller signals on, the reader stalling in
+    /// driver 0 only; absent for a driver per signaller (the default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drivers: Option<usize>,
     pub mix: String,
     pub wait_timeout_ms: u64,
     /// A cell ends early once the process's resident memory exceeds this
@@ -236,6 +240,30 @@ pub struct PoolFigures {
     pub capacity: u64,
     pub free_delay_mean_ns: Option<f64>,
     pub free_delay_max_ns: Option<u64>,
+    /// The retained peak split between the driver a reader stalls in and the others
+    /// (`stall --drivers`); absent where the workload does not split its drivers so.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retained_split: Option<RetainedSplit>,
+}
+
+/// Retained (retired, unfreed) driver objects at their peak, sampled as
+/// [`PoolFigures::retained_peak`] is: in the driver a reader stalls in, and in all the
+/// other drivers together. Per-driver domains keep the second near zero; one
+/// process-wide domain lets it grow as the first does.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RetainedSplit {
+    pub stalled_peak: u64,
+    pub others_peak: u64,
+}
+
+impl RetainedSplit {
+    /// The larger of each peak.
+    pub fn max(self, other: RetainedSplit) -> RetainedSplit {
+        RetainedSplit {
+            stalled_peak: self.stalled_peak.max(other.stalled_peak),
+            others_peak: self.others_peak.max(other.others_peak),
+        }
+    }
 }
 
 /// One role's figures in one repetition.
@@ -281,6 +309,9 @@ pub struct Summary {
     pub lost_wakeups: u64,
     pub retained_peak: u64,
     pub retained_mean: Option<Stat>,
+    /// The largest split peaks over the repetitions (`stall --drivers`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retained_split: Option<RetainedSplit>,
     pub free_delay_mean_ns: Option<Stat>,
     pub wake_latency: Option<Percentiles>,
     /// The wake-up latencies of every repetition, merged (V2+DEFLATE base64).

@@ -3,7 +3,7 @@
 //! in the same run.
 
 use crate::result::hist::{encode_hist, merge, percentiles};
-use crate::result::{Cell, Counters, RoleSummary, SoftwareSummary, Stat, Summary};
+use crate::result::{Cell, Counters, RetainedSplit, RoleSummary, SoftwareSummary, Stat, Summary};
 use std::collections::HashMap;
 
 /// The implementation every ratio is relative to.
@@ -61,6 +61,11 @@ pub fn summarize(cell: &mut Cell) {
             .max()
             .unwrap_or(0),
         retained_mean: Stat::of(cell.reps.iter().map(|r| r.pool.retained_mean)),
+        retained_split: cell
+            .reps
+            .iter()
+            .filter_map(|r| r.pool.retained_split)
+            .reduce(RetainedSplit::max),
         free_delay_mean_ns: Stat::of(cell.reps.iter().filter_map(|r| r.pool.free_delay_mean_ns)),
         wake_latency: wake.as_ref().and_then(percentiles),
         wake_histogram: wake.as_ref().map(encode_hist),

@@ -104,6 +104,7 @@ pub fn execute(opts: RunOptions) -> Result<()> {
             in_flight: params.in_flight,
             refresh_every: params.refresh_every,
             stall_ms: params.stall.as_millis() as u64,
+            drivers: params.drivers,
             mix: params.mix.to_string(),
             wait_timeout_ms: params.wait_timeout.as_millis() as u64,
             max_resident_bytes: Some(spec.rep.max_resident),

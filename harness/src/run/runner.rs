@@ -7,7 +7,7 @@
 //! the window edges. The coordinating thread samples the pools' retained objects.
 
 use crate::result::hist::{self, encode_hist};
-use crate::result::{Counters, PoolFigures, Rep, RoleRep};
+use crate::result::{Counters, PoolFigures, Rep, RetainedSplit, RoleRep};
 use crate::run::counters::{self, CounterGroup, Sample};
 use crate::run::software::{self, SoftwareGroup, SoftwareSample};
 use crate::run::{machine, signal};
@@ -139,6 +139,8 @@ pub fn run_rep<I: Implementation, W: Workload<I>>(spec: &RepSpec, workload: &W) 
             .map(|p| p.stats())
             .fold(PoolStats::default(), |a, b| a + b)
     };
+    // The first `k` pools are the stalled driver's, where the workload splits them.
+    let stalled_pools = workload.stalled_pools().map(|k| k.min(pools.len()));
     clock();
 
     // The coordinator only sleeps and samples, in no read-side section: offline, so an
@@ -166,10 +168,20 @@ pub fn run_rep<I: Implementation, W: Workload<I>>(spec: &RepSpec, workload: &W) 
             barrier.wait();
             let mut series = Vec::new();
             let mut live_peak = 0;
+            let mut split_peak = stalled_pools.map(|_| RetainedSplit::default());
             let mut sample = |series: &mut Vec<[u64; 2]>, start: Instant| {
-                let st = pool_stats();
+                // One read per pool, so the split adds up to the total sampled with it.
+                let per_pool: Vec<PoolStats> = pools.iter().map(|p| p.stats()).collect();
+                let retained = |ps: &[PoolStats]| ps.iter().map(|s| s.retained).sum();
+                let st = per_pool.iter().fold(PoolStats::default(), |a, &b| a + b);
                 live_peak = live_peak.max(st.live);
                 series.push([start.elapsed().as_millis() as u64, st.retained]);
+                if let (Some(k), Some(peak)) = (stalled_pools, split_peak.as_mut()) {
+                    *peak = peak.max(RetainedSplit {
+                        stalled_peak: retained(&per_pool[..k]),
+                        others_peak: retained(&per_pool[k..]),
+                    });
+                }
             };
             let mut ended_early = None;
             let (start, start_stats) = match spec.window {
@@ -222,7 +234,7 @@ pub fn run_rep<I: Implementation, W: Workload<I>>(spec: &RepSpec, workload: &W) 
                 window_ns,
                 series,
                 start_stats,
-                (pool_stats(), live_peak),
+                (pool_stats(), live_peak, split_peak),
                 ended_early,
             )
         })
@@ -350,7 +362,7 @@ fn assemble<I: Implementation>(
     window_ns: u64,
     series: Vec<[u64; 2]>,
     start: PoolStats,
-    (end, live_peak): (PoolStats, u64),
+    (end, live_peak, retained_split): (PoolStats, u64, Option<RetainedSplit>),
 ) -> Rep {
     let mut wake: Option<Histogram<u64>> = None;
     let mut unload: Option<Histogram<u64>> = None;
@@ -430,6 +442,7 @@ fn assemble<I: Implementation>(
                 (end.free_delay.total_ns - start.free_delay.total_ns) as f64 / delay_count as f64
             }),
             free_delay_max_ns: (delay_count > 0).then_some(end.free_delay.max_ns),
+            retained_split,
         },
         lost_wakeups: lost,
         late_signals: late,

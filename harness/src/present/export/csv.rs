@@ -10,7 +10,7 @@ use std::fmt::Display;
 
 pub(super) struct Csv;
 
-const COLUMNS: [&str; 53] = [
+const COLUMNS: [&str; 56] = [
     "machine",
     "created",
     "commit",
@@ -22,6 +22,7 @@ const COLUMNS: [&str; 53] = [
     "in_flight",
     "signallers",
     "stall_ms",
+    "drivers",
     "mix",
     "partial",
     "implementation",
@@ -49,6 +50,8 @@ const COLUMNS: [&str; 53] = [
     "late_signals",
     "retained_peak",
     "retained_mean",
+    "retained_peak_stalled_driver",
+    "retained_peak_other_drivers",
     "free_delay_mean_ns",
     "free_delay_max_ns",
     "ended_early",
@@ -81,6 +84,7 @@ impl Exporter for Csv {
             c.in_flight.to_string(),
             opt(c.signallers),
             c.stall_ms.to_string(),
+            opt(c.drivers),
             c.mix.clone(),
             file.partial.is_some().to_string(),
         ];
@@ -122,6 +126,8 @@ impl Exporter for Csv {
                         rep.late_signals.to_string(),
                         rep.pool.retained_peak.to_string(),
                         rep.pool.retained_mean.to_string(),
+                        opt(rep.pool.retained_split.map(|s| s.stalled_peak)),
+                        opt(rep.pool.retained_split.map(|s| s.others_peak)),
                         opt(rep.pool.free_delay_mean_ns),
                         opt(rep.pool.free_delay_max_ns),
                         opt(rep.ended_early.as_ref()),

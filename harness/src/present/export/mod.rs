@@ -323,4 +323,41 @@ mod tests {
         let out = render(&file, Format::Json, Style::default());
         assert!(serde_json::from_str::<crate::result::ResultFile>(&out).unwrap() == file);
     }
+
+    /// `stall --drivers` splits the retained peak: its table shows stalled driver /
+    /// others, the header the driver count; a file without the split has neither.
+    #[test]
+    fn a_split_stall_shows_the_stalled_driver_and_the_others() {
+        let plain = render(&fixture::result_file(), Format::Markdown, Style::default());
+        assert!(!plain.contains("stalled driver"), "{plain}");
+        assert!(!plain.contains("stall drivers"), "{plain}");
+        let mut file = fixture::result_file();
+        file.config.drivers = Some(4);
+        for cell in file.cells.iter_mut().filter(|c| c.workload == "stall") {
+            if let Some(s) = cell.summary.as_mut() {
+                s.retained_split = Some(crate::result::RetainedSplit {
+                    stalled_peak: 700,
+                    others_peak: 9,
+                });
+            }
+        }
+        let out = render(&file, Format::Markdown, Style::default());
+        assert!(out.contains("stall drivers 4"), "{out}");
+        let stall = table(
+            &out,
+            "stall · 2 threads · reader ×2 + signaller ×1 · figures for the reader role",
+        );
+        assert!(
+            stall[0].contains("retained peak: stalled driver / others"),
+            "{stall:?}"
+        );
+        assert!(
+            stall
+                .iter()
+                .filter(|l| l.trim_end_matches(" |").ends_with(" 700 / 9"))
+                .count()
+                >= 2,
+            "{stall:?}"
+        );
+    }
 }
