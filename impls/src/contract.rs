@@ -149,8 +149,8 @@ pub struct TimelineConfig {
     pub trace: Option<TraceSink>,
     /// The "hardware's" completed seqno, when the driver has a `signaled` op: the op
     /// reports a fence complete once this reaches its seqno, and
-    /// [`Fence::is_signaled`] then signals the fence from the reader's side, as
-    /// `dma_fence_is_signaled` does. `None`: no `signaled` op (the common case).
+    /// [`Fence::is_signaled`] and [`Fence::info`] then signal the fence from the reader's
+    /// side, as `dma_fence_is_signaled` and `sync_file`'s info do. `None`: no `signaled` op (the common case).
     pub hw_seqno: Option<Arc<AtomicU64>>,
 }
 
@@ -368,7 +368,9 @@ pub trait Fence: Clone + Send + Sync + 'static {
     fn wait(&self, timeout: Duration) -> WaitOutcome;
 
     /// Both names, seqno and status read in one protected section, as the `sync_file`
-    /// info ioctl and `dma_fence_describe` do. The hot read path being measured.
+    /// info ioctl and `dma_fence_describe` do. The hot read path being measured. The
+    /// status is `dma_fence_get_status`'s: it asks the driver's `signaled` op, which may
+    /// signal the fence from here (after the section).
     fn info(&self) -> FenceInfo;
 
     /// One read-side section and nothing else, refscale's reader: enter protection, test
