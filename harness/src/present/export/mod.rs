@@ -234,6 +234,44 @@ mod tests {
     }
 
     #[test]
+    fn the_unload_table_shows_the_request_to_freed_latency() {
+        let mut file = fixture::result_file();
+        let unload: Vec<_> = file
+            .cells
+            .iter()
+            .filter(|c| c.workload == "wait" && c.threads == 2)
+            .cloned()
+            .map(|mut c| {
+                c.workload = "unload".into();
+                let summary = c.summary.as_mut().unwrap();
+                summary.unload_latency =
+                    (c.implementation != "hazptr").then_some(crate::result::Percentiles {
+                        samples: 10,
+                        p50: 3_000_000,
+                        p90: 3_500_000,
+                        p99: 4_000_000,
+                        p999: 4_000_000,
+                        max: 4_000_000,
+                    });
+                c
+            })
+            .collect();
+        file.cells.extend(unload);
+        let out = render(&file, Format::Markdown, Style::default());
+        let rows = table(
+            &out,
+            "unload · 2 threads · reader ×2 + signaller ×1 · figures for the reader role",
+        );
+        let header: Vec<&str> = rows[0].split('|').map(str::trim).collect();
+        assert_eq!(header[header.len() - 3..], ["unload p50", "unload p99", ""]);
+        let cells = |i: usize| -> Vec<&str> { rows[i].split('|').map(str::trim).collect() };
+        let (rcu, hazptr) = (cells(4), cells(3));
+        assert_eq!(rcu[rcu.len() - 3..], ["3.00 ms", "4.00 ms", ""]);
+        assert_eq!(hazptr[hazptr.len() - 3..], ["n/a", "n/a", ""]);
+        assert!(out.contains("n/a unload: no unload had freed the driver's memory"));
+    }
+
+    #[test]
     fn baseline_comes_first_then_file_order() {
         let mut file = fixture::result_file();
         file.cells.reverse();
