@@ -92,9 +92,19 @@ fn machine_table(link: &str, file: &ResultFile, counts: Option<&Counts>) -> Stri
                 .map_or("not counted".to_string(), |v| format!("{v:.0}")),
         };
         let retained = figure(file, name, STALL, stall_threads, |c| {
-            let peak = c.summary.as_ref()?.retained_peak;
+            let s = c.summary.as_ref()?;
+            let peak = s.retained_peak;
+            // With `stall --drivers`, how much of it the drivers that nobody stalled in held:
+            // what separates per-driver domains from one process-wide domain.
+            let split = s.retained_split.map_or(String::new(), |r| {
+                format!(
+                    " (stalled driver {}, others {})",
+                    bytes(r.stalled_peak * OBJECT_BYTES as u64),
+                    bytes(r.others_peak * OBJECT_BYTES as u64)
+                )
+            });
             Some(format!(
-                "{} × {OBJECT_BYTES} B = {}",
+                "{} × {OBJECT_BYTES} B = {}{split}",
                 thousands(peak),
                 bytes(peak * OBJECT_BYTES as u64)
             ))
@@ -227,7 +237,7 @@ reclamation leaves about 1,000–3,400 objects unreclaimed per thread, hazard po
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::result::{fixture, Percentiles};
+    use crate::result::{fixture, Percentiles, RetainedSplit};
     use std::collections::BTreeMap;
 
     /// The fixture's describe cells renamed to section and signal, so every column but
@@ -319,6 +329,29 @@ mod tests {
         assert_eq!(row(&text, "hazptr")[3], "not counted");
         assert!(text.contains("### The anchors (other machines' numbers"));
         assert!(text.contains("| 192 | 0.36 | 3.8 | 18 | 7,005 | 7,287 |"));
+    }
+
+    #[test]
+    fn a_split_stall_names_the_stalled_driver_and_the_others() {
+        let mut file = file();
+        let split = RetainedSplit {
+            stalled_peak: 3_000,
+            others_peak: 2,
+        };
+        let stall = file
+            .cells
+            .iter_mut()
+            .find(|c| c.implementation == "rcu" && c.workload == STALL && c.threads == 2)
+            .unwrap();
+        stall.summary.as_mut().unwrap().retained_split = Some(split);
+        let text = markdown(&[("m/x.json".into(), &file)], None);
+        let shown = format!(
+            " (stalled driver {}, others {})",
+            bytes(3_000 * OBJECT_BYTES as u64),
+            bytes(2 * OBJECT_BYTES as u64)
+        );
+        assert!(row(&text, "rcu")[6].ends_with(&shown), "{text}");
+        assert!(!row(&text, "hazptr")[6].contains("stalled driver"));
     }
 
     #[test]
