@@ -187,6 +187,14 @@ pub struct WorkerReport {
     pub unload_latency: Option<Histogram<u64>>,
 }
 
+/// An empty latency histogram for a worker's own figures (wake-ups, unloads): 1 ns to an
+/// hour at 3 significant digits, the runner's bounds. Bounds are explicit because
+/// `Histogram::new` starts at a highest trackable value of 2 and `saturating_record`
+/// clamps instead of growing it, which would turn every latency into 2 ns.
+pub fn latency_histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, 3_600_000_000_000, 3).expect("histogram bounds")
+}
+
 /// Why a workload cannot run with the given parameters.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Unsupported(pub String);
@@ -299,6 +307,19 @@ macro_rules! for_each_workload {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A wake-up or unload takes microseconds to milliseconds: recorded as it is, not
+    /// clamped to the histogram's initial range.
+    #[test]
+    fn latency_histogram_keeps_large_values() {
+        let mut h = latency_histogram();
+        for ns in [40, 42_000, 7_500_000, 30_000_000_000] {
+            h.saturating_record(ns);
+        }
+        assert_eq!(h.len(), 4);
+        assert!(h.max() >= 30_000_000_000 * 999 / 1000, "max {}", h.max());
+        assert!(h.value_at_quantile(0.5) >= 42_000 * 999 / 1000);
+    }
 
     #[test]
     fn mix_parses_and_rejects() {

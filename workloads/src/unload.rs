@@ -142,7 +142,7 @@ impl<I: Implementation> Workload<I> for Unload<I> {
             0 => Worker::Unloader {
                 next: index,
                 step: self.roles[0].threads,
-                latency: Histogram::new(3).expect("histogram"),
+                latency: crate::latency_histogram(),
             },
             _ => {
                 let mut fences = Vec::new();

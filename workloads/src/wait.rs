@@ -116,7 +116,7 @@ impl<I: Implementation> Workload<I> for Wait<I> {
                 seen: 0,
                 lost: 0,
                 late: 0,
-                latency: Histogram::new(3).expect("histogram"),
+                latency: crate::latency_histogram(),
             },
             _ => Worker::Signaller { index },
         }
