@@ -27,7 +27,7 @@ results/README.md and the plots next to each result file.
   -h, --help       this text
 
 Anything after `--` is passed to `fencebench run` unchanged.
-On a 2-core machine the default sweep takes about 15 minutes.
+On a 2-core machine the default sweep takes about 21 minutes (13 implementations).
 USAGE
 }
 
