@@ -89,8 +89,9 @@ impl Domain {
         }
     }
 
-    /// Registers a reader thread. Registration waits for an in-flight scan, and a new
-    /// record starts quiescent, so it never delays a grace period already under way.
+    /// Registers a reader thread. A new record starts quiescent, so it never delays a
+    /// grace period already under way, and a grace period never delays registration
+    /// (scans work on a snapshot of the list).
     pub fn register(&self) -> Reader<'_> {
         #[cfg(not(fencebench_loom))]
         if membarrier::mode() != membarrier::BarrierMode::Membarrier {
@@ -121,19 +122,21 @@ impl Domain {
         // Planted: readers that began in the period just ended are not waited for.
         #[cfg(fencebench_plant = "rcu-gp-early")]
         let target = target - GP_ONE;
-        {
-            let readers = self.readers.lock().unwrap();
-            for r in readers.iter() {
-                let mut backoff = Backoff::default();
-                loop {
-                    // Acquire: pairs with the Release store in `ReaderRecord::unlock`, so a
-                    // section seen ended has finished its loads before the caller frees.
-                    let c = r.ctr.load(Acquire);
-                    if c & NEST_MASK == 0 || c >= target {
-                        break;
-                    }
-                    backoff.wait();
+        // A snapshot: the list's lock is not held while waiting, so a thread registering
+        // (its first section) or exiting never waits behind a stalled reader. One that
+        // registers after the snapshot read the new counter (the lock orders it after the
+        // increment) and began after the first barrier, so it needs no waiting for.
+        let readers: Vec<Arc<ReaderRecord>> = self.readers.lock().unwrap().clone();
+        for r in readers.iter() {
+            let mut backoff = Backoff::default();
+            loop {
+                // Acquire: pairs with the Release store in `ReaderRecord::unlock`, so a
+                // section seen ended has finished its loads before the caller frees.
+                let c = r.ctr.load(Acquire);
+                if c & NEST_MASK == 0 || c >= target {
+                    break;
                 }
+                backoff.wait();
             }
         }
         membarrier::heavy();
