@@ -187,8 +187,8 @@ pub struct WorkerReport {
     pub unload_latency: Option<Histogram<u64>>,
 }
 
-/// An empty latency histogram for a worker's own figures (wake-ups, unloads): 1 ns to an
-/// hour at 3 significant digits, the runner's bounds. Bounds are explicit because
+/// An empty latency histogram (wake-ups, unloads, and the runner's sampled operations):
+/// 1 ns to an hour at 3 significant digits. Bounds are explicit because
 /// `Histogram::new` starts at a highest trackable value of 2 and `saturating_record`
 /// clamps instead of growing it, which would turn every latency into 2 ns.
 pub fn latency_histogram() -> Histogram<u64> {

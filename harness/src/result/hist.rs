@@ -7,9 +7,10 @@ use base64::Engine;
 use hdrhistogram::serialization::{Deserializer, Serializer, V2DeflateSerializer};
 use hdrhistogram::Histogram;
 
-/// An empty histogram with the runner's bounds (1 ns to an hour, 3 significant digits).
+/// An empty histogram with the bounds every latency figure uses (1 ns to an hour, 3
+/// significant digits): the workloads' own, so merged histograms agree.
 pub fn new() -> Histogram<u64> {
-    Histogram::new_with_bounds(1, 3_600_000_000_000, 3).expect("histogram bounds")
+    fencebench_workloads::latency_histogram()
 }
 
 /// V2+DEFLATE, base64 (standard alphabet): exact and a few KB for millions of samples.
