@@ -179,7 +179,7 @@ fn run_writes_a_result_file_that_reads_back() {
     let csv = String::from_utf8(res.stdout).unwrap();
     // Header, then 2 implementations × 2 workloads × 2 repetitions; describe has two roles.
     assert_eq!(csv.lines().count(), 1 + 2 * 2 * (2 + 1));
-    let file = fencebench::fs::read(&out).expect("result file reads back");
+    let file = fencebench::result::file::read(&out).expect("result file reads back");
     assert_eq!(file.cells.len(), 4);
     let rcu = file.cell("rcu", "describe", 2).unwrap();
     assert_eq!(rcu.reps.len(), 2);
@@ -259,7 +259,7 @@ fn out_onto_an_existing_file_is_refused_without_force() {
         "{}",
         String::from_utf8_lossy(&res.stderr)
     );
-    assert!(fencebench::fs::read(&out).is_ok());
+    assert!(fencebench::result::file::read(&out).is_ok());
 }
 
 #[test]
@@ -283,7 +283,7 @@ fn oversubscribed_cells_are_warned_and_recorded() {
     );
     let stderr = String::from_utf8_lossy(&res.stderr);
     assert!(stderr.contains("oversubscribed"), "{stderr}");
-    let file = fencebench::fs::read(&out).unwrap();
+    let file = fencebench::result::file::read(&out).unwrap();
     assert!(file.cells[0].flags[0].starts_with("oversubscribed"));
     assert!(String::from_utf8_lossy(&res.stdout).contains("(!)"));
 }
@@ -318,7 +318,7 @@ fn a_tiny_retained_limit_ends_the_cell_and_says_so() {
         "{}",
         String::from_utf8_lossy(&res.stderr)
     );
-    let file = fencebench::fs::read(&out).unwrap();
+    let file = fencebench::result::file::read(&out).unwrap();
     let flags = &file.cells[0].flags;
     assert!(
         flags
@@ -370,7 +370,7 @@ fn sigint_writes_a_partial_file_and_exits_130() {
         stderr.contains(out.to_str().unwrap()) && stderr.contains("partial"),
         "{stderr}"
     );
-    let file = fencebench::fs::read(&out).expect("a partial file reads back");
+    let file = fencebench::result::file::read(&out).expect("a partial file reads back");
     let partial = file.partial.expect("marked partial");
     assert_eq!(partial.reason, "SIGINT");
     assert_eq!(partial.missing.len(), 2, "{:?}", partial.missing);
@@ -435,7 +435,10 @@ fn convert_refuses_to_replace_without_force() {
         "{}",
         String::from_utf8_lossy(&res.stderr)
     );
-    assert!(fencebench::fs::read(&copy).unwrap() == fencebench::fs::read(&out).unwrap());
+    assert!(
+        fencebench::result::file::read(&copy).unwrap()
+            == fencebench::result::file::read(&out).unwrap()
+    );
 }
 
 #[test]
@@ -457,7 +460,7 @@ fn aliases_select_their_implementation_and_duplicates_through_them_are_refused()
         "{}",
         String::from_utf8_lossy(&res.stderr)
     );
-    let file = fencebench::fs::read(&out).expect("result file reads back");
+    let file = fencebench::result::file::read(&out).expect("result file reads back");
     assert!(file.cell("unprotected", "describe", 1).is_some());
     assert!(file.cell("rcu-detach", "describe", 1).is_some());
     std::fs::remove_dir_all(out.parent().unwrap()).unwrap();
@@ -477,7 +480,7 @@ fn an_unload_run_records_the_request_to_freed_latency() {
         "{}",
         String::from_utf8_lossy(&res.stderr)
     );
-    let file = fencebench::fs::read(&out).unwrap();
+    let file = fencebench::result::file::read(&out).unwrap();
     let summary = file.cell("rcu", "unload", 2).unwrap().summary.as_ref();
     let latency = summary
         .and_then(|s| s.unload_latency)

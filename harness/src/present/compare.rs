@@ -11,14 +11,15 @@
 //! test at 95% needs, the verdict says so instead of guessing.
 
 use super::stats::{mann_whitney_u, min_p_value, ALPHA};
+use crate::error::IoError;
 use crate::error::{Error, Result};
-use crate::fs::IoError;
-use crate::options::CompareOptions;
 use crate::present::export::{csv_text, lay_out, Format, Layout, Style};
 use crate::present::numbers::{milliseconds, num, stat};
+use crate::present::options::CompareOptions;
 use crate::present::{cpu, parameters, plural, run, Document, Row, Table};
 use crate::result::summary::BASELINE;
 use crate::result::{Cell, ResultFile, RunConfig, Stat};
+use fencebench_workloads::properties;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 
@@ -37,7 +38,7 @@ pub struct Source {
 /// directory (`results/<machine>/` holds one file per sweep, named by time).
 pub fn resolve(arg: &Path) -> std::result::Result<PathBuf, IoError> {
     if arg.is_dir() {
-        crate::fs::latest(arg)
+        crate::result::file::latest(arg)
     } else {
         Ok(arg.to_path_buf())
     }
@@ -49,7 +50,7 @@ pub fn load(args: &[PathBuf]) -> std::result::Result<Vec<Source>, IoError> {
         .iter()
         .map(|a| resolve(a))
         .collect::<std::result::Result<Vec<_>, _>>()?;
-    let files = crate::fs::read_all(&paths)?;
+    let files = crate::result::file::read_all(&paths)?;
     Ok(paths
         .into_iter()
         .zip(files)
@@ -74,7 +75,7 @@ pub fn execute(opts: CompareOptions) -> Result<()> {
     if !comparison.shared_threads {
         eprintln!("warning: the files share no thread count: no row can be compared across files");
     }
-    crate::emit(&comparison.render(&sources, opts.format, opts.style))
+    crate::stdout::emit(&comparison.render(&sources, opts.format, opts.style))
 }
 
 /// One compared figure set of one file in one row.
@@ -211,7 +212,7 @@ impl Comparison {
                     verdict: String::new(),
                     violations: summary.and_then(|s| s.violations),
                     lost_wakeups: summary
-                        .filter(|_| workload == "wait")
+                        .filter(|_| properties(workload).is_some_and(|p| p.wakes))
                         .map(|s| s.lost_wakeups),
                     wake_p99_ns: summary.and_then(|s| s.wake_latency).map(|p| p.p99),
                     retained_peak: summary.map(|s| s.retained_peak),
@@ -468,11 +469,12 @@ impl Comparison {
         let mut extras: Vec<(&str, Figure)> = vec![("violations", |e: &Entry| {
             e.violations.map(|v| v.to_string())
         })];
-        if workload == "wait" {
+        let shows = properties(workload);
+        if shows.is_some_and(|p| p.wakes) {
             extras.push(("lost wake-ups", |e| e.lost_wakeups.map(|v| v.to_string())));
             extras.push(("wake p99 ns", |e| e.wake_p99_ns.map(|v| v.to_string())));
         }
-        if workload == "stall" {
+        if shows.is_some_and(|p| p.stalls) {
             extras.push(("retained peak", |e| e.retained_peak.map(|v| v.to_string())));
             extras.push(("free delay", |e| e.free_delay_mean_ns.map(milliseconds)));
         }

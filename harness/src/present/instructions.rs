@@ -33,9 +33,6 @@ pub const GATED: &[&str] = &["describe", "section"];
 /// Allowed growth of a gated count over the committed one, same compiler.
 pub const TOLERANCE: f64 = 0.02;
 
-/// The committed counts file, relative to the repository root.
-pub const DEFAULT_FILE: &str = "results/instructions.json";
-
 const SCHEMA: u32 = 1;
 
 /// Instruction counts per operation, with what produced them.
@@ -188,12 +185,9 @@ fn cpu_model() -> Option<String> {
 }
 
 /// `fencebench instructions`: re-baseline with `--write`, otherwise gate.
-pub fn execute(args: crate::cli::InstructionsArgs) -> crate::error::Result<()> {
+pub fn execute(args: crate::present::options::InstructionsOptions) -> crate::error::Result<()> {
     use crate::error::Error;
-    let machine = args
-        .machine
-        .unwrap_or_else(crate::run::machine::default_name);
-    let new = collect(&args.summaries, machine).map_err(Error::Failed)?;
+    let new = collect(&args.summaries, args.machine).map_err(Error::Failed)?;
     if args.write {
         new.write(&args.file).map_err(Error::Failed)?;
         println!("{}", args.file.display());

@@ -275,7 +275,7 @@ fn worker<I: Implementation, W: Workload<I>>(
     let counters_missing = if !spec.counters {
         Some("counters off (--counters off)".to_string())
     } else {
-        counters::unavailable(&avail)
+        crate::result::unavailable_events(&avail)
     };
     let (mut soft, soft_avail) = if spec.counters {
         SoftwareGroup::open()

@@ -13,7 +13,7 @@ use crate::result::ResultFile;
 
 pub(crate) use csv::csv_text;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     /// Aligned columns for a terminal.
     Table,
@@ -55,10 +55,10 @@ pub fn render(file: &ResultFile, format: Format, style: Style) -> String {
 }
 
 /// `fencebench export`: an existing result file in the asked format.
-pub fn execute(opts: crate::options::ExportOptions) -> crate::error::Result<()> {
+pub fn execute(opts: crate::present::options::ExportOptions) -> crate::error::Result<()> {
     let path = crate::present::compare::resolve(&opts.file)?;
-    let file = crate::fs::read(&path)?;
-    crate::emit(&render(&file, opts.format, opts.style))
+    let file = crate::result::file::read(&path)?;
+    crate::stdout::emit(&render(&file, opts.format, opts.style))
 }
 
 /// The two human-readable layouts, for documents that are not a single result file.
