@@ -64,6 +64,12 @@ pub enum Command {
     /// Fails when a describe or read-section count grew by more than 2 % over FILE and
     /// FILE was made with the same rustc; under another rustc it reports and passes.
     Instructions(InstructionsArgs),
+    /// Say whether the hardware counters (the PMU) open here, or opened in the run of a
+    /// result file.
+    ///
+    /// Prints one line and exits 0 when the instructions counter opens; otherwise an
+    /// error naming why (no PMU in a VM, perf_event_paranoid, --counters off).
+    PmuCheck(PmuCheckArgs),
     /// Run the kernel conformance suite on the running kernel (needs a vgem device).
     ///
     /// Checks what sync_file and vgem show of the kernel's dma-fence against the model of
@@ -86,6 +92,14 @@ impl Command {
             Wrapper::parse_from(["fencebench", "--quick"]).args,
         ))
     }
+}
+
+#[derive(Args, Debug)]
+pub struct PmuCheckArgs {
+    /// Result file, or a directory standing for its latest result file [default: try
+    /// the counters on this machine now]
+    #[arg(value_name = "RESULT")]
+    pub file: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]

@@ -2,7 +2,7 @@
 //! above it; `tests/layers.rs` keeps it so):
 //!
 //! - [`cli`]: the command line as clap types; it uses nothing of the crate.
-//! - [`list`], [`kernel`]: the commands that neither run nor read result files.
+//! - [`list`], [`kernel`], [`pmu`]: the checks and listings beside the pipeline.
 //! - [`run`]: `fencebench run`, from its options (validated from the command line) to a
 //!   written result file: pinned threads, a start barrier, a timed window, sampled
 //!   latencies, counters.
@@ -17,6 +17,7 @@ pub mod error;
 pub mod host;
 pub mod kernel;
 pub mod list;
+pub mod pmu;
 pub mod present;
 pub mod result;
 pub mod run;

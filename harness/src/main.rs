@@ -11,7 +11,7 @@ use fencebench::error::Result;
 use fencebench::present;
 use fencebench::result::convert::{self, ConvertOptions};
 use fencebench::run::{self, options::RunOptions};
-use fencebench::{kernel, list};
+use fencebench::{kernel, list, pmu};
 
 fn main() {
     let status = match Cli::try_parse().map_err(Into::into).and_then(execute) {
@@ -33,6 +33,7 @@ fn execute(cli: Cli) -> Result<()> {
         Command::Plot(args) => present::plot::execute(args.into()),
         Command::Report(args) => present::published::execute(args.into()),
         Command::Instructions(args) => present::instructions::execute(args.into()),
+        Command::PmuCheck(args) => pmu::execute(args.file.as_deref()),
         Command::KernelCheck(args) => kernel::execute(args.expect_generation, args.json),
     }
 }
