@@ -488,3 +488,142 @@ fn an_unload_run_records_the_request_to_freed_latency() {
     assert!(latency.samples >= 20, "{latency:?}");
     assert!(summary.unwrap().unload_histogram.is_some());
 }
+
+#[test]
+fn list_json_names_every_implementation_and_workload() {
+    let out = fencebench(&["list", "--json"]);
+    assert!(out.status.success());
+    let listing: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let names = |key: &str| -> Vec<String> {
+        listing[key]
+            .as_array()
+            .unwrap_or_else(|| panic!("{key}: {listing}"))
+            .iter()
+            .map(|e| e["name"].as_str().expect("a name").to_string())
+            .collect()
+    };
+    assert_eq!(names("implementations"), fencebench_impls::IMPLEMENTATIONS);
+    assert_eq!(names("workloads"), fencebench_workloads::WORKLOADS);
+    assert!(listing["implementations"][0]["read_side"].is_string());
+    assert!(listing["workloads"][0]["summary"].is_string());
+}
+
+/// `--results-dir DIR` writes DIR/<machine>/<timestamp>.json, the machine sanitised;
+/// `--threads ladder` sweeps 1, 2, 4, … and every core; `--describe-machine` records
+/// the CPU model; `pmu-check RESULT` answers for the run by exit status.
+#[test]
+fn results_dir_ladder_and_machine_description() {
+    let dir = tempfile::tempdir().unwrap();
+    let results = dir.path().join("results");
+    let res = fencebench(&[
+        "run",
+        "--impl",
+        "unprotected",
+        "--workload",
+        "signal",
+        "--threads",
+        "ladder",
+        "--ops",
+        "200",
+        "--repeat",
+        "1",
+        "--counters",
+        "off",
+        "--machine",
+        "box_1",
+        "--describe-machine",
+        "--results-dir",
+        results.to_str().unwrap(),
+        "--format",
+        "csv",
+    ]);
+    let stderr = String::from_utf8_lossy(&res.stderr);
+    assert!(res.status.success(), "{stderr}");
+    let written: Vec<PathBuf> = std::fs::read_dir(results.join("box_1"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(written.len(), 1, "{written:?}");
+    let name = written[0]
+        .file_name()
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(name.ends_with("Z.json") && name.starts_with("20"), "{name}");
+    assert!(stderr.contains(&format!("wrote {}", written[0].display())));
+    let file = fencebench::result::file::read(&written[0]).unwrap();
+    let cores = std::thread::available_parallelism().unwrap().get();
+    let ladder: Vec<usize> = std::iter::successors(Some(1), |t| Some(t * 2))
+        .take_while(|&t| t < cores)
+        .chain([cores])
+        .collect();
+    assert_eq!(file.config.threads, ladder);
+    assert_eq!(file.machine.name, "box_1");
+    if let Some(model) = &file.machine.cpu_model {
+        let desc = file.machine.description.as_deref().unwrap();
+        assert_eq!(desc, format!("{model}, {cores} logical CPUs"));
+    }
+    // The run had its counters off: pmu-check on it says so, exit 2, one line.
+    rejects(
+        &["pmu-check", written[0].to_str().unwrap()],
+        &["--counters off"],
+    );
+    // The directory stands for its latest file too.
+    rejects(
+        &["pmu-check", results.join("box_1").to_str().unwrap()],
+        &["--counters off"],
+    );
+}
+
+#[test]
+fn new_options_refuse_bad_values_in_one_line() {
+    rejects(
+        &["run", "--threads", "ladder:0"],
+        &["ladder:N", "at least 1"],
+    );
+    rejects(&["run", "--threads", "lader"], &["'lader'", "ladder"]);
+    rejects(&["run", "--threads", "1,ladder"], &["'1' is given twice"]);
+    rejects(
+        &["run", "--results-dir", "x", "--out", "y.json"],
+        &["--results-dir", "--out"],
+    );
+    rejects(
+        &["run", "--describe-machine", "--machine-desc", "x"],
+        &["--describe-machine", "--machine-desc"],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let blocker = dir.path().join("file");
+    std::fs::write(&blocker, "not a directory").unwrap();
+    rejects(
+        &[
+            "run",
+            "--ops",
+            "10",
+            "--results-dir",
+            blocker.to_str().unwrap(),
+        ],
+        &["cannot write", "file"],
+    );
+    rejects(&["pmu-check", "/nonexistent/r.json"], &["cannot read"]);
+}
+
+#[test]
+fn new_options_are_documented() {
+    for (command, flags) in [
+        (
+            "run",
+            &["--results-dir", "ladder", "--describe-machine"][..],
+        ),
+        ("list", &["--json"][..]),
+        ("kernel-check", &["--json"][..]),
+        ("pmu-check", &["RESULT"][..]),
+    ] {
+        let out = fencebench(&[command, "--help"]);
+        assert!(out.status.success(), "{command} --help");
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        for flag in flags {
+            assert!(stdout.contains(flag), "{command}: {flag} undocumented");
+        }
+    }
+}
