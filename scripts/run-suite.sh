@@ -7,7 +7,7 @@ usage() {
     cat <<'USAGE'
 Usage: scripts/run-suite.sh [--machine NAME] [--desc TEXT] [--threads LIST]
                             [--repeat N] [--duration D] [--drivers N]
-                            [-- EXTRA-RUN-ARGS...]
+                            [--results DIR] [-- EXTRA-RUN-ARGS...]
 
 Runs every implementation on every workload, sweeping thread counts, and writes
 results/<machine>/<UTC time>.json (`fencebench run --results-dir results`); then
@@ -23,6 +23,8 @@ result file.
   --drivers N      drivers in the stall workload, the reader stalling in the
                    first (default: 4, so the published stall table shows which
                    implementations retain only the stalled driver's data)
+  --results DIR    the published results directory (default: results; another
+                   one, relative to the repository, for a trial sweep)
   --allow-dirty    run from a tree with uncommitted changes (the published
                    document then flags the build as -dirty)
   -h, --help       this text
@@ -39,6 +41,7 @@ threads=ladder
 repeat=5
 duration=1s
 drivers=4
+results=results
 allow_dirty=""
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -48,6 +51,7 @@ while [ $# -gt 0 ]; do
         --repeat) need "$@"; repeat=$2; shift 2 ;;
         --duration) need "$@"; duration=$2; shift 2 ;;
         --drivers) need "$@"; drivers=$2; shift 2 ;;
+        --results) need "$@"; results=$2; shift 2 ;;
         --allow-dirty) allow_dirty=1; shift ;;
         -h|--help) usage; exit 0 ;;
         --) shift; break ;;
@@ -68,8 +72,8 @@ fi
 cargo build --release --quiet
 bin=target/release/fencebench
 
-echo "fencebench sweep: threads $threads, $repeat x $duration -> results/<machine>/" >&2
+echo "fencebench sweep: threads $threads, $repeat x $duration -> $results/<machine>/" >&2
 "$bin" run --threads "$threads" --repeat "$repeat" --duration "$duration" \
-    --drivers "$drivers" --results-dir results --format markdown "${run_args[@]}" "$@"
-"$bin" report results
-echo "published: results/README.md" >&2
+    --drivers "$drivers" --results-dir "$results" --format markdown "${run_args[@]}" "$@"
+"$bin" report "$results"
+echo "published: $results/README.md" >&2
