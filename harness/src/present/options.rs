@@ -3,7 +3,6 @@
 
 use crate::cli;
 use crate::present::export::{Format, Style};
-use std::io::IsTerminal;
 use std::path::PathBuf;
 
 impl From<cli::Format> for Format {
@@ -13,15 +12,6 @@ impl From<cli::Format> for Format {
             cli::Format::Markdown => Format::Markdown,
             cli::Format::Csv => Format::Csv,
             cli::Format::Json => Format::Json,
-        }
-    }
-}
-
-impl Style {
-    /// ASCII when asked, or when stdout is not a terminal (a pipe into mail or a file).
-    pub fn for_stdout(ascii: bool) -> Style {
-        Style {
-            ascii: ascii || !std::io::stdout().is_terminal(),
         }
     }
 }

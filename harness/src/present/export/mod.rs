@@ -10,6 +10,7 @@ mod table;
 
 use crate::present::Document;
 use crate::result::ResultFile;
+use std::io::IsTerminal;
 
 pub(crate) use csv::csv_text;
 
@@ -31,6 +32,15 @@ pub enum Format {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Style {
     pub ascii: bool,
+}
+
+impl Style {
+    /// ASCII when asked, or when stdout is not a terminal (a pipe into mail or a file).
+    pub fn for_stdout(ascii: bool) -> Style {
+        Style {
+            ascii: ascii || !std::io::stdout().is_terminal(),
+        }
+    }
 }
 
 /// One export format.
