@@ -16,16 +16,20 @@ pub fn default_name() -> String {
     sanitise(host.as_deref().unwrap_or(""))
 }
 
-/// `<CPU model>, <N> logical CPUs`, the description a sweep records when given none;
+/// The CPU model `/proc/cpuinfo` names; `None` where it names none.
+pub fn cpu_model() -> Option<String> {
+    let cpuinfo = read("/proc/cpuinfo")?;
+    cpuinfo.lines().find_map(|line| {
+        let (k, v) = line.split_once(':')?;
+        Some(v.trim().to_string()).filter(|v| k.trim() == "model name" && !v.is_empty())
+    })
+}
+
+/// `<CPU model>, <N> logical CPUs`, the description `run --describe-machine` records;
 /// `None` where `/proc/cpuinfo` names no model.
 pub fn default_description() -> Option<String> {
-    let cpuinfo = read("/proc/cpuinfo")?;
-    let model = cpuinfo.lines().find_map(|line| {
-        let (k, v) = line.split_once(':')?;
-        Some(v.trim()).filter(|v| k.trim() == "model name" && !v.is_empty())
-    })?;
     let cpus = std::thread::available_parallelism().map_or(1, usize::from);
-    Some(format!("{model}, {cpus} logical CPUs"))
+    Some(format!("{}, {cpus} logical CPUs", cpu_model()?))
 }
 
 /// `name` with every character outside `[A-Za-z0-9._-]` replaced by `-`, and `unknown`

@@ -114,7 +114,7 @@ pub fn collect(dir: &Path, machine: String) -> Result<Counts, String> {
         valgrind: tool_version("valgrind").unwrap_or_else(|| "unknown".into()),
         gungraun: tool_version("gungraun-runner").unwrap_or_else(|| "unknown".into()),
         machine,
-        cpu: cpu_model(),
+        cpu: crate::host::cpu_model(),
         git_commit: option_env!("FENCEBENCH_GIT").map(str::to_string),
         counts,
     })
@@ -174,14 +174,6 @@ fn tool_version(tool: &str) -> Option<String> {
     let out = Command::new(tool).arg("--version").output().ok()?;
     let text = String::from_utf8(out.stdout).ok()?;
     Some(text.trim().to_string()).filter(|t| out.status.success() && !t.is_empty())
-}
-
-fn cpu_model() -> Option<String> {
-    let info = std::fs::read_to_string("/proc/cpuinfo").ok()?;
-    info.lines()
-        .find(|l| l.starts_with("model name"))
-        .and_then(|l| l.split_once(':'))
-        .map(|(_, v)| v.trim().to_string())
 }
 
 /// `fencebench instructions`: re-baseline with `--write`, otherwise gate.
