@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # The real kernel's dma-fence under QEMU: boots the system suite's pre-contract kernel
 # (6.1 on bookworm) and the newest contract kernel (sid), runs the kernel conformance
-# suite in each, and asserts the generation-specific difference: after signal the old
-# kernel keeps vgem's names, the contract kernel returns the detached constants. Each
-# guest also runs a tiny `fencebench run` to show the kernel row in the result tables
-# (emulated timings: never published). Packages that cannot be fetched fail the step.
+# suite in each with the generation pinned (`--expect-generation`), so the suite's exit
+# status asserts the generation-specific difference: after signal the old kernel keeps
+# vgem's names, the contract kernel returns the detached constants (the check "names
+# after signal match the model's generation"). Each guest also runs the vgem tests
+# (the `kernel` smoke tests, ignored elsewhere) and a tiny `fencebench run` with the
+# kernel row (emulated timings: never published). Packages that cannot be fetched fail
+# the step.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$SECONDS
@@ -28,20 +31,16 @@ run_args="--impl unprotected,rcu,kernel --workload describe,signal --threads 2 -
 own=$(. /etc/os-release && echo "$VERSION_CODENAME")
 
 check() {
-    local suite=$1 generation=$2 names=$3 log="target/kernel-vm/$1.log"
+    local suite=$1 generation=$2 log="target/kernel-vm/$1.log"
     mkdir -p target/kernel-vm
     echo "==> kernel conformance on the $suite kernel (expected: $generation)"
     if ! scripts/kernel-vm.sh --suite "$suite" --expect-generation "$generation" --run "$run_args" \
         2>&1 | tee "$log"; then
-        echo "kernel: the $suite kernel failed the kernel conformance suite (log: $log)" >&2
+        echo "kernel: the $suite kernel failed the kernel conformance suite or the vgem tests (log: $log)" >&2
         exit 1
     fi
-    grep -q "^ok    names after signal match the model's generation: $names " "$log" \
-        || { echo "kernel: the $suite kernel did not report $names after signal" >&2; exit 1; }
-    grep -q "^| kernel (Linux " "$log" \
-        || { echo "kernel: no kernel row in the guest's result table" >&2; exit 1; }
 }
 
-check "$own" pre-contract "vgem/unbound"
-check sid contract "detached-driver/signaled-timeline"
+check "$own" pre-contract
+check sid contract
 echo "kernel: both generations behave as modelled ($((SECONDS - start)) s)"

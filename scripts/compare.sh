@@ -1,6 +1,6 @@
-#!/bin/sh
+#!/usr/bin/env bash
 # Compares the latest result files of two (or more) machine directories.
-set -eu
+set -euo pipefail
 
 usage() {
     cat <<'USAGE'

@@ -1,23 +1,30 @@
-#!/bin/sh
+#!/usr/bin/env bash
 # One prepared command for a many-core machine: the sweep that matters, with counters on,
-# in under 6 minutes: describe, signal and stall (and the read-section workload where
-# this build has one), threads 1, 2, 4, 8 and all cores, 3 repetitions of 300 ms, every
-# implementation. Writes results/<machine>/<UTC time>.json and prints whether the PMU
-# worked (hardware counters opened) or why not.
+# in under 6 minutes: describe, section, signal and stall, threads 1, 2, 4, 8 and all
+# cores (`--threads ladder:8`), 3 repetitions of 300 ms, every implementation. Writes
+# results/<machine>/<UTC time>.json and says whether the PMU works (hardware counters
+# open) or why not (`fencebench pmu-check`).
 #
-#   scripts/device-sweep.sh [--machine NAME] [--desc TEXT]
+#   scripts/device-sweep.sh [--machine NAME] [--desc TEXT] [--results DIR]
+#
+# DIR is the results directory (default: results; another one for a trial run).
 #
 # Uses target/release/fencebench when it exists (build it where cargo is: carry the
 # binary), else builds it with cargo.
-set -eu
+set -euo pipefail
 
-machine=""
-desc=""
+need() { [ $# -ge 2 ] || { echo "device-sweep.sh: $1 needs a value" >&2; exit 2; }; }
+
+# Without --desc the binary describes the machine: "<CPU model>, <N> logical CPUs".
+run_args=(--describe-machine)
+machine_args=()
+results=results
 while [ $# -gt 0 ]; do
     case "$1" in
-        --machine) machine=${2:?--machine needs a value}; shift 2 ;;
-        --desc) desc=${2:?--desc needs a value}; shift 2 ;;
-        -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+        --machine) need "$@"; machine_args=(--machine "$2"); shift 2 ;;
+        --desc) need "$@"; run_args=(--machine-desc "$2"); shift 2 ;;
+        --results) need "$@"; results=$2; shift 2 ;;
+        -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
         *) echo "device-sweep.sh: unknown option '$1' (try --help)" >&2; exit 2 ;;
     esac
 done
@@ -26,30 +33,14 @@ cd "$(dirname "$0")/.."
 bin=target/release/fencebench
 [ -x "$bin" ] || cargo build --release -q -p fencebench
 
-if [ -z "$machine" ]; then
-    machine=$(hostname 2>/dev/null || uname -n)
-    machine=$(printf '%s' "$machine" | tr -c 'A-Za-z0-9._-' '-')
-fi
-cpus=$(getconf _NPROCESSORS_ONLN 2>/dev/null || nproc)
-threads=1
-for t in 2 4 8; do [ "$t" -lt "$cpus" ] && threads="$threads,$t"; done
-threads="$threads,$cpus"
-[ "$cpus" -eq 1 ] && threads=1
-[ -n "$desc" ] || desc="$(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'), $cpus logical CPUs"
-
-workloads=describe,signal,stall
-"$bin" list | grep -q '^  section ' && workloads=describe,section,signal,stall
-
-out="results/$machine/$(date -u +%Y%m%dT%H%M%SZ).json"
 start=$(date +%s)
-"$bin" run --workload "$workloads" --threads "$threads" --repeat 3 \
-    --duration 300ms --warmup 100ms --counters on \
-    --machine "$machine" --machine-desc "$desc" --out "$out" --format markdown
-echo "device-sweep: $(( $(date +%s) - start )) s, wrote $out"
+"$bin" run --workload describe,section,signal,stall --threads ladder:8 --repeat 3 \
+    --duration 300ms --warmup 100ms --counters on --results-dir "$results" --format markdown \
+    "${machine_args[@]}" "${run_args[@]}"
+echo "device-sweep: $(( $(date +%s) - start )) s"
 
-if tr -d ' \n' < "$out" | grep -q '\["instructions",null\]'; then
-    echo "device-sweep: PMU worked: hardware counters opened (instructions counted per worker)"
+if verdict=$("$bin" pmu-check 2>&1); then
+    echo "device-sweep: $verdict"
 else
-    why=$(tr -d '\n' < "$out" | grep -o '\[ *"instructions", *"[^"]*"' | head -1 | sed 's/.*, *"//; s/"$//')
-    echo "device-sweep: PMU did not work: instructions could not open: ${why:-unknown reason}"
+    echo "device-sweep: ${verdict#error: }"
 fi

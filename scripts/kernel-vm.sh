@@ -13,8 +13,10 @@
 # target/kernel-vm/<suite>/ (delete that directory to fetch the suite's newest kernel).
 #
 # The guest is an initramfs: a static fencebench, busybox, and vgem with the modules it
-# depends on (from the kernel's modules.dep). It prints the suite's output; this script
-# exits with the suite's exit status (3 if the guest never reported one). With --run,
+# depends on (from the kernel's modules.dep). It runs the suite, then the tests that are
+# ignored without a vgem device (the `kernel` smoke tests, `--ignored kernel::`) from a
+# static build of the smoke test binary. It prints their output; this script exits with
+# the suite's exit status, or 3 if the guest never reported one or the tests failed. With --run,
 # the guest also runs `fencebench run ARGS --impl kernel,...` to show the kernel row in
 # the result tables; its timings are emulated (TCG) and must never be published.
 set -euo pipefail
@@ -192,6 +194,12 @@ echo "kernel-vm: building a static fencebench (target/static)"
 RUSTFLAGS="-Ctarget-feature=+crt-static" CARGO_TARGET_DIR=target/static CARGO_PROFILE_DEV_DEBUG=false \
     cargo build -q -p fencebench --target x86_64-unknown-linux-gnu
 bin=target/static/x86_64-unknown-linux-gnu/debug/fencebench
+# The smoke tests' binary, whose vgem tests are ignored where there is no vgem device:
+# its path from cargo's machine-readable output.
+tests=$(RUSTFLAGS="-Ctarget-feature=+crt-static" CARGO_TARGET_DIR=target/static CARGO_PROFILE_DEV_DEBUG=false \
+    cargo test -q -p fencebench --test smoke --no-run --target x86_64-unknown-linux-gnu \
+    --message-format=json | sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | tail -n1)
+[ -x "$tests" ] || die "cannot find the static smoke test binary"
 
 # --- The initramfs ----------------------------------------------------------------------
 root=$(mktemp -d)
@@ -199,6 +207,7 @@ trap 'rm -rf "$root" ${apt_dir:+"$apt_dir"}' EXIT
 mkdir -p "$root"/{bin,dev,proc,sys,tmp,modules}
 cp "$busybox_bin" "$root/bin/busybox"
 cp "$bin" "$root/bin/fencebench"
+cp "$tests" "$root/bin/smoke-tests"
 cp "$ext"/modules/*.ko "$root/modules/"
 cp "$ext/modules.order" "$root/modules/order"
 printf '%s\n' "$expect" >"$root/expect"
@@ -220,6 +229,11 @@ expect=$(cat /expect)
 fencebench kernel-check ${expect:+--expect-generation "$expect"}
 status=$?
 echo "FENCEBENCH-KERNEL-CHECK-EXIT=$status"
+if [ $status -eq 0 ]; then
+    echo "== the vgem tests (ignored without a vgem device)"
+    smoke-tests --ignored --test-threads 1 kernel::
+    echo "FENCEBENCH-KERNEL-TESTS-EXIT=$?"
+fi
 args=$(cat /run-args)
 if [ $status -eq 0 ] && [ -n "$args" ]; then
     echo "== fencebench run $args (emulated timings: never publish them)"
@@ -247,6 +261,10 @@ status=$(sed -n 's/^FENCEBENCH-KERNEL-CHECK-EXIT=\([0-9]*\)$/\1/p' "$log" | tail
 if [ -z "$status" ]; then
     echo "kernel-vm: the guest never reported the suite's exit status (console: $log)" >&2
     exit 3
+fi
+if [ "$status" -eq 0 ]; then
+    grep -q '^FENCEBENCH-KERNEL-TESTS-EXIT=0$' "$log" \
+        || { echo "kernel-vm: the guest's vgem tests failed (console: $log)" >&2; exit 3; }
 fi
 if [ -n "$run_args" ]; then
     grep -q '^FENCEBENCH-RUN-EXIT=0$' "$log" || { echo "kernel-vm: the guest's fencebench run failed" >&2; exit 3; }

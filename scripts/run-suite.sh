@@ -1,27 +1,30 @@
-#!/bin/sh
+#!/usr/bin/env bash
 # Runs the full fencebench sweep on this machine into results/<machine>/, then regenerates
 # the published report (results/README.md) and its plots.
-set -eu
+set -euo pipefail
 
 usage() {
     cat <<'USAGE'
 Usage: scripts/run-suite.sh [--machine NAME] [--desc TEXT] [--threads LIST]
                             [--repeat N] [--duration D] [--drivers N]
-                            [-- EXTRA-RUN-ARGS...]
+                            [--results DIR] [-- EXTRA-RUN-ARGS...]
 
 Runs every implementation on every workload, sweeping thread counts, and writes
-results/<machine>/<UTC time>.json; then `fencebench report results` rewrites
-results/README.md and the plots next to each result file.
+results/<machine>/<UTC time>.json (`fencebench run --results-dir results`); then
+`fencebench report results` rewrites results/README.md and the plots next to each
+result file.
 
   --machine NAME   label for results/<NAME>/ and tables (default: hostname)
   --desc TEXT      free-text machine description stored in the result file
-  --threads LIST   comma-separated thread counts (default: 1,2,4,... up to and
-                   including the number of logical CPUs)
+  --threads LIST   comma-separated thread counts (default: ladder, i.e. 1,2,4,...
+                   up to and including the number of logical CPUs)
   --repeat N       repetitions per cell (default: 5)
   --duration D     measured window per repetition (default: 1s)
   --drivers N      drivers in the stall workload, the reader stalling in the
                    first (default: 4, so the published stall table shows which
                    implementations retain only the stalled driver's data)
+  --results DIR    the published results directory (default: results; another
+                   one, relative to the repository, for a trial sweep)
   --allow-dirty    run from a tree with uncommitted changes (the published
                    document then flags the build as -dirty)
   -h, --help       this text
@@ -31,21 +34,24 @@ On a 2-core machine the default sweep takes about 21 minutes (13 implementations
 USAGE
 }
 
-machine=""
-desc=""
-threads=""
+need() { [ $# -ge 2 ] || { echo "run-suite.sh: $1 needs a value" >&2; exit 2; }; }
+
+run_args=()
+threads=ladder
 repeat=5
 duration=1s
 drivers=4
+results=results
 allow_dirty=""
 while [ $# -gt 0 ]; do
     case "$1" in
-        --machine) machine=${2:?--machine needs a value}; shift 2 ;;
-        --desc) desc=${2:?--desc needs a value}; shift 2 ;;
-        --threads) threads=${2:?--threads needs a value}; shift 2 ;;
-        --repeat) repeat=${2:?--repeat needs a value}; shift 2 ;;
-        --duration) duration=${2:?--duration needs a value}; shift 2 ;;
-        --drivers) drivers=${2:?--drivers needs a value}; shift 2 ;;
+        --machine) need "$@"; run_args+=(--machine "$2"); shift 2 ;;
+        --desc) need "$@"; run_args+=(--machine-desc "$2"); shift 2 ;;
+        --threads) need "$@"; threads=$2; shift 2 ;;
+        --repeat) need "$@"; repeat=$2; shift 2 ;;
+        --duration) need "$@"; duration=$2; shift 2 ;;
+        --drivers) need "$@"; drivers=$2; shift 2 ;;
+        --results) need "$@"; results=$2; shift 2 ;;
         --allow-dirty) allow_dirty=1; shift ;;
         -h|--help) usage; exit 0 ;;
         --) shift; break ;;
@@ -63,33 +69,11 @@ if [ -z "$allow_dirty" ] && [ -n "$(git status --porcelain -- . ':(exclude)resul
     exit 2
 fi
 
-if [ -z "$machine" ]; then
-    machine=$(hostname 2>/dev/null || uname -n)
-    machine=$(printf '%s' "$machine" | tr -c 'A-Za-z0-9._-' '-')
-fi
-if [ -z "$threads" ]; then
-    cpus=$(getconf _NPROCESSORS_ONLN 2>/dev/null || nproc)
-    threads=1
-    t=2
-    while [ "$t" -lt "$cpus" ]; do
-        threads="$threads,$t"
-        t=$((t * 2))
-    done
-    [ "$cpus" -gt 1 ] && threads="$threads,$cpus"
-fi
-
 cargo build --release --quiet
 bin=target/release/fencebench
-out="results/$machine/$(date -u +%Y%m%dT%H%M%SZ).json"
 
-echo "fencebench sweep on $machine: threads $threads, $repeat x $duration -> $out" >&2
-if [ -n "$desc" ]; then
-    "$bin" run --threads "$threads" --repeat "$repeat" --duration "$duration" \
-        --drivers "$drivers" --machine "$machine" --machine-desc "$desc" --out "$out" \
-        --format markdown "$@"
-else
-    "$bin" run --threads "$threads" --repeat "$repeat" --duration "$duration" \
-        --drivers "$drivers" --machine "$machine" --out "$out" --format markdown "$@"
-fi
-"$bin" report results
-echo "published: results/README.md" >&2
+echo "fencebench sweep: threads $threads, $repeat x $duration -> $results/<machine>/" >&2
+"$bin" run --threads "$threads" --repeat "$repeat" --duration "$duration" \
+    --drivers "$drivers" --results-dir "$results" --format markdown "${run_args[@]}" "$@"
+"$bin" report "$results"
+echo "published: $results/README.md" >&2

@@ -1,8 +1,8 @@
 //! The command-line interface: what a user can type, and nothing else. Values are parsed
-//! here into their types (a duration, a list of names); [`crate::options`] checks that
-//! they make sense together and fills defaults.
+//! here into their types (a duration, a list of names); each stage checks that its
+//! arguments make sense together and fills defaults. It uses nothing of the crate, so
+//! the stages may take these types without a cycle.
 
-use crate::present::export::Format;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use fencebench_impls::{canonical_name, IMPLEMENTATIONS};
 use fencebench_workloads::{Mix, WORKLOADS};
@@ -31,7 +31,7 @@ pub enum Command {
     /// Run workloads over implementations and write a result file.
     Run(Box<RunArgs>),
     /// List the implementations and workloads.
-    List,
+    List(ListArgs),
     /// Compare result files in one table, a column per file.
     ///
     /// A row per implementation × workload × threads: ns/op median [min–max], the ratio
@@ -64,6 +64,12 @@ pub enum Command {
     /// Fails when a describe or read-section count grew by more than 2 % over FILE and
     /// FILE was made with the same rustc; under another rustc it reports and passes.
     Instructions(InstructionsArgs),
+    /// Say whether the hardware counters (the PMU) open here, or opened in the run of a
+    /// result file.
+    ///
+    /// Prints one line and exits 0 when the instructions counter opens; otherwise an
+    /// error naming why (no PMU in a VM, perf_event_paranoid, --counters off).
+    PmuCheck(PmuCheckArgs),
     /// Run the kernel conformance suite on the running kernel (needs a vgem device).
     ///
     /// Checks what sync_file and vgem show of the kernel's dma-fence against the model of
@@ -74,12 +80,46 @@ pub enum Command {
     KernelCheck(KernelCheckArgs),
 }
 
+impl Command {
+    /// `fencebench run --quick`, what `fencebench` alone runs.
+    pub fn quick_run() -> Command {
+        #[derive(Parser)]
+        struct Wrapper {
+            #[command(flatten)]
+            args: RunArgs,
+        }
+        Command::Run(Box::new(
+            Wrapper::parse_from(["fencebench", "--quick"]).args,
+        ))
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct PmuCheckArgs {
+    /// Result file, or a directory standing for its latest result file [default: try
+    /// the counters on this machine now]
+    #[arg(value_name = "RESULT")]
+    pub file: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct ListArgs {
+    /// Print one JSON object (implementations with summary, read side and why one is
+    /// unavailable here; workloads with summary) for scripts
+    #[arg(long)]
+    pub json: bool,
+}
+
 #[derive(Args, Debug)]
 pub struct KernelCheckArgs {
     /// Also require the kernel to be of this generation: pre-contract (before 6.17) or
     /// contract
     #[arg(long, value_name = "GENERATION")]
     pub expect_generation: Option<fencebench_impls::kernel_check::KernelGeneration>,
+    /// Print the report as one JSON line (release, generation, passed, every check)
+    /// instead of text; the exit status is the same
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Args, Debug)]
@@ -92,7 +132,7 @@ pub struct InstructionsArgs {
     )]
     pub summaries: PathBuf,
     /// The committed counts
-    #[arg(long, value_name = "FILE", default_value = crate::present::instructions::DEFAULT_FILE)]
+    #[arg(long, value_name = "FILE", default_value = "results/instructions.json")]
     pub file: PathBuf,
     /// Write the collected counts to FILE (re-baseline) instead of checking against it
     #[arg(long)]
@@ -166,6 +206,20 @@ pub struct ReportArgs {
     pub out: Option<PathBuf>,
 }
 
+/// How a report is printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Aligned columns for a terminal.
+    Table,
+    /// Header, one table per workload × thread count, and notes.
+    Markdown,
+    /// One row per repetition and role with every figure, the cell's percentiles and
+    /// the run's parameters.
+    Csv,
+    /// The result file itself.
+    Json,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum OnOff {
     On,
@@ -180,9 +234,11 @@ pub struct RunArgs {
     /// Workloads to run, comma-separated [default: all; --quick: describe,signal,wait,stall]
     #[arg(long = "workload", value_name = "LIST", value_delimiter = ',', value_parser = parse_workload)]
     pub workloads: Vec<String>,
-    /// Worker thread counts to sweep, comma-separated [default: every logical core]
+    /// Worker thread counts to sweep, comma-separated; `ladder` is 1, 2, 4, … below the
+    /// logical core count and the core count itself, `ladder:N` the same with the powers
+    /// of two stopping at N [default: every logical core]
     #[arg(long, value_name = "LIST", value_delimiter = ',', value_parser = parse_threads)]
-    pub threads: Vec<usize>,
+    pub threads: Vec<Threads>,
     /// Measured window per repetition, e.g. 500ms, 2s [default: 1s; --quick: 250ms]
     #[arg(long, value_name = "D", value_parser = parse_duration)]
     pub duration: Option<Duration>,
@@ -205,6 +261,10 @@ pub struct RunArgs {
     /// <repository>/results/runs/<machine>/<timestamp>.json]
     #[arg(long, value_name = "PATH")]
     pub out: Option<PathBuf>,
+    /// Write the result file as DIR/<machine>/<timestamp>.json (a published sweep:
+    /// `fencebench run --results-dir results`), the machine named as for --machine
+    #[arg(long, value_name = "DIR", conflicts_with = "out")]
+    pub results_dir: Option<PathBuf>,
     /// Replace the --out file if it exists
     #[arg(long)]
     pub force: bool,
@@ -231,6 +291,9 @@ pub struct RunArgs {
     /// Free-text description of the machine, stored in the result file
     #[arg(long, value_name = "TEXT")]
     pub machine_desc: Option<String>,
+    /// Describe the machine as "<CPU model>, <N> logical CPUs" (from /proc/cpuinfo)
+    #[arg(long, conflicts_with = "machine_desc")]
+    pub describe_machine: bool,
     /// Signaller threads in workloads with separate signallers [default: per workload]
     #[arg(long, value_name = "N", value_parser = parse_positive)]
     pub signallers: Option<usize>,
@@ -250,9 +313,26 @@ pub struct RunArgs {
     pub mix: Mix,
 }
 
-/// The quick suite's workloads: the read, signal and wait paths, and the retained-memory
-/// scenario, so that every implementation fits in about a minute on two cores.
-pub(crate) const QUICK_WORKLOADS: &[&str] = &["describe", "signal", "wait", "stall"];
+/// One `--threads` entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Threads {
+    Count(usize),
+    /// Powers of two below the core count (up to `up_to` when given), then the core
+    /// count: the sweep the scripts ran.
+    Ladder {
+        up_to: Option<usize>,
+    },
+}
+
+impl std::fmt::Display for Threads {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Threads::Count(n) => write!(f, "{n}"),
+            Threads::Ladder { up_to: None } => f.write_str("ladder"),
+            Threads::Ladder { up_to: Some(n) } => write!(f, "ladder:{n}"),
+        }
+    }
+}
 
 pub(crate) fn parse_impl(s: &str) -> Result<String, String> {
     canonical_name(s).map(str::to_string).ok_or_else(|| {
@@ -287,8 +367,17 @@ pub(crate) fn parse_positive_u64(s: &str) -> Result<u64, String> {
     parse_positive(s).map(|n| n as u64)
 }
 
-pub(crate) fn parse_threads(s: &str) -> Result<usize, String> {
-    parse_positive(s).map_err(|e| format!("thread count: {e}"))
+pub(crate) fn parse_threads(s: &str) -> Result<Threads, String> {
+    let ladder = |up_to| Ok(Threads::Ladder { up_to });
+    match s.split_once(':') {
+        _ if s == "ladder" => ladder(None),
+        Some(("ladder", n)) => ladder(Some(
+            parse_positive(n).map_err(|e| format!("ladder:N: {e}"))?,
+        )),
+        _ => parse_positive(s)
+            .map(Threads::Count)
+            .map_err(|e| format!("thread count: {e} (or ladder, ladder:N)")),
+    }
 }
 
 pub(crate) fn parse_duration_or_zero(s: &str) -> Result<Duration, String> {

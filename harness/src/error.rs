@@ -1,8 +1,8 @@
 //! The one error type of the binary, and the one place that turns an error into what a
 //! user sees: a single line on stderr and an exit status (2 for bad input or a file
-//! that cannot be used, 130 for an interrupted run, 0 for `--help`).
+//! that cannot be used, 130 for an interrupted run, 0 for `--help`). It imports nothing
+//! of the crate, so every module can return it.
 
-use crate::fs::IoError;
 use std::fmt;
 use std::path::PathBuf;
 
@@ -42,6 +42,100 @@ impl From<clap::Error> for Error {
 }
 
 pub type Result<T> = std::result::Result<T, Error>;
+
+/// Why a result file or directory cannot be used; every variant names the path.
+#[derive(Debug)]
+pub enum IoError {
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// Not JSON, or JSON that is not an object.
+    NotResult { path: PathBuf, why: String },
+    /// Written by a fencebench with another schema (`found` is `None` when absent).
+    Version {
+        path: PathBuf,
+        found: Option<String>,
+        /// The oldest and newest schema versions this fencebench reads.
+        reads: (u32, u32),
+    },
+    /// The right version, but a field is missing or of the wrong type.
+    Malformed { path: PathBuf, why: String },
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// A directory given in place of a result file holds none.
+    NoResults { dir: PathBuf },
+    /// The file exists and replacing it was not asked for (`--force`).
+    Exists { path: PathBuf },
+}
+
+impl fmt::Display for IoError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            IoError::Read { path, source } => write!(f, "cannot read {}: {source}", path.display()),
+            IoError::NotResult { path, why } => {
+                write!(
+                    f,
+                    "{}: not a fencebench result file ({why})",
+                    path.display()
+                )
+            }
+            IoError::Version {
+                path,
+                found: Some(found),
+                reads: (oldest, newest),
+            } => write!(
+                f,
+                "{}: schema version {found}, this fencebench reads versions {oldest} to \
+                 {newest} (a newer fencebench wrote it)",
+                path.display()
+            ),
+            IoError::Version {
+                path,
+                found: None,
+                reads: (oldest, newest),
+            } => write!(
+                f,
+                "{}: not a fencebench result file (no schema_version; this fencebench reads \
+                 versions {oldest} to {newest})",
+                path.display()
+            ),
+            IoError::Malformed { path, why } => {
+                write!(
+                    f,
+                    "{}: malformed fencebench result file ({why})",
+                    path.display()
+                )
+            }
+            IoError::Write { path, source } => {
+                write!(f, "cannot write {}: {source}", path.display())
+            }
+            IoError::Exists { path } => write!(
+                f,
+                "{} exists; pass --force to replace it, or --out another path",
+                path.display()
+            ),
+            IoError::NoResults { dir } => {
+                write!(
+                    f,
+                    "{}: no result files (*.json) in this directory",
+                    dir.display()
+                )
+            }
+        }
+    }
+}
+
+impl std::error::Error for IoError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            IoError::Read { source, .. } | IoError::Write { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -179,7 +179,7 @@ fn run_writes_a_result_file_that_reads_back() {
     let csv = String::from_utf8(res.stdout).unwrap();
     // Header, then 2 implementations × 2 workloads × 2 repetitions; describe has two roles.
     assert_eq!(csv.lines().count(), 1 + 2 * 2 * (2 + 1));
-    let file = fencebench::fs::read(&out).expect("result file reads back");
+    let file = fencebench::result::file::read(&out).expect("result file reads back");
     assert_eq!(file.cells.len(), 4);
     let rcu = file.cell("rcu", "describe", 2).unwrap();
     assert_eq!(rcu.reps.len(), 2);
@@ -259,7 +259,7 @@ fn out_onto_an_existing_file_is_refused_without_force() {
         "{}",
         String::from_utf8_lossy(&res.stderr)
     );
-    assert!(fencebench::fs::read(&out).is_ok());
+    assert!(fencebench::result::file::read(&out).is_ok());
 }
 
 #[test]
@@ -283,7 +283,7 @@ fn oversubscribed_cells_are_warned_and_recorded() {
     );
     let stderr = String::from_utf8_lossy(&res.stderr);
     assert!(stderr.contains("oversubscribed"), "{stderr}");
-    let file = fencebench::fs::read(&out).unwrap();
+    let file = fencebench::result::file::read(&out).unwrap();
     assert!(file.cells[0].flags[0].starts_with("oversubscribed"));
     assert!(String::from_utf8_lossy(&res.stdout).contains("(!)"));
 }
@@ -318,7 +318,7 @@ fn a_tiny_retained_limit_ends_the_cell_and_says_so() {
         "{}",
         String::from_utf8_lossy(&res.stderr)
     );
-    let file = fencebench::fs::read(&out).unwrap();
+    let file = fencebench::result::file::read(&out).unwrap();
     let flags = &file.cells[0].flags;
     assert!(
         flags
@@ -370,7 +370,7 @@ fn sigint_writes_a_partial_file_and_exits_130() {
         stderr.contains(out.to_str().unwrap()) && stderr.contains("partial"),
         "{stderr}"
     );
-    let file = fencebench::fs::read(&out).expect("a partial file reads back");
+    let file = fencebench::result::file::read(&out).expect("a partial file reads back");
     let partial = file.partial.expect("marked partial");
     assert_eq!(partial.reason, "SIGINT");
     assert_eq!(partial.missing.len(), 2, "{:?}", partial.missing);
@@ -435,7 +435,10 @@ fn convert_refuses_to_replace_without_force() {
         "{}",
         String::from_utf8_lossy(&res.stderr)
     );
-    assert!(fencebench::fs::read(&copy).unwrap() == fencebench::fs::read(&out).unwrap());
+    assert!(
+        fencebench::result::file::read(&copy).unwrap()
+            == fencebench::result::file::read(&out).unwrap()
+    );
 }
 
 #[test]
@@ -457,7 +460,7 @@ fn aliases_select_their_implementation_and_duplicates_through_them_are_refused()
         "{}",
         String::from_utf8_lossy(&res.stderr)
     );
-    let file = fencebench::fs::read(&out).expect("result file reads back");
+    let file = fencebench::result::file::read(&out).expect("result file reads back");
     assert!(file.cell("unprotected", "describe", 1).is_some());
     assert!(file.cell("rcu-detach", "describe", 1).is_some());
     std::fs::remove_dir_all(out.parent().unwrap()).unwrap();
@@ -477,11 +480,150 @@ fn an_unload_run_records_the_request_to_freed_latency() {
         "{}",
         String::from_utf8_lossy(&res.stderr)
     );
-    let file = fencebench::fs::read(&out).unwrap();
+    let file = fencebench::result::file::read(&out).unwrap();
     let summary = file.cell("rcu", "unload", 2).unwrap().summary.as_ref();
     let latency = summary
         .and_then(|s| s.unload_latency)
         .expect("unload latency");
     assert!(latency.samples >= 20, "{latency:?}");
     assert!(summary.unwrap().unload_histogram.is_some());
+}
+
+#[test]
+fn list_json_names_every_implementation_and_workload() {
+    let out = fencebench(&["list", "--json"]);
+    assert!(out.status.success());
+    let listing: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let names = |key: &str| -> Vec<String> {
+        listing[key]
+            .as_array()
+            .unwrap_or_else(|| panic!("{key}: {listing}"))
+            .iter()
+            .map(|e| e["name"].as_str().expect("a name").to_string())
+            .collect()
+    };
+    assert_eq!(names("implementations"), fencebench_impls::IMPLEMENTATIONS);
+    assert_eq!(names("workloads"), fencebench_workloads::WORKLOADS);
+    assert!(listing["implementations"][0]["read_side"].is_string());
+    assert!(listing["workloads"][0]["summary"].is_string());
+}
+
+/// `--results-dir DIR` writes DIR/<machine>/<timestamp>.json, the machine sanitised;
+/// `--threads ladder` sweeps 1, 2, 4, … and every core; `--describe-machine` records
+/// the CPU model; `pmu-check RESULT` answers for the run by exit status.
+#[test]
+fn results_dir_ladder_and_machine_description() {
+    let dir = tempfile::tempdir().unwrap();
+    let results = dir.path().join("results");
+    let res = fencebench(&[
+        "run",
+        "--impl",
+        "unprotected",
+        "--workload",
+        "signal",
+        "--threads",
+        "ladder",
+        "--ops",
+        "200",
+        "--repeat",
+        "1",
+        "--counters",
+        "off",
+        "--machine",
+        "box_1",
+        "--describe-machine",
+        "--results-dir",
+        results.to_str().unwrap(),
+        "--format",
+        "csv",
+    ]);
+    let stderr = String::from_utf8_lossy(&res.stderr);
+    assert!(res.status.success(), "{stderr}");
+    let written: Vec<PathBuf> = std::fs::read_dir(results.join("box_1"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(written.len(), 1, "{written:?}");
+    let name = written[0]
+        .file_name()
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(name.ends_with("Z.json") && name.starts_with("20"), "{name}");
+    assert!(stderr.contains(&format!("wrote {}", written[0].display())));
+    let file = fencebench::result::file::read(&written[0]).unwrap();
+    let cores = std::thread::available_parallelism().unwrap().get();
+    let ladder: Vec<usize> = std::iter::successors(Some(1), |t| Some(t * 2))
+        .take_while(|&t| t < cores)
+        .chain([cores])
+        .collect();
+    assert_eq!(file.config.threads, ladder);
+    assert_eq!(file.machine.name, "box_1");
+    if let Some(model) = &file.machine.cpu_model {
+        let desc = file.machine.description.as_deref().unwrap();
+        assert_eq!(desc, format!("{model}, {cores} logical CPUs"));
+    }
+    // The run had its counters off: pmu-check on it says so, exit 2, one line.
+    rejects(
+        &["pmu-check", written[0].to_str().unwrap()],
+        &["--counters off"],
+    );
+    // The directory stands for its latest file too.
+    rejects(
+        &["pmu-check", results.join("box_1").to_str().unwrap()],
+        &["--counters off"],
+    );
+}
+
+#[test]
+fn new_options_refuse_bad_values_in_one_line() {
+    rejects(
+        &["run", "--threads", "ladder:0"],
+        &["ladder:N", "at least 1"],
+    );
+    rejects(&["run", "--threads", "lader"], &["'lader'", "ladder"]);
+    rejects(&["run", "--threads", "1,ladder"], &["'1' is given twice"]);
+    rejects(
+        &["run", "--results-dir", "x", "--out", "y.json"],
+        &["--results-dir", "--out"],
+    );
+    rejects(
+        &["run", "--describe-machine", "--machine-desc", "x"],
+        &["--describe-machine", "--machine-desc"],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let blocker = dir.path().join("file");
+    std::fs::write(&blocker, "not a directory").unwrap();
+    rejects(
+        &[
+            "run",
+            "--ops",
+            "10",
+            "--results-dir",
+            blocker.to_str().unwrap(),
+        ],
+        &["cannot write", "file"],
+    );
+    rejects(&["pmu-check", "/nonexistent/r.json"], &["cannot read"]);
+}
+
+#[test]
+fn new_options_are_documented() {
+    for (command, flags) in [
+        (
+            "run",
+            &["--results-dir", "ladder", "--describe-machine"][..],
+        ),
+        ("list", &["--json"][..]),
+        ("kernel-check", &["--json"][..]),
+        ("pmu-check", &["RESULT"][..]),
+    ] {
+        let out = fencebench(&[command, "--help"]);
+        assert!(out.status.success(), "{command} --help");
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        for flag in flags {
+            assert!(stdout.contains(flag), "{command}: {flag} undocumented");
+        }
+    }
 }

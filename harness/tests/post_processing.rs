@@ -50,7 +50,7 @@ fn run(machine: &str, out: &Path) -> ResultFile {
         out.to_str().unwrap(),
     ]);
     stdout(&res);
-    fencebench::fs::read(out).unwrap()
+    fencebench::result::file::read(out).unwrap()
 }
 
 /// Replaces the primary ns/op of `implementation` on `workload`.
@@ -97,7 +97,7 @@ fn identical_runs_compared_show_no_change() {
         max: s.max * 10.0,
     });
     let after_path = dir.path().join("after.json");
-    fencebench::fs::write(&after_path, &after).unwrap();
+    fencebench::result::file::write(&after_path, &after).unwrap();
 
     // A directory stands for its latest result file.
     let out = stdout(&fencebench(&[
@@ -135,7 +135,7 @@ fn identical_runs_compared_show_no_change() {
     let mut other = before.clone();
     other.config.stall_ms = 50;
     let other_path = dir.path().join("other.json");
-    fencebench::fs::write(&other_path, &other).unwrap();
+    fencebench::result::file::write(&other_path, &other).unwrap();
     rejects(
         &[
             "compare",
@@ -294,7 +294,7 @@ fn report_publishes_the_latest_file_per_machine_and_never_runs() {
     let vm = run("vm", &results.join("vm/20250101T000000Z.json"));
     let mut newer = vm.clone();
     newer.created = "2025-03-01T00:00:00Z".into();
-    fencebench::fs::write(&results.join("vm/20250301T000000Z.json"), &newer).unwrap();
+    fencebench::result::file::write(&results.join("vm/20250301T000000Z.json"), &newer).unwrap();
     run("bigbox", &results.join("bigbox/20250201T000000Z.json"));
     run("adhoc", &results.join("runs/adhoc/20991231T000000Z.json"));
 

@@ -12,10 +12,10 @@
 //! reader's info (which asks `dma_fence_get_status()`) or poll in that window signals the
 //! fence from the reader's side, as in the kernel.
 
-use crate::ring::{Ring, Snapshot};
+use crate::ring::{readers_and_signallers, rings_for, Ring, Snapshot};
 use crate::{split, Ctx, Params, Rng, Role, Unsupported, WorkerReport, Workload};
 use fencebench_impls::trace::TraceSink;
-use fencebench_impls::{Fence, Implementation, Operation, Pool, Timeline, TimelineConfig};
+use fencebench_impls::{Fence, Implementation, Operation, Pool, Timeline};
 use std::cell::Cell;
 use std::hint::black_box;
 use std::sync::atomic::{AtomicU64, Ordering::Release};
@@ -60,8 +60,8 @@ impl<I: Implementation, const TRACE: bool> Workload<I> for ReadRace<I, TRACE> {
 
     fn new(p: &Params) -> Result<Self, Unsupported> {
         let name = <Self as Workload<I>>::NAME;
-        if let Some(reason) = I::unsupported(Operation::Tracing).filter(|_| TRACE) {
-            return Err(Unsupported(format!("{}: {reason}", I::NAME)));
+        if TRACE {
+            Unsupported::check::<I>(Operation::Tracing)?;
         }
         // One signaller per four threads; a single thread only reads (the refscale-like
         // pure reader cost), from one ring that nobody signals.
@@ -73,39 +73,19 @@ impl<I: Implementation, const TRACE: bool> Workload<I> for ReadRace<I, TRACE> {
             1,
         )?;
         let hw: Vec<Arc<AtomicU64>> = (0..signallers.max(1)).map(|_| Arc::default()).collect();
-        let timelines: Vec<I::Timeline> = hw
-            .iter()
-            .enumerate()
-            .map(|(i, hw)| {
-                let config = TimelineConfig::new("fb-gpu", &format!("fb-ring-{i}"))
-                    .with_hw_seqno(hw.clone());
-                I::timeline(if TRACE {
-                    config.with_trace(counting_sink())
-                } else {
-                    config
-                })
-            })
-            .collect();
-        let rings = timelines
-            .iter()
-            .map(|t| Ring::new(t, p.in_flight.max(1)))
-            .collect();
+        let (timelines, rings) = rings_for::<I>(hw.len(), p.in_flight, |i, config| {
+            let config = config.with_hw_seqno(hw[i].clone());
+            if TRACE {
+                config.with_trace(counting_sink())
+            } else {
+                config
+            }
+        });
         Ok(ReadRace {
             timelines,
             hw,
             rings,
-            roles: [
-                Role {
-                    name: "reader",
-                    threads: readers,
-                    primary: true,
-                },
-                Role {
-                    name: "signaller",
-                    threads: signallers,
-                    primary: false,
-                },
-            ],
+            roles: readers_and_signallers(readers, signallers),
             refresh_every: p.refresh_every,
         })
     }

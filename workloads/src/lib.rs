@@ -26,36 +26,145 @@ pub use wait::Wait;
 
 pub(crate) use rng::Rng;
 
-use fencebench_impls::{Implementation, Pool};
+use fencebench_impls::{Implementation, Operation, Pool};
 use hdrhistogram::Histogram;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Names of every workload, in table order.
-pub const WORKLOADS: &[&str] = &[
-    "signal", "wait", "describe", "trace", "mixed", "stall", "section", "unload",
-];
+/// What the harness needs to know of a workload without running it: typed, so no
+/// caller matches on workload names to decide which options apply or which figures a
+/// workload reports. One per row of the workload table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Properties {
+    pub name: &'static str,
+    /// One line for `fencebench list`.
+    pub summary: &'static str,
+    /// The fewest threads it runs with; fewer is [`Unsupported::TooFewThreads`].
+    pub min_threads: usize,
+    /// Has a signaller role apart from the others, sized by `--signallers`, which must
+    /// leave threads for the other roles.
+    pub separate_signallers: bool,
+    /// A reader stalls in its read-side section: `--stall` and `--drivers` apply, and
+    /// what it retains over time is the figure (the series is kept and charted, tables
+    /// show the retained peak and free delay).
+    pub stalls: bool,
+    /// Waiters report signal-to-wake latency and lost wake-ups.
+    pub wakes: bool,
+    /// Every fence event emits a trace record.
+    pub traces: bool,
+    /// Drivers are unloaded under readers; unload latency is reported.
+    pub unloads: bool,
+    /// Its place in the quick suite (`fencebench run --quick`), if in it: the read,
+    /// signal and wait paths and the retained-memory scenario, read path first, so every
+    /// implementation fits in about a minute on two cores.
+    pub quick: Option<usize>,
+}
+
+impl Properties {
+    /// The defaults a row overrides: one thread, no separate role, nothing extra.
+    const PLAIN: Properties = Properties {
+        name: "",
+        summary: "",
+        min_threads: 1,
+        separate_signallers: false,
+        stalls: false,
+        wakes: false,
+        traces: false,
+        unloads: false,
+        quick: None,
+    };
+}
+
+/// The one table of workloads, in the order tables list them: `"name" Type { properties }`
+/// per row. It generates [`WORKLOADS`], [`PROPERTIES`] and the dispatch of
+/// [`for_each_workload!`]; a new workload is one row here. Calls `$cb! { ($args) rows… }`.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __workload_table {
+    ($cb:ident!($($args:tt)*)) => {
+        $crate::$cb! {
+            ($($args)*)
+            "signal" Signal {
+                summary: "signallers create, emit, signal and drop fences on their own timelines",
+                quick: Some(1),
+            };
+            "wait" Wait {
+                summary: "waiters block on fences signallers complete; signal-to-wake latency, lost wake-ups",
+                min_threads: 2,
+                separate_signallers: true,
+                wakes: true,
+                quick: Some(2),
+            };
+            "describe" Describe {
+                summary: "readers describe (sync_file info) in-flight fences while signallers signal them",
+                separate_signallers: true,
+                quick: Some(0),
+            };
+            "trace" Trace {
+                summary: "as describe, with every fence event copying names into a trace record",
+                separate_signallers: true,
+                traces: true,
+            };
+            "mixed" Mixed {
+                summary: "every thread mixes describe / wait-poll / signal (default 90/9/1)",
+            };
+            "stall" Stall {
+                summary: "one reader holds its read-side protection for long stalls; retained memory",
+                min_threads: 2,
+                separate_signallers: true,
+                stalls: true,
+                quick: Some(3),
+            };
+            "section" Section {
+                summary: "one read-side section per operation (refscale's reader); --signallers retire data",
+                separate_signallers: true,
+            };
+            "unload" Unload {
+                summary: "drivers unloaded while readers hold, describe and poll their fences",
+                min_threads: 2,
+                separate_signallers: true,
+                unloads: true,
+            };
+        }
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __workload_names {
+    (() $($name:literal $ty:ident { $($field:ident: $value:expr,)* };)*) => {
+        /// Names of every workload, in table order.
+        pub const WORKLOADS: &[&str] = &[$($name),*];
+        /// Every workload's properties, in table order.
+        pub const PROPERTIES: &[Properties] = &[$(Properties {
+            name: $name,
+            $($field: $value,)*
+            ..Properties::PLAIN
+        }),*];
+    };
+}
+
+__workload_table!(__workload_names!());
+
+/// The properties of the workload named `name`.
+pub fn properties(name: &str) -> Option<&'static Properties> {
+    PROPERTIES.iter().find(|p| p.name == name)
+}
+
+/// The quick suite's workloads, in the order it runs them.
+pub fn quick_suite() -> Vec<&'static str> {
+    let mut quick: Vec<(usize, &'static str)> = PROPERTIES
+        .iter()
+        .filter_map(|p| Some((p.quick?, p.name)))
+        .collect();
+    quick.sort_unstable();
+    quick.into_iter().map(|(_, name)| name).collect()
+}
 
 /// One line per workload for `fencebench list`.
 pub fn summary(name: &str) -> Option<&'static str> {
-    Some(match name {
-        "signal" => "signallers create, emit, signal and drop fences on their own timelines",
-        "wait" => {
-            "waiters block on fences signallers complete; signal-to-wake latency, lost wake-ups"
-        }
-        "describe" => {
-            "readers describe (sync_file info) in-flight fences while signallers signal them"
-        }
-        "trace" => "as describe, with every fence event copying names into a trace record",
-        "mixed" => "every thread mixes describe / wait-poll / signal (default 90/9/1)",
-        "stall" => "one reader holds its read-side protection for long stalls; retained memory",
-        "section" => {
-            "one read-side section per operation (refscale's reader); --signallers retire data"
-        }
-        "unload" => "drivers unloaded while readers hold, describe and poll their fences",
-        _ => return None,
-    })
+    properties(name).map(|p| p.summary)
 }
 
 /// Workload parameters, shared by all workloads (each uses what applies to it).
@@ -195,13 +304,110 @@ pub fn latency_histogram() -> Histogram<u64> {
     Histogram::new_with_bounds(1, 3_600_000_000_000, 3).expect("histogram bounds")
 }
 
-/// Why a workload cannot run with the given parameters.
+/// Why a workload cannot run with the given parameters; `Display` is the one line a
+/// skipped cell records.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Unsupported(pub String);
+pub enum Unsupported {
+    /// The implementation cannot do an operation the workload needs.
+    Implementation {
+        implementation: &'static str,
+        reason: String,
+    },
+    /// Fewer threads than the workload's roles need.
+    TooFewThreads {
+        workload: &'static str,
+        min: usize,
+        /// What the threads are for, e.g. `a signaller and a waiter`.
+        roles: &'static str,
+        threads: usize,
+    },
+    /// The signaller count leaves too few threads for the other roles.
+    Split {
+        workload: &'static str,
+        min_others: usize,
+        threads: usize,
+        signallers: usize,
+    },
+    /// The workload needs a signaller and was given none.
+    NoSignaller { workload: &'static str },
+    /// A count outside what the workload supports, e.g. `stall --drivers`.
+    OutOfRange {
+        what: &'static str,
+        value: usize,
+        min: usize,
+        max: usize,
+    },
+}
 
 impl std::fmt::Display for Unsupported {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
+        match self {
+            Unsupported::Implementation {
+                implementation,
+                reason,
+            } => write!(f, "{implementation}: {reason}"),
+            Unsupported::TooFewThreads {
+                workload,
+                min,
+                roles,
+                threads,
+            } => write!(
+                f,
+                "{workload} needs at least {min} threads ({roles}), got {threads}"
+            ),
+            Unsupported::Split {
+                workload,
+                min_others,
+                threads,
+                signallers,
+            } => write!(
+                f,
+                "{workload} needs at least {min_others} non-signaller thread(s): {threads} \
+                 thread(s) with {signallers} signaller(s)"
+            ),
+            Unsupported::NoSignaller { workload } => {
+                write!(f, "{workload} needs at least 1 signaller")
+            }
+            Unsupported::OutOfRange {
+                what,
+                value,
+                min,
+                max,
+            } => write!(f, "{what} {value} is out of range: {min} to {max}"),
+        }
+    }
+}
+
+impl std::error::Error for Unsupported {}
+
+impl Unsupported {
+    /// `I` cannot do `operation`, if so.
+    pub fn check<I: Implementation>(operation: Operation) -> Result<(), Unsupported> {
+        match I::unsupported(operation) {
+            Some(reason) => Err(Unsupported::Implementation {
+                implementation: I::NAME,
+                reason: reason.to_string(),
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// At least `min` threads in `threads`, for `roles`.
+    pub(crate) fn need_threads(
+        workload: &'static str,
+        min: usize,
+        roles: &'static str,
+        threads: usize,
+    ) -> Result<(), Unsupported> {
+        if threads < min {
+            return Err(Unsupported::TooFewThreads {
+                workload,
+                min,
+                roles,
+                threads,
+            });
+        }
+        Ok(())
     }
 }
 
@@ -246,7 +452,7 @@ pub trait Workload<I: Implementation>: Sync + Sized {
 /// Splits `threads` into signallers and the other role: `signallers` if given, else
 /// `default(threads)`; errors name the bad value.
 fn split(
-    workload: &str,
+    workload: &'static str,
     threads: usize,
     signallers: Option<usize>,
     default: impl FnOnce(usize) -> usize,
@@ -254,9 +460,12 @@ fn split(
 ) -> Result<(usize, usize), Unsupported> {
     let s = signallers.unwrap_or_else(|| default(threads));
     if s > threads || threads - s < min_others {
-        return Err(Unsupported(format!(
-            "{workload} needs at least {min_others} non-signaller thread(s): {threads} thread(s) with {s} signaller(s)"
-        )));
+        return Err(Unsupported::Split {
+            workload,
+            min_others,
+            threads,
+            signallers: s,
+        });
     }
     Ok((s, threads - s))
 }
@@ -266,39 +475,19 @@ fn split(
 #[macro_export]
 macro_rules! for_each_workload {
     ($name:expr, $impl:ty, $w:ident => $body:expr) => {
+        $crate::__workload_table!(__workload_dispatch!($name, $impl, $w, $body))
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __workload_dispatch {
+    (($name:expr, $impl:ty, $w:ident, $body:expr) $($n:literal $ty:ident { $($field:ident: $value:expr,)* };)*) => {
         match $name {
-            "signal" => {
-                type $w = $crate::Signal<$impl>;
+            $($n => {
+                type $w = $crate::$ty<$impl>;
                 Some($body)
-            }
-            "wait" => {
-                type $w = $crate::Wait<$impl>;
-                Some($body)
-            }
-            "describe" => {
-                type $w = $crate::Describe<$impl>;
-                Some($body)
-            }
-            "trace" => {
-                type $w = $crate::Trace<$impl>;
-                Some($body)
-            }
-            "mixed" => {
-                type $w = $crate::Mixed<$impl>;
-                Some($body)
-            }
-            "stall" => {
-                type $w = $crate::Stall<$impl>;
-                Some($body)
-            }
-            "section" => {
-                type $w = $crate::Section<$impl>;
-                Some($body)
-            }
-            "unload" => {
-                type $w = $crate::Unload<$impl>;
-                Some($body)
-            }
+            })*
             _ => None,
         }
     };
@@ -328,6 +517,48 @@ mod tests {
         for bad in ["90/9", "90/9/2", "a/b/c", "200/0/0"] {
             assert!(bad.parse::<Mix>().is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn the_table_names_every_workload_once_and_dispatches_each() {
+        assert_eq!(WORKLOADS.len(), PROPERTIES.len());
+        for (i, name) in WORKLOADS.iter().enumerate() {
+            assert_eq!(PROPERTIES[i].name, *name);
+            assert!(!WORKLOADS[..i].contains(name), "{name} listed twice");
+            let dispatched = for_each_workload!(*name, fencebench_impls::Unprotected, W => {
+                <W as Workload<fencebench_impls::Unprotected>>::NAME
+            });
+            assert_eq!(dispatched, Some(*name));
+        }
+        let unknown = for_each_workload!("nope", fencebench_impls::Unprotected, W => {
+            <W as Workload<fencebench_impls::Unprotected>>::POLL_EVERY
+        });
+        assert_eq!(unknown, None);
+        assert_eq!(quick_suite(), ["describe", "signal", "wait", "stall"]);
+    }
+
+    #[test]
+    fn unsupported_says_why_in_one_line() {
+        let split = Unsupported::Split {
+            workload: "x",
+            min_others: 1,
+            threads: 2,
+            signallers: 2,
+        };
+        assert_eq!(
+            split.to_string(),
+            "x needs at least 1 non-signaller thread(s): 2 thread(s) with 2 signaller(s)"
+        );
+        let few = Unsupported::TooFewThreads {
+            workload: "wait",
+            min: 2,
+            roles: "a signaller and a waiter",
+            threads: 1,
+        };
+        assert_eq!(
+            few.to_string(),
+            "wait needs at least 2 threads (a signaller and a waiter), got 1"
+        );
     }
 
     #[test]

@@ -1,9 +1,9 @@
 //! `mixed`: every thread runs the same operation mix (default 90% describe, 9% wait
 //! poll, 1% signal by operation), on its own timeline's ring and snapshots of the others'.
 
-use crate::ring::{Ring, Snapshot};
+use crate::ring::{rings_for, Ring, Snapshot};
 use crate::{Ctx, Mix, Params, Rng, Role, Unsupported, WorkerReport, Workload};
-use fencebench_impls::{Fence, Implementation, Pool, Timeline, TimelineConfig};
+use fencebench_impls::{Fence, Implementation, Pool, Timeline};
 use std::hint::black_box;
 use std::sync::Arc;
 use std::time::Duration;
@@ -28,13 +28,7 @@ impl<I: Implementation> Workload<I> for Mixed<I> {
     type Worker = Worker<I::Fence>;
 
     fn new(p: &Params) -> Result<Self, Unsupported> {
-        let timelines: Vec<I::Timeline> = (0..p.threads)
-            .map(|i| I::timeline(TimelineConfig::new("fb-gpu", &format!("fb-ring-{i}"))))
-            .collect();
-        let rings = timelines
-            .iter()
-            .map(|t| Ring::new(t, p.in_flight.max(1)))
-            .collect();
+        let (timelines, rings) = rings_for::<I>(p.threads, p.in_flight, |_, c| c);
         Ok(Mixed {
             timelines,
             rings,

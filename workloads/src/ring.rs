@@ -2,8 +2,49 @@
 //! readers snapshot, and signals the oldest as it publishes a new one. Readers hold
 //! references (as a `sync_file` holder would) while the driver data is retired under them.
 
-use fencebench_impls::{Fence, Timeline};
+use crate::Role;
+use fencebench_impls::{Fence, Implementation, Timeline, TimelineConfig};
 use std::sync::Mutex;
+
+/// `n` timelines of the driver `fb-gpu`, named `fb-ring-<i>` and finished by `config`
+/// (a hardware seqno, a trace sink), with a ring of `in_flight` fences (at least one) on
+/// each: the setup the read-side workloads share.
+pub(crate) fn rings_for<I: Implementation>(
+    n: usize,
+    in_flight: usize,
+    mut config: impl FnMut(usize, TimelineConfig) -> TimelineConfig,
+) -> (Vec<I::Timeline>, Vec<Ring<I::Fence>>) {
+    let timelines: Vec<I::Timeline> = (0..n)
+        .map(|i| {
+            I::timeline(config(
+                i,
+                TimelineConfig::new("fb-gpu", &format!("fb-ring-{i}")),
+            ))
+        })
+        .collect();
+    let rings = timelines
+        .iter()
+        .map(|t| Ring::new(t, in_flight.max(1)))
+        .collect();
+    (timelines, rings)
+}
+
+/// Readers (the primary role, whose figures are the headline) and the signallers that
+/// retire what they read.
+pub(crate) fn readers_and_signallers(readers: usize, signallers: usize) -> [Role; 2] {
+    [
+        Role {
+            name: "reader",
+            threads: readers,
+            primary: true,
+        },
+        Role {
+            name: "signaller",
+            threads: signallers,
+            primary: false,
+        },
+    ]
+}
 
 pub(crate) struct Ring<F> {
     fences: Mutex<Vec<F>>,

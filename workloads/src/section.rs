@@ -10,9 +10,9 @@
 //! refresh their snapshot every `refresh_every` operations (a lock and one reference per
 //! fence, amortised) and sections on fences signalled since return `None`.
 
-use crate::ring::{Ring, Snapshot};
+use crate::ring::{readers_and_signallers, rings_for, Ring, Snapshot};
 use crate::{split, Ctx, Params, Role, Unsupported, WorkerReport, Workload};
-use fencebench_impls::{Fence, Implementation, Pool, Timeline, TimelineConfig};
+use fencebench_impls::{Fence, Implementation, Pool, Timeline};
 use std::hint::black_box;
 use std::sync::Arc;
 
@@ -35,28 +35,11 @@ impl<I: Implementation> Workload<I> for Section<I> {
 
     fn new(p: &Params) -> Result<Self, Unsupported> {
         let (signallers, readers) = split("section", p.threads, p.signallers, |_| 0, 1)?;
-        let timelines: Vec<I::Timeline> = (0..signallers.max(1))
-            .map(|i| I::timeline(TimelineConfig::new("fb-gpu", &format!("fb-ring-{i}"))))
-            .collect();
-        let rings = timelines
-            .iter()
-            .map(|t| Ring::new(t, p.in_flight.max(1)))
-            .collect();
+        let (timelines, rings) = rings_for::<I>(signallers.max(1), p.in_flight, |_, c| c);
         Ok(Section {
             timelines,
             rings,
-            roles: [
-                Role {
-                    name: "reader",
-                    threads: readers,
-                    primary: true,
-                },
-                Role {
-                    name: "signaller",
-                    threads: signallers,
-                    primary: false,
-                },
-            ],
+            roles: readers_and_signallers(readers, signallers),
             // Without signallers nothing changes: one snapshot serves the whole run.
             refresh_every: if signallers == 0 {
                 u32::MAX

@@ -55,23 +55,19 @@ impl<I: Implementation> Workload<I> for Stall<I> {
     type Worker = Worker<I::Fence>;
 
     fn new(p: &Params) -> Result<Self, Unsupported> {
-        if let Some(reason) = I::unsupported(Operation::HoldNames) {
-            return Err(Unsupported(format!("{}: {reason}", I::NAME)));
-        }
-        if p.threads < 2 {
-            return Err(Unsupported(format!(
-                "stall needs at least 2 threads (a signaller and the stalled reader), got {}",
-                p.threads
-            )));
-        }
+        Unsupported::check::<I>(Operation::HoldNames)?;
+        Unsupported::need_threads("stall", 2, "a signaller and the stalled reader", p.threads)?;
         let (signallers, stallers) = split("stall", p.threads, p.signallers, |t| t - 1, 1)?;
         if signallers == 0 {
-            return Err(Unsupported("stall needs at least 1 signaller".into()));
+            return Err(Unsupported::NoSignaller { workload: "stall" });
         }
         if let Some(d) = p.drivers.filter(|d| !(1..=MAX_DRIVERS).contains(d)) {
-            return Err(Unsupported(format!(
-                "stall --drivers {d} is out of range: 1 to {MAX_DRIVERS}"
-            )));
+            return Err(Unsupported::OutOfRange {
+                what: "stall --drivers",
+                value: d,
+                min: 1,
+                max: MAX_DRIVERS,
+            });
         }
         let (timelines, ring_timeline): (Vec<I::Timeline>, Vec<usize>) = match p.drivers {
             // Today's shape: a driver per signaller, one ring each.

@@ -87,20 +87,21 @@ impl<I: Implementation> Workload<I> for Unload<I> {
     type Worker = Worker<I::Fence>;
 
     fn new(p: &Params) -> Result<Self, Unsupported> {
-        if let Some(reason) = I::unsupported(Operation::Unload) {
-            return Err(Unsupported(format!("{}: {reason}", I::NAME)));
-        }
-        if p.threads < 2 {
-            return Err(Unsupported(format!(
-                "unload needs at least 2 threads (an unloader and a reader holding fences), got {}",
-                p.threads
-            )));
-        }
+        Unsupported::check::<I>(Operation::Unload)?;
+        Unsupported::need_threads(
+            "unload",
+            2,
+            "an unloader and a reader holding fences",
+            p.threads,
+        )?;
         let (unloaders, readers) = split("unload", p.threads, p.signallers, |_| 1, 1)?;
         if unloaders == 0 || unloaders > SLOTS {
-            return Err(Unsupported(format!(
-                "unload needs 1 to {SLOTS} unloaders (--signallers), got {unloaders}"
-            )));
+            return Err(Unsupported::OutOfRange {
+                what: "unload --signallers (unloaders)",
+                value: unloaders,
+                min: 1,
+                max: SLOTS,
+            });
         }
         let pools: Vec<Arc<Pool>> = (0..SLOTS).map(|_| Pool::with_delay_tracking()).collect();
         let drivers: Vec<Driver<I>> = pools

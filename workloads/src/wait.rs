@@ -65,15 +65,10 @@ impl<I: Implementation> Workload<I> for Wait<I> {
     type Worker = Worker;
 
     fn new(p: &Params) -> Result<Self, Unsupported> {
-        if p.threads < 2 {
-            return Err(Unsupported(format!(
-                "wait needs at least 2 threads (a signaller and a waiter), got {}",
-                p.threads
-            )));
-        }
+        Unsupported::need_threads("wait", 2, "a signaller and a waiter", p.threads)?;
         let (signallers, waiters) = split("wait", p.threads, p.signallers, |t| t / 2, 1)?;
         if signallers == 0 {
-            return Err(Unsupported("wait needs at least 1 signaller".into()));
+            return Err(Unsupported::NoSignaller { workload: "wait" });
         }
         let timelines: Vec<I::Timeline> = (0..signallers)
             .map(|i| I::timeline(TimelineConfig::new("fb-gpu", &format!("fb-ring-{i}"))))

@@ -10,15 +10,16 @@
 //! chance, and an unflagged ratio must not read as a finding. Below the repetitions a
 //! test at 95% needs, the verdict says so instead of guessing.
 
-use super::stats::{mann_whitney_u, min_p_value, ALPHA};
+use super::stats::{benjamini_hochberg, mann_whitney_u, min_p_value, ALPHA};
+use crate::error::IoError;
 use crate::error::{Error, Result};
-use crate::fs::IoError;
-use crate::options::CompareOptions;
 use crate::present::export::{csv_text, lay_out, Format, Layout, Style};
 use crate::present::numbers::{milliseconds, num, stat};
+use crate::present::options::CompareOptions;
 use crate::present::{cpu, parameters, plural, run, Document, Row, Table};
 use crate::result::summary::BASELINE;
 use crate::result::{Cell, ResultFile, RunConfig, Stat};
+use fencebench_workloads::properties;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 
@@ -37,7 +38,7 @@ pub struct Source {
 /// directory (`results/<machine>/` holds one file per sweep, named by time).
 pub fn resolve(arg: &Path) -> std::result::Result<PathBuf, IoError> {
     if arg.is_dir() {
-        crate::fs::latest(arg)
+        crate::result::file::latest(arg)
     } else {
         Ok(arg.to_path_buf())
     }
@@ -49,7 +50,7 @@ pub fn load(args: &[PathBuf]) -> std::result::Result<Vec<Source>, IoError> {
         .iter()
         .map(|a| resolve(a))
         .collect::<std::result::Result<Vec<_>, _>>()?;
-    let files = crate::fs::read_all(&paths)?;
+    let files = crate::result::file::read_all(&paths)?;
     Ok(paths
         .into_iter()
         .zip(files)
@@ -74,7 +75,7 @@ pub fn execute(opts: CompareOptions) -> Result<()> {
     if !comparison.shared_threads {
         eprintln!("warning: the files share no thread count: no row can be compared across files");
     }
-    crate::emit(&comparison.render(&sources, opts.format, opts.style))
+    crate::stdout::emit(&comparison.render(&sources, opts.format, opts.style))
 }
 
 /// One compared figure set of one file in one row.
@@ -163,119 +164,24 @@ fn primary_stat(cell: &Cell) -> Option<(Stat, Option<Stat>)> {
 }
 
 impl Comparison {
-    pub fn of<'a>(sources: &'a [Source]) -> Comparison {
+    pub fn of(sources: &[Source]) -> Comparison {
         let files: Vec<(String, String)> = sources
             .iter()
             .enumerate()
             .map(|(i, s)| (tag(i), s.path.display().to_string()))
             .collect();
-        let mut differences = Vec::new();
-        if let Some(first) = sources.first() {
-            let base = shaping(&first.file.config);
-            for (i, s) in sources.iter().enumerate().skip(1) {
-                for ((name, a), (_, b)) in base.iter().zip(shaping(&s.file.config)) {
-                    if *a != b {
-                        differences.push(format!("{name}: {a} in A vs {b} in {}", tag(i)));
-                    }
-                }
-            }
-        }
-        let thread_sets: Vec<Vec<usize>> = sources
-            .iter()
-            .map(|s| s.file.cells.iter().map(|c| c.threads).collect())
+        let mut rows: Vec<CompareRow> = keys(sources)
+            .into_iter()
+            .map(|(workload, threads, implementation)| {
+                compare_row(sources, workload, threads, implementation)
+            })
             .collect();
-        let shared_threads = thread_sets.first().is_none_or(|first| {
-            first
-                .iter()
-                .any(|t| thread_sets.iter().skip(1).all(|set| set.contains(t)))
-        });
-
-        let mut rows: Vec<CompareRow> = Vec::new();
-        // (row, entry) of every significance test, for the correction.
-        let mut tests: Vec<(usize, usize, f64)> = Vec::new();
-        for (workload, threads, implementation) in keys(sources) {
-            let cell = |s: &'a Source| s.file.cell(implementation, workload, threads);
-            let first = sources.first().and_then(cell);
-            let first_samples = first.map(samples).unwrap_or_default();
-            let first_median = first.and_then(primary_stat).map(|(s, _)| s.median);
-            let mut entries = Vec::new();
-            for (i, source) in sources.iter().enumerate() {
-                let c = cell(source);
-                let summary = c.and_then(|c| c.summary.as_ref());
-                let figures = c.and_then(primary_stat);
-                let mut entry = Entry {
-                    file: tag(i),
-                    ns_per_op: figures.map(|(s, _)| s),
-                    ratio_to_first: None,
-                    p_value: None,
-                    verdict: String::new(),
-                    violations: summary.and_then(|s| s.violations),
-                    lost_wakeups: summary
-                        .filter(|_| workload == "wait")
-                        .map(|s| s.lost_wakeups),
-                    wake_p99_ns: summary.and_then(|s| s.wake_latency).map(|p| p.p99),
-                    retained_peak: summary.map(|s| s.retained_peak),
-                    free_delay_mean_ns: summary
-                        .and_then(|s| s.free_delay_mean_ns)
-                        .map(|s| s.median),
-                    ratio_to_baseline: figures.and_then(|(_, r)| r).map(|r| r.median),
-                };
-                entry.verdict = match (c, figures) {
-                    (None, _) => "not run".into(),
-                    (Some(c), _) if c.skipped.is_some() => "skipped".into(),
-                    (Some(_), None) => "no figures".into(),
-                    (Some(_), Some(_)) if i == 0 => String::new(),
-                    (Some(c), Some((s, _))) => {
-                        entry.ratio_to_first =
-                            first_median.filter(|m| *m > 0.0).map(|m| s.median / m);
-                        let mine = samples(c);
-                        if first_samples.is_empty() {
-                            "nothing to compare with".into()
-                        } else if min_p_value(first_samples.len(), mine.len()) > ALPHA {
-                            "too few repetitions to decide".into()
-                        } else {
-                            let p = mann_whitney_u(&first_samples, &mine);
-                            entry.p_value = Some(p);
-                            tests.push((rows.len(), i, p));
-                            "no change".into()
-                        }
-                    }
-                };
-                entries.push(entry);
-            }
-            rows.push(CompareRow {
-                workload: workload.to_string(),
-                threads,
-                implementation: implementation.to_string(),
-                entries,
-            });
-        }
-        // Benjamini–Hochberg: with the m p-values ascending, the k smallest are
-        // significant for the largest k whose p-value is at most k/m · α.
-        let m = tests.len();
-        let mut order: Vec<usize> = (0..m).collect();
-        order.sort_by(|&a, &b| tests[a].2.total_cmp(&tests[b].2));
-        let cut = order
-            .iter()
-            .enumerate()
-            .filter(|(k, &t)| tests[t].2 <= (*k + 1) as f64 / m as f64 * ALPHA)
-            .map(|(k, _)| k + 1)
-            .max()
-            .unwrap_or(0);
-        for &t in &order[..cut] {
-            let (row, entry, _) = tests[t];
-            let e = &mut rows[row].entries[entry];
-            e.verdict = if e.ratio_to_first.unwrap_or(1.0) < 1.0 {
-                "faster".into()
-            } else {
-                "slower".into()
-            };
-        }
+        mark_significant(&mut rows);
         Comparison {
             files,
             confidence: 1.0 - ALPHA,
-            differences,
-            shared_threads,
+            differences: differences(sources),
+            shared_threads: shared_threads(sources),
             rows,
         }
     }
@@ -468,11 +374,12 @@ impl Comparison {
         let mut extras: Vec<(&str, Figure)> = vec![("violations", |e: &Entry| {
             e.violations.map(|v| v.to_string())
         })];
-        if workload == "wait" {
+        let shows = properties(workload);
+        if shows.is_some_and(|p| p.wakes) {
             extras.push(("lost wake-ups", |e| e.lost_wakeups.map(|v| v.to_string())));
             extras.push(("wake p99 ns", |e| e.wake_p99_ns.map(|v| v.to_string())));
         }
-        if workload == "stall" {
+        if shows.is_some_and(|p| p.stalls) {
             extras.push(("retained peak", |e| e.retained_peak.map(|v| v.to_string())));
             extras.push(("free delay", |e| e.free_delay_mean_ns.map(milliseconds)));
         }
@@ -527,6 +434,118 @@ type Figure = fn(&Entry) -> Option<String>;
 
 /// `(workload, threads, implementation)` in any file: workloads in order of first
 /// appearance, thread counts ascending, the baseline first, then implementations in
+/// `name: a in A vs b in X` for every run parameter where a file differs from the first.
+fn differences(sources: &[Source]) -> Vec<String> {
+    let mut differences = Vec::new();
+    if let Some(first) = sources.first() {
+        let base = shaping(&first.file.config);
+        for (i, s) in sources.iter().enumerate().skip(1) {
+            for ((name, a), (_, b)) in base.iter().zip(shaping(&s.file.config)) {
+                if *a != b {
+                    differences.push(format!("{name}: {a} in A vs {b} in {}", tag(i)));
+                }
+            }
+        }
+    }
+    differences
+}
+
+/// Whether some thread count of the first file is in every other file.
+fn shared_threads(sources: &[Source]) -> bool {
+    let thread_sets: Vec<Vec<usize>> = sources
+        .iter()
+        .map(|s| s.file.cells.iter().map(|c| c.threads).collect())
+        .collect();
+    thread_sets.first().is_none_or(|first| {
+        first
+            .iter()
+            .any(|t| thread_sets.iter().skip(1).all(|set| set.contains(t)))
+    })
+}
+
+/// One row: each file's figures for the cell, and for every file after the first its
+/// ratio to the first and, where the repetitions allow, the test's p-value (the verdict
+/// says "no change" until [`mark_significant`] decides).
+fn compare_row<'a>(
+    sources: &'a [Source],
+    workload: &str,
+    threads: usize,
+    implementation: &str,
+) -> CompareRow {
+    let cell = |s: &'a Source| s.file.cell(implementation, workload, threads);
+    let first = sources.first().and_then(cell);
+    let first_samples = first.map(samples).unwrap_or_default();
+    let first_median = first.and_then(primary_stat).map(|(s, _)| s.median);
+    let wakes = properties(workload).is_some_and(|p| p.wakes);
+    let entries = sources
+        .iter()
+        .enumerate()
+        .map(|(i, source)| {
+            let c = cell(source);
+            let summary = c.and_then(|c| c.summary.as_ref());
+            let figures = c.and_then(primary_stat);
+            let mut entry = Entry {
+                file: tag(i),
+                ns_per_op: figures.map(|(s, _)| s),
+                ratio_to_first: None,
+                p_value: None,
+                verdict: String::new(),
+                violations: summary.and_then(|s| s.violations),
+                lost_wakeups: summary.filter(|_| wakes).map(|s| s.lost_wakeups),
+                wake_p99_ns: summary.and_then(|s| s.wake_latency).map(|p| p.p99),
+                retained_peak: summary.map(|s| s.retained_peak),
+                free_delay_mean_ns: summary.and_then(|s| s.free_delay_mean_ns).map(|s| s.median),
+                ratio_to_baseline: figures.and_then(|(_, r)| r).map(|r| r.median),
+            };
+            entry.verdict = match (c, figures) {
+                (None, _) => "not run".into(),
+                (Some(c), _) if c.skipped.is_some() => "skipped".into(),
+                (Some(_), None) => "no figures".into(),
+                (Some(_), Some(_)) if i == 0 => String::new(),
+                (Some(c), Some((s, _))) => {
+                    entry.ratio_to_first = first_median.filter(|m| *m > 0.0).map(|m| s.median / m);
+                    let mine = samples(c);
+                    if first_samples.is_empty() {
+                        "nothing to compare with".into()
+                    } else if min_p_value(first_samples.len(), mine.len()) > ALPHA {
+                        "too few repetitions to decide".into()
+                    } else {
+                        entry.p_value = Some(mann_whitney_u(&first_samples, &mine));
+                        "no change".into()
+                    }
+                }
+            };
+            entry
+        })
+        .collect();
+    CompareRow {
+        workload: workload.to_string(),
+        threads,
+        implementation: implementation.to_string(),
+        entries,
+    }
+}
+
+/// Faster or slower where the test is significant after the Benjamini–Hochberg
+/// correction over every test of the comparison.
+fn mark_significant(rows: &mut [CompareRow]) {
+    let tested: Vec<&mut Entry> = rows
+        .iter_mut()
+        .flat_map(|r| r.entries.iter_mut())
+        .filter(|e| e.p_value.is_some())
+        .collect();
+    let p_values: Vec<f64> = tested.iter().filter_map(|e| e.p_value).collect();
+    for (e, significant) in tested.into_iter().zip(benjamini_hochberg(&p_values, ALPHA)) {
+        if significant {
+            e.verdict = if e.ratio_to_first.unwrap_or(1.0) < 1.0 {
+                "faster".into()
+            } else {
+                "slower".into()
+            };
+        }
+    }
+}
+
 /// order of first appearance.
 fn keys(sources: &[Source]) -> Vec<(&str, usize, &str)> {
     let mut workloads: Vec<&str> = Vec::new();

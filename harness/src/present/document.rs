@@ -322,7 +322,7 @@ fn counters(m: &Machine) -> String {
         .iter()
         .filter(|(_, why)| why.is_none())
         .collect();
-    let failed = crate::run::counters::unavailable(&m.counters.events).unwrap_or_default();
+    let failed = crate::result::unavailable_events(&m.counters.events).unwrap_or_default();
     match (m.counters.enabled, opened.is_empty(), failed.is_empty()) {
         (false, _, true) => "off".to_string(),
         (false, _, false) => format!("off: {failed}"),

@@ -33,9 +33,6 @@ pub const GATED: &[&str] = &["describe", "section"];
 /// Allowed growth of a gated count over the committed one, same compiler.
 pub const TOLERANCE: f64 = 0.02;
 
-/// The committed counts file, relative to the repository root.
-pub const DEFAULT_FILE: &str = "results/instructions.json";
-
 const SCHEMA: u32 = 1;
 
 /// Instruction counts per operation, with what produced them.
@@ -117,7 +114,7 @@ pub fn collect(dir: &Path, machine: String) -> Result<Counts, String> {
         valgrind: tool_version("valgrind").unwrap_or_else(|| "unknown".into()),
         gungraun: tool_version("gungraun-runner").unwrap_or_else(|| "unknown".into()),
         machine,
-        cpu: cpu_model(),
+        cpu: crate::host::cpu_model(),
         git_commit: option_env!("FENCEBENCH_GIT").map(str::to_string),
         counts,
     })
@@ -179,21 +176,10 @@ fn tool_version(tool: &str) -> Option<String> {
     Some(text.trim().to_string()).filter(|t| out.status.success() && !t.is_empty())
 }
 
-fn cpu_model() -> Option<String> {
-    let info = std::fs::read_to_string("/proc/cpuinfo").ok()?;
-    info.lines()
-        .find(|l| l.starts_with("model name"))
-        .and_then(|l| l.split_once(':'))
-        .map(|(_, v)| v.trim().to_string())
-}
-
 /// `fencebench instructions`: re-baseline with `--write`, otherwise gate.
-pub fn execute(args: crate::cli::InstructionsArgs) -> crate::error::Result<()> {
+pub fn execute(args: crate::present::options::InstructionsOptions) -> crate::error::Result<()> {
     use crate::error::Error;
-    let machine = args
-        .machine
-        .unwrap_or_else(crate::run::machine::default_name);
-    let new = collect(&args.summaries, machine).map_err(Error::Failed)?;
+    let new = collect(&args.summaries, args.machine).map_err(Error::Failed)?;
     if args.write {
         new.write(&args.file).map_err(Error::Failed)?;
         println!("{}", args.file.display());

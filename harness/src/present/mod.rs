@@ -8,6 +8,7 @@ pub mod export;
 pub mod headline;
 pub mod instructions;
 pub(crate) mod numbers;
+pub mod options;
 pub mod plot;
 pub mod published;
 pub mod stats;

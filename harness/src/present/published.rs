@@ -4,8 +4,8 @@
 //! Generated, never edited, so the tables cannot drift from the result files; ad-hoc
 //! runs in `DIR/runs/` stay out of it.
 
+use crate::error::IoError;
 use crate::error::{Error, Result};
-use crate::fs::IoError;
 use crate::present::compare::{self, Source};
 use crate::present::export::markdown_section;
 use crate::present::headline;
@@ -19,7 +19,7 @@ use rayon::prelude::*;
 use std::fs;
 use std::path::{Component, Path, PathBuf};
 
-/// Where ad-hoc runs go (see [`crate::fs::default_path`]); never published.
+/// Where ad-hoc runs go (see [`crate::result::file::default_path`]); never published.
 const RUNS: &str = "runs";
 
 /// What [`generate`] wrote.
@@ -29,14 +29,13 @@ pub struct Published {
 }
 
 /// `fencebench report`: prints the document's path, then each chart's.
-pub fn execute(args: crate::cli::ReportArgs) -> crate::error::Result<()> {
-    let out = args.out.unwrap_or_else(|| args.dir.join("README.md"));
-    let published = generate(&args.dir, &out)?;
+pub fn execute(opts: crate::present::options::ReportOptions) -> crate::error::Result<()> {
+    let published = generate(&opts.dir, &opts.out)?;
     let written: String = std::iter::once(published.document.as_path())
         .chain(published.charts.iter().map(|c| c.path.as_path()))
         .map(|p| format!("{}\n", p.display()))
         .collect();
-    crate::emit(&written)
+    crate::stdout::emit(&written)
 }
 
 /// The latest result file of each machine directory under `dir`, by machine name.
@@ -60,7 +59,7 @@ pub fn latest_per_machine(dir: &Path) -> Result<Vec<PathBuf>> {
     machines.sort();
     let latest: Vec<PathBuf> = machines
         .iter()
-        .filter_map(|m| crate::fs::latest(m).ok())
+        .filter_map(|m| crate::result::file::latest(m).ok())
         .collect();
     if latest.is_empty() {
         return Err(Error::Failed(format!(
@@ -76,7 +75,7 @@ pub fn latest_per_machine(dir: &Path) -> Result<Vec<PathBuf>> {
 /// writes the document to `out`, linking files and charts relative to it.
 pub fn generate(dir: &Path, out: &Path) -> Result<Published> {
     let paths = latest_per_machine(dir)?;
-    let files = crate::fs::read_all(&paths)?;
+    let files = crate::result::file::read_all(&paths)?;
     let drawn: Vec<Result<Vec<Chart>>> = paths
         .par_iter()
         .zip(&files)
@@ -278,7 +277,7 @@ mod tests {
         let mut file = fixture::result_file();
         file.machine.name = machine.into();
         let path = dir.join(machine).join(format!("{stamp}.json"));
-        crate::fs::write(&path, &file).unwrap();
+        crate::result::file::write(&path, &file).unwrap();
     }
 
     #[test]

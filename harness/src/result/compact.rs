@@ -7,13 +7,10 @@
 
 use super::hist::{encode_hist, merge};
 use super::{Cell, ResultFile, SCHEMA_VERSION};
+use fencebench_workloads::properties;
 
 /// At most this many `[ms, retained]` points per repetition: enough for a chart's line.
 pub const SERIES_POINTS: usize = 64;
-
-/// The workload whose retained-memory series is charted over time; the others keep the
-/// peak and mean in their pool figures, which is all their tables show.
-const SERIES_WORKLOAD: &str = "stall";
 
 impl ResultFile {
     /// This file in the current schema: compacted, `schema_version` set.
@@ -55,7 +52,9 @@ pub fn compact(cell: &mut Cell) {
         for role in &mut rep.roles {
             role.latency = None;
         }
-        rep.retained_series = if cell.workload == SERIES_WORKLOAD {
+        // Only a stalling workload's series is charted over time; the others keep the
+        // peak and mean in their pool figures, which is all their tables show.
+        rep.retained_series = if properties(&cell.workload).is_some_and(|p| p.stalls) {
             decimate(&rep.retained_series, SERIES_POINTS)
         } else {
             Vec::new()

@@ -11,6 +11,8 @@
 use serde::{Deserialize, Serialize};
 
 pub mod compact;
+pub mod convert;
+pub mod file;
 pub mod hist;
 pub mod software;
 pub mod summary;
@@ -376,6 +378,26 @@ impl Summary {
     pub fn primary(&self) -> Option<&RoleSummary> {
         self.roles.iter().find(|r| r.primary)
     }
+}
+
+/// Events that could not open, grouped by reason: "cycles, instructions: ENOENT: …".
+/// `None` when every event opened.
+pub fn unavailable_events(avail: &[(String, Option<String>)]) -> Option<String> {
+    let mut groups: Vec<(&str, Vec<&str>)> = Vec::new();
+    for (event, why) in avail {
+        let Some(why) = why.as_deref() else { continue };
+        match groups.iter_mut().find(|(w, _)| *w == why) {
+            Some((_, events)) => events.push(event),
+            None => groups.push((why, vec![event])),
+        }
+    }
+    (!groups.is_empty()).then(|| {
+        groups
+            .iter()
+            .map(|(why, events)| format!("{}: {why}", events.join(", ")))
+            .collect::<Vec<_>>()
+            .join("; ")
+    })
 }
 
 #[cfg(test)]

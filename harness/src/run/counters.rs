@@ -106,26 +106,6 @@ impl CounterGroup {
     }
 }
 
-/// Events that could not open, grouped by reason: "cycles, instructions: ENOENT: …".
-/// `None` when every event opened.
-pub fn unavailable(avail: &[(String, Option<String>)]) -> Option<String> {
-    let mut groups: Vec<(&str, Vec<&str>)> = Vec::new();
-    for (event, why) in avail {
-        let Some(why) = why.as_deref() else { continue };
-        match groups.iter_mut().find(|(w, _)| *w == why) {
-            Some((_, events)) => events.push(event),
-            None => groups.push((why, vec![event])),
-        }
-    }
-    (!groups.is_empty()).then(|| {
-        groups
-            .iter()
-            .map(|(why, events)| format!("{}: {why}", events.join(", ")))
-            .collect::<Vec<_>>()
-            .join("; ")
-    })
-}
-
 /// Turns an open error into the reason a reader of the result file needs.
 pub fn explain(e: &std::io::Error) -> String {
     match e.raw_os_error() {
@@ -201,6 +181,7 @@ pub fn per_op(deltas: &[Option<(Sample, Sample)>], ops: u64, missing: Option<Str
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::result::unavailable_events;
 
     fn sample(v: [u64; 4], t: u64) -> Sample {
         Sample {
@@ -219,10 +200,10 @@ mod tests {
             ("branch-misses".to_string(), Some("EOPNOTSUPP".to_string())),
         ];
         assert_eq!(
-            unavailable(&avail).as_deref(),
+            unavailable_events(&avail).as_deref(),
             Some("cycles, cache-misses: ENOENT; branch-misses: EOPNOTSUPP")
         );
-        assert_eq!(unavailable(&avail[1..2]), None);
+        assert_eq!(unavailable_events(&avail[1..2]), None);
     }
 
     #[test]

@@ -2,11 +2,11 @@
 //! measured it, so figures from different machines are never compared blind. Facts that
 //! cannot be read are `None`, never guessed.
 
+use crate::host::{default_name, read};
 use crate::result::{Availability, CounterAvailability, Machine};
 use fencebench_impls::membarrier::{self, BarrierMode};
 use std::collections::BTreeSet;
 use std::fs;
-use std::process::Command;
 
 /// The clock the runner samples latencies with.
 const TIMER: &str = "quanta TSC";
@@ -72,42 +72,6 @@ fn kib(text: &str, key: &str) -> Option<u64> {
         .parse()
         .ok()?;
     Some(n * 1024)
-}
-
-/// The hostname, made safe for a directory name; `unknown` when there is none.
-pub fn default_name() -> String {
-    let host = read("/proc/sys/kernel/hostname").or_else(|| {
-        let out = Command::new("uname").arg("-n").output().ok()?;
-        let name = String::from_utf8(out.stdout).ok()?;
-        Some(name.trim().to_string()).filter(|n| out.status.success() && !n.is_empty())
-    });
-    sanitise(host.as_deref().unwrap_or(""))
-}
-
-/// `name` with every character outside `[A-Za-z0-9._-]` replaced by `-`, and `unknown`
-/// for a name that would be empty or only dots (so it never climbs out of a directory).
-pub(crate) fn sanitise(name: &str) -> String {
-    let safe: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
-                c
-            } else {
-                '-'
-            }
-        })
-        .collect();
-    if safe.chars().all(|c| c == '.') {
-        "unknown".to_string()
-    } else {
-        safe
-    }
-}
-
-/// A file's trimmed contents; `None` when it cannot be read or is empty.
-fn read(path: &str) -> Option<String> {
-    let text = fs::read_to_string(path).ok()?;
-    Some(text.trim().to_string()).filter(|t| !t.is_empty())
 }
 
 /// The first non-empty value of `key` in `/proc/cpuinfo` text.
@@ -187,6 +151,7 @@ fn sysfs_topology() -> Option<Vec<(usize, String)>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::process::Command;
 
     /// Two cores with two hardware threads each; siblings are CPUs 0+2 and 1+3.
     const CPUINFO: &str = "\
@@ -245,21 +210,6 @@ processor\t: 3\nmodel name\t: Test CPU\nphysical id\t: 0\ncore id\t\t: 1\n\n";
             None
         );
         assert_eq!(cpuinfo_topology(""), None);
-    }
-
-    #[test]
-    fn sanitise_keeps_names_inside_a_directory() {
-        assert_eq!(sanitise("build-box_01.lab"), "build-box_01.lab");
-        assert_eq!(sanitise("a b/c:d"), "a-b-c-d");
-        assert_eq!(sanitise(".."), "unknown");
-        assert_eq!(sanitise(""), "unknown");
-    }
-
-    #[test]
-    fn default_name_is_a_safe_hostname() {
-        let name = default_name();
-        assert!(!name.is_empty());
-        assert_eq!(sanitise(&name), name);
     }
 
     #[test]

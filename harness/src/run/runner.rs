@@ -11,11 +11,11 @@ use crate::result::{Counters, PoolFigures, Rep, RetainedSplit, RoleRep};
 use crate::run::counters::{self, CounterGroup, Sample};
 use crate::run::software::{self, SoftwareGroup, SoftwareSample};
 use crate::run::{machine, signal};
-use fencebench_impls::{Implementation, Operation, PoolStats};
+use fencebench_impls::{Implementation, Operation, Pool, PoolStats};
 use fencebench_workloads::{Ctx, Params, WorkerReport, Workload};
 use hdrhistogram::Histogram;
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering::*};
-use std::sync::{Barrier, OnceLock};
+use std::sync::{Arc, Barrier, OnceLock};
 use std::time::{Duration, Instant};
 
 /// How a repetition's measured window ends.
@@ -106,6 +106,132 @@ impl Control {
     }
 }
 
+/// The pools' retained objects sampled over a window: the series, the live peak, and
+/// where the workload splits its pools (`stall --drivers`), the stalled driver's peak
+/// apart from the others'.
+struct RetainedSampler<'a> {
+    pools: &'a [Arc<Pool>],
+    /// The first `k` pools are the stalled driver's.
+    stalled_pools: Option<usize>,
+    series: Vec<[u64; 2]>,
+    live_peak: u64,
+    split_peak: Option<RetainedSplit>,
+}
+
+impl<'a> RetainedSampler<'a> {
+    fn new(pools: &'a [Arc<Pool>], stalled_pools: Option<usize>) -> Self {
+        let stalled_pools = stalled_pools.map(|k| k.min(pools.len()));
+        RetainedSampler {
+            pools,
+            stalled_pools,
+            series: Vec::new(),
+            live_peak: 0,
+            split_peak: stalled_pools.map(|_| RetainedSplit::default()),
+        }
+    }
+
+    /// The pools' figures added up.
+    fn totals(&self) -> PoolStats {
+        self.pools
+            .iter()
+            .map(|p| p.stats())
+            .fold(PoolStats::default(), |a, b| a + b)
+    }
+
+    /// One point of the series, `start` being the window's.
+    fn sample(&mut self, start: Instant) {
+        // One read per pool, so the split adds up to the total sampled with it.
+        let per_pool: Vec<PoolStats> = self.pools.iter().map(|p| p.stats()).collect();
+        let retained = |ps: &[PoolStats]| ps.iter().map(|s| s.retained).sum();
+        let st = per_pool.iter().fold(PoolStats::default(), |a, &b| a + b);
+        self.live_peak = self.live_peak.max(st.live);
+        self.series
+            .push([start.elapsed().as_millis() as u64, st.retained]);
+        if let (Some(k), Some(peak)) = (self.stalled_pools, self.split_peak.as_mut()) {
+            *peak = peak.max(RetainedSplit {
+                stalled_peak: retained(&per_pool[..k]),
+                others_peak: retained(&per_pool[k..]),
+            });
+        }
+    }
+}
+
+/// What the coordinator saw of a repetition's window.
+struct Coordinated {
+    window_ns: u64,
+    /// The pools at the window's opening and close.
+    start: PoolStats,
+    end: PoolStats,
+    series: Vec<[u64; 2]>,
+    live_peak: u64,
+    retained_split: Option<RetainedSplit>,
+    /// Why the window ended before its time, if it did.
+    ended_early: Option<String>,
+}
+
+/// The coordinating thread's part, from the barrier on: the warm-up, then the window,
+/// sampling retained objects and checking for a signal or the resident-memory limit
+/// between sleeps, then STOP. `ops_start`: the pools before the barrier, where an
+/// operation budget opens the window there.
+fn coordinate(
+    spec: &RepSpec,
+    control: &Control,
+    mut sampler: RetainedSampler,
+    ops_start: Option<PoolStats>,
+) -> Coordinated {
+    let mut ended_early = None;
+    let (start, start_stats) = match spec.window {
+        Window::Timed { warmup, .. } => {
+            let warm = Instant::now();
+            while ended_early.is_none() && warm.elapsed() < warmup {
+                let left = warmup.saturating_sub(warm.elapsed());
+                std::thread::sleep(spec.retained_every.min(left));
+                ended_early = must_end(spec, warm);
+            }
+            let st = sampler.totals();
+            control.set(MEASURE);
+            (Instant::now(), st)
+        }
+        Window::Ops(_) => (Instant::now(), ops_start.expect("taken before the barrier")),
+    };
+    match spec.window {
+        Window::Timed { duration, .. } => {
+            let end = start + duration;
+            while ended_early.is_none() {
+                sampler.sample(start);
+                let now = Instant::now();
+                if now >= end {
+                    break;
+                }
+                std::thread::sleep(spec.retained_every.min(end - now));
+                ended_early = must_end(spec, start);
+            }
+            control.set(STOP);
+        }
+        Window::Ops(_) => {
+            while !control.stop.load(Acquire) {
+                sampler.sample(start);
+                std::thread::sleep(spec.retained_every.min(Duration::from_millis(1)));
+                ended_early = must_end(spec, start);
+                if ended_early.is_some() {
+                    control.set(STOP);
+                }
+            }
+        }
+    }
+    let window_ns = start.elapsed().as_nanos() as u64;
+    sampler.sample(start);
+    Coordinated {
+        window_ns,
+        start: start_stats,
+        end: sampler.totals(),
+        series: sampler.series,
+        live_peak: sampler.live_peak,
+        retained_split: sampler.split_peak,
+        ended_early,
+    }
+}
+
 /// Runs one repetition of workload `W` over implementation `I`.
 pub fn run_rep<I: Implementation, W: Workload<I>>(spec: &RepSpec, workload: &W) -> Rep {
     let roles = workload.roles();
@@ -133,19 +259,12 @@ pub fn run_rep<I: Implementation, W: Workload<I>>(spec: &RepSpec, workload: &W) 
     };
     let barrier = Barrier::new(threads + 1);
     let pools = workload.pools();
-    let pool_stats = || {
-        pools
-            .iter()
-            .map(|p| p.stats())
-            .fold(PoolStats::default(), |a, b| a + b)
-    };
-    // The first `k` pools are the stalled driver's, where the workload splits them.
-    let stalled_pools = workload.stalled_pools().map(|k| k.min(pools.len()));
+    let sampler = RetainedSampler::new(&pools, workload.stalled_pools());
     clock();
 
     // The coordinator only sleeps and samples, in no read-side section: offline, so an
     // `rcu-qsbr` grace period (an unload waiting for one) never waits for it.
-    let (results, window_ns, series, start_stats, end_stats, ended_early) = I::offline(|| {
+    let (results, coordinated) = I::offline(|| {
         std::thread::scope(|s| {
             let handles: Vec<_> = assignment
                 .iter()
@@ -164,85 +283,17 @@ pub fn run_rep<I: Implementation, W: Workload<I>>(spec: &RepSpec, workload: &W) 
                 .collect();
 
             // An op-budget window opens at the barrier: snapshot the pools before it.
-            let ops_start = matches!(spec.window, Window::Ops(_)).then(pool_stats);
+            let ops_start = matches!(spec.window, Window::Ops(_)).then(|| sampler.totals());
             barrier.wait();
-            let mut series = Vec::new();
-            let mut live_peak = 0;
-            let mut split_peak = stalled_pools.map(|_| RetainedSplit::default());
-            let mut sample = |series: &mut Vec<[u64; 2]>, start: Instant| {
-                // One read per pool, so the split adds up to the total sampled with it.
-                let per_pool: Vec<PoolStats> = pools.iter().map(|p| p.stats()).collect();
-                let retained = |ps: &[PoolStats]| ps.iter().map(|s| s.retained).sum();
-                let st = per_pool.iter().fold(PoolStats::default(), |a, &b| a + b);
-                live_peak = live_peak.max(st.live);
-                series.push([start.elapsed().as_millis() as u64, st.retained]);
-                if let (Some(k), Some(peak)) = (stalled_pools, split_peak.as_mut()) {
-                    *peak = peak.max(RetainedSplit {
-                        stalled_peak: retained(&per_pool[..k]),
-                        others_peak: retained(&per_pool[k..]),
-                    });
-                }
-            };
-            let mut ended_early = None;
-            let (start, start_stats) = match spec.window {
-                Window::Timed { warmup, .. } => {
-                    let warm = Instant::now();
-                    while ended_early.is_none() && warm.elapsed() < warmup {
-                        let left = warmup.saturating_sub(warm.elapsed());
-                        std::thread::sleep(spec.retained_every.min(left));
-                        ended_early = must_end(spec, warm);
-                    }
-                    let st = pool_stats();
-                    control.set(MEASURE);
-                    (Instant::now(), st)
-                }
-                Window::Ops(_) => (Instant::now(), ops_start.expect("taken before the barrier")),
-            };
-            match spec.window {
-                Window::Timed { duration, .. } => {
-                    let end = start + duration;
-                    while ended_early.is_none() {
-                        sample(&mut series, start);
-                        let now = Instant::now();
-                        if now >= end {
-                            break;
-                        }
-                        std::thread::sleep(spec.retained_every.min(end - now));
-                        ended_early = must_end(spec, start);
-                    }
-                    control.set(STOP);
-                }
-                Window::Ops(_) => {
-                    while !control.stop.load(Acquire) {
-                        sample(&mut series, start);
-                        std::thread::sleep(spec.retained_every.min(Duration::from_millis(1)));
-                        ended_early = must_end(spec, start);
-                        if ended_early.is_some() {
-                            control.set(STOP);
-                        }
-                    }
-                }
-            }
-            let window_ns = start.elapsed().as_nanos() as u64;
-            sample(&mut series, start);
+            let coordinated = coordinate(spec, &control, sampler, ops_start);
             let results: Vec<ThreadResult> = handles
                 .into_iter()
                 .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
                 .collect();
-            (
-                results,
-                window_ns,
-                series,
-                start_stats,
-                (pool_stats(), live_peak, split_peak),
-                ended_early,
-            )
+            (results, coordinated)
         })
     });
-
-    let mut rep = assemble::<I>(roles, results, window_ns, series, start_stats, end_stats);
-    rep.ended_early = ended_early;
-    rep
+    assemble::<I>(roles, results, coordinated)
 }
 
 /// Stops the whole repetition if its worker panics, so the coordinator and the other
@@ -275,7 +326,7 @@ fn worker<I: Implementation, W: Workload<I>>(
     let counters_missing = if !spec.counters {
         Some("counters off (--counters off)".to_string())
     } else {
-        counters::unavailable(&avail)
+        crate::result::unavailable_events(&avail)
     };
     let (mut soft, soft_avail) = if spec.counters {
         SoftwareGroup::open()
@@ -359,11 +410,17 @@ fn worker<I: Implementation, W: Workload<I>>(
 fn assemble<I: Implementation>(
     roles: &[fencebench_workloads::Role],
     results: Vec<ThreadResult>,
-    window_ns: u64,
-    series: Vec<[u64; 2]>,
-    start: PoolStats,
-    (end, live_peak, retained_split): (PoolStats, u64, Option<RetainedSplit>),
+    coordinated: Coordinated,
 ) -> Rep {
+    let Coordinated {
+        window_ns,
+        start,
+        end,
+        series,
+        live_peak,
+        retained_split,
+        ended_early,
+    } = coordinated;
     let mut wake: Option<Histogram<u64>> = None;
     let mut unload: Option<Histogram<u64>> = None;
     let (mut lost, mut late, mut records) = (0, 0, 0);
@@ -450,6 +507,6 @@ fn assemble<I: Implementation>(
         wake_latency: wake.filter(|h| !h.is_empty()).map(|h| encode_hist(&h)),
         unload_latency: unload.filter(|h| !h.is_empty()).map(|h| encode_hist(&h)),
         retained_series: series,
-        ended_early: None,
+        ended_early,
     }
 }

@@ -5,8 +5,8 @@
 //! or a fault is the kernel's doing), read only at the window edges; an event that cannot
 //! open is reported with the reason, never as zero.
 
-use crate::result::SoftwareCounters;
-use crate::run::counters::{explain, unavailable, Availability};
+use crate::result::{unavailable_events, SoftwareCounters};
+use crate::run::counters::{explain, Availability};
 use perf_event::events::Software;
 use perf_event::{Builder, Counter, Group};
 
@@ -127,7 +127,7 @@ pub fn per_op(
 
 /// Why some software events could not open, grouped by reason; `None` if all opened.
 pub fn missing(avail: &Availability) -> Option<String> {
-    unavailable(avail)
+    unavailable_events(avail)
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use crate::result::{Cell, Overhead, Rep, Stat};
 use crate::run::runner::{run_rep, RepSpec};
 use crate::run::signal;
 use fencebench_impls::{for_each_impl, Implementation, Operation};
-use fencebench_workloads::{for_each_workload, Params, Unsupported, Workload};
+use fencebench_workloads::{for_each_workload, properties, Params, Workload};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 /// What to run.
@@ -103,7 +103,7 @@ fn run_cell<I: Implementation, W: Workload<I>>(spec: &RepSpec) -> RepOutcome {
             drop(workload);
             RepOutcome::Ran(Box::new(rep))
         }
-        Err(Unsupported(reason)) => RepOutcome::Skipped(reason),
+        Err(unsupported) => RepOutcome::Skipped(unsupported.to_string()),
     };
     // Settle reclamation so the next cell starts from an empty backlog.
     I::quiesce();
@@ -243,7 +243,7 @@ fn flags(spec: &SuiteSpec, cell: &Cell) -> Vec<String> {
         ));
     }
     let stall = spec.rep.params.stall;
-    if cell.workload == "stall" {
+    if properties(&cell.workload).is_some_and(|p| p.stalls) {
         let short = cell
             .reps
             .iter()

@@ -10,10 +10,11 @@ mod table;
 
 use crate::present::Document;
 use crate::result::ResultFile;
+use std::io::IsTerminal;
 
 pub(crate) use csv::csv_text;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     /// Aligned columns for a terminal.
     Table,
@@ -31,6 +32,15 @@ pub enum Format {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Style {
     pub ascii: bool,
+}
+
+impl Style {
+    /// ASCII when asked, or when stdout is not a terminal (a pipe into mail or a file).
+    pub fn for_stdout(ascii: bool) -> Style {
+        Style {
+            ascii: ascii || !std::io::stdout().is_terminal(),
+        }
+    }
 }
 
 /// One export format.
@@ -55,10 +65,10 @@ pub fn render(file: &ResultFile, format: Format, style: Style) -> String {
 }
 
 /// `fencebench export`: an existing result file in the asked format.
-pub fn execute(opts: crate::options::ExportOptions) -> crate::error::Result<()> {
+pub fn execute(opts: crate::present::options::ExportOptions) -> crate::error::Result<()> {
     let path = crate::present::compare::resolve(&opts.file)?;
-    let file = crate::fs::read(&path)?;
-    crate::emit(&render(&file, opts.format, opts.style))
+    let file = crate::result::file::read(&path)?;
+    crate::stdout::emit(&render(&file, opts.format, opts.style))
 }
 
 /// The two human-readable layouts, for documents that are not a single result file.

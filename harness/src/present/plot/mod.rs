@@ -4,13 +4,13 @@
 //! renders in a browser and on a Git host; every chart names its machine and date, so a
 //! chart copied out of its directory still says where it came from.
 
+use crate::error::IoError;
 use crate::error::{Error, Result};
-use crate::fs::IoError;
+use crate::host::sanitise;
 use crate::present::numbers::{num, si};
 use crate::present::plural;
 use crate::result::hist::decode_hist;
 use crate::result::{Cell, ResultFile, RoleSummary};
-use crate::run::machine::sanitise;
 use plotters::coord::ranged1d::SegmentedCoord;
 use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint};
 use plotters::coord::types::{RangedCoordf64, RangedCoordusize};
@@ -58,16 +58,16 @@ pub struct Chart {
 }
 
 /// `fencebench plot`: prints each chart's path.
-pub fn execute(args: crate::cli::PlotArgs) -> crate::error::Result<()> {
-    let path = crate::present::compare::resolve(&args.file)?;
-    let file = crate::fs::read(&path)?;
-    let dir = args.out.unwrap_or_else(|| default_dir(&path));
+pub fn execute(opts: crate::present::options::PlotOptions) -> crate::error::Result<()> {
+    let path = crate::present::compare::resolve(&opts.file)?;
+    let file = crate::result::file::read(&path)?;
+    let dir = opts.out.unwrap_or_else(|| default_dir(&path));
     let charts = write(&file, &path, &dir)?;
     let paths: String = charts
         .iter()
         .map(|c| format!("{}\n", c.path.display()))
         .collect();
-    crate::emit(&paths)
+    crate::stdout::emit(&paths)
 }
 
 /// `<dir>/<stem>-plots/` beside the result file `<dir>/<stem>.json`.

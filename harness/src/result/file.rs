@@ -1,102 +1,16 @@
-//! File handling for result files: reading any schema this fencebench knows, writing
+//! Result files on disk: reading any schema this fencebench knows, writing
 //! atomically (temp file, then link or rename) so a crash never leaves half a result,
 //! never replacing a file unless asked, collision-free default names under the
 //! repository's `results/runs/`, and finding the latest file in a directory. Every
 //! error names the file.
 
+use crate::error::IoError;
+use crate::host::sanitise;
 use crate::result::{ResultFile, OLDEST_SCHEMA, SCHEMA_VERSION};
-use crate::run::machine::sanitise;
-use std::fmt;
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
-
-#[derive(Debug)]
-pub enum IoError {
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    /// Not JSON, or JSON that is not an object.
-    NotResult { path: PathBuf, why: String },
-    /// Written by a fencebench with another schema (`found` is `None` when absent).
-    Version {
-        path: PathBuf,
-        found: Option<String>,
-    },
-    /// The right version, but a field is missing or of the wrong type.
-    Malformed { path: PathBuf, why: String },
-    Write {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    /// A directory given in place of a result file holds none.
-    NoResults { dir: PathBuf },
-    /// The file exists and replacing it was not asked for (`--force`).
-    Exists { path: PathBuf },
-}
-
-impl fmt::Display for IoError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            IoError::Read { path, source } => write!(f, "cannot read {}: {source}", path.display()),
-            IoError::NotResult { path, why } => {
-                write!(
-                    f,
-                    "{}: not a fencebench result file ({why})",
-                    path.display()
-                )
-            }
-            IoError::Version {
-                path,
-                found: Some(found),
-            } => write!(
-                f,
-                "{}: schema version {found}, this fencebench reads versions {OLDEST_SCHEMA} to \
-                 {SCHEMA_VERSION} (a newer fencebench wrote it)",
-                path.display()
-            ),
-            IoError::Version { path, found: None } => write!(
-                f,
-                "{}: not a fencebench result file (no schema_version; this fencebench reads \
-                 versions {OLDEST_SCHEMA} to {SCHEMA_VERSION})",
-                path.display()
-            ),
-            IoError::Malformed { path, why } => {
-                write!(
-                    f,
-                    "{}: malformed fencebench result file ({why})",
-                    path.display()
-                )
-            }
-            IoError::Write { path, source } => {
-                write!(f, "cannot write {}: {source}", path.display())
-            }
-            IoError::Exists { path } => write!(
-                f,
-                "{} exists; pass --force to replace it, or --out another path",
-                path.display()
-            ),
-            IoError::NoResults { dir } => {
-                write!(
-                    f,
-                    "{}: no result files (*.json) in this directory",
-                    dir.display()
-                )
-            }
-        }
-    }
-}
-
-impl std::error::Error for IoError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            IoError::Read { source, .. } | IoError::Write { source, .. } => Some(source),
-            _ => None,
-        }
-    }
-}
 
 /// Where a run's result file goes.
 #[derive(Debug, Clone, PartialEq)]
@@ -122,6 +36,14 @@ impl Destination {
         }
         check_writable(&path)?;
         Ok(Destination::Exact { path, force })
+    }
+
+    /// `--results-dir DIR`: a fresh name in `DIR/<machine>/` (the name made safe for a
+    /// directory), refused now, before any measurement, when it cannot be written.
+    pub fn fresh_in(dir: &Path, machine: &str) -> Result<Destination, IoError> {
+        let dir = dir.join(sanitise(machine));
+        check_writable(&dir.join("result.json"))?;
+        Ok(Destination::Fresh { dir })
     }
 
     /// `<repository>/results/runs/<machine>/`.
@@ -241,21 +163,6 @@ pub fn write(path: &Path, file: &ResultFile) -> Result<(), IoError> {
     write_file(path, file, true)
 }
 
-/// `fencebench convert`: reads a file of any known schema and writes it in the current
-/// one. The figures are the file's own: nothing is re-measured or recomputed beyond
-/// merging the histograms the summaries were computed from.
-pub fn convert(opts: crate::options::ConvertOptions) -> crate::error::Result<()> {
-    let file = read(&opts.file)?;
-    write_file(&opts.out, &file, opts.force)?;
-    let size = fs::metadata(&opts.out).map(|m| m.len()).unwrap_or(0);
-    eprintln!(
-        "wrote {} (schema {SCHEMA_VERSION}, {} KiB)",
-        opts.out.display(),
-        size / 1024
-    );
-    Ok(())
-}
-
 /// Reads a result file, refusing other schema versions before looking at any other
 /// field, so an old file gives a version error rather than a missing-field one.
 pub fn read(path: &Path) -> Result<ResultFile, IoError> {
@@ -281,6 +188,7 @@ pub fn read(path: &Path) -> Result<ResultFile, IoError> {
             return Err(IoError::Version {
                 path: path.to_path_buf(),
                 found,
+                reads: (OLDEST_SCHEMA, SCHEMA_VERSION),
             });
         }
     }
