@@ -2,9 +2,26 @@
 # The planted-bug matrix: builds each plant (FENCEBENCH_PLANT, see impls/build.rs) and
 # runs the suites that must catch it. Every plant must be caught in every run: a
 # race-catchable plant runs the race test RUNS times and must fail every time, on every
-# implementation it breaks. Prints one line per plant × catcher (the README's table).
+# implementation it breaks. Prints one line per plant × catcher.
+#
+#   .ci/plants.sh               # the matrix: build each plant, run its catchers
+#   .ci/plants.sh --list        # the plant × suite × test table only; builds and runs nothing
+#   .ci/plants.sh --write-docs  # rewrite docs/correctness.md's table from --list
+#
+# The normal run first checks (cheaply) that docs/correctness.md's table, between the
+# `plants:begin` and `plants:end` markers, is the --list output, so the documented matrix
+# is the one that runs.
 set -uo pipefail
 cd "$(dirname "$0")/.."
+
+mode=run
+case "${1:-}" in
+    "") ;;
+    --list) mode=list ;;
+    --write-docs) mode=write-docs ;;
+    *) echo "usage: $0 [--list | --write-docs]" >&2; exit 2 ;;
+esac
+DOCS=docs/correctness.md
 
 RUNS=${PLANT_RUNS:-5}
 # Rounds of the race test per run: it stops at the first violation, so a caught plant
@@ -38,6 +55,10 @@ catch() {
     shift 3
     local t n caught start row
     for t in "$@"; do
+        if [ "$mode" != run ]; then
+            printf '| `%s` | %s | `%s` |\n' "$plant" "$suite" "$t"
+            continue
+        fi
         caught=0
         start=$SECONDS
         for ((n = 1; n <= runs; n++)); do
@@ -59,8 +80,9 @@ race() { local p=$1; shift; catch "$p" race "$RUNS" "${@/%/_never_reads_freed_da
 conformance() { local p=$1; shift; catch "$p" conformance 1 "$@"; }
 loom() { local p=$1; shift; catch "$p" loom 1 "$@"; }
 
-echo "| plant | suite | test that must fail | caught | time |"
-echo "|---|---|---|---|---|"
+# The one list of plant × suite × tests that must fail: the run, --list and the docs'
+# table all come from it.
+matrix() {
 race rcu-free-at-once rcu rcu_detach
 race rcu-skip-synchronize rcu rcu_detach
 race rcu-gp-early rcu rcu_detach
@@ -98,6 +120,53 @@ race crossbeam-free-at-once rcu_crossbeam
 race seize-free-at-once hyaline_seize
 race haphazard-free-at-once hazptr_haphazard
 race arcswap-free-at-once arcswap
+}
+
+# The --list table: the run's rows without its caught and time columns.
+list() {
+    local mode=list
+    echo "| plant | suite | test that must fail |"
+    echo "|---|---|---|"
+    matrix
+}
+
+# The table between the markers in $DOCS, markers excluded.
+docs_table() {
+    awk '/^<!-- plants:end/ { inside = 0 } inside { print } /^<!-- plants:begin/ { inside = 1 }' "$DOCS"
+}
+
+markers_ok() {
+    [ -f "$DOCS" ] && [ "$(grep -c '^<!-- plants:begin' "$DOCS")" = 1 ] \
+        && [ "$(grep -c '^<!-- plants:end' "$DOCS")" = 1 ]
+}
+
+case "$mode" in
+    list)
+        list
+        exit 0
+        ;;
+    write-docs)
+        markers_ok || { echo "$DOCS needs one <!-- plants:begin --> and one <!-- plants:end --> line" >&2; exit 1; }
+        table=$(list)
+        tmp=$(mktemp)
+        table=$table awk '
+            /^<!-- plants:end/ { print ENVIRON["table"]; inside = 0 }
+            !inside { print }
+            /^<!-- plants:begin/ { inside = 1 }' "$DOCS" >"$tmp" && cat "$tmp" >"$DOCS"
+        rm -f "$tmp"
+        echo "$DOCS: plant table rewritten from .ci/plants.sh --list"
+        exit 0
+        ;;
+esac
+
+if ! markers_ok || [ "$(docs_table)" != "$(list)" ]; then
+    echo "$DOCS's plant table is not .ci/plants.sh --list's output: run .ci/plants.sh --write-docs and commit it" >&2
+    exit 1
+fi
+
+echo "| plant | suite | test that must fail | caught | time |"
+echo "|---|---|---|---|---|"
+matrix
 
 # Back to the real code for whatever runs next.
 cargo build -q -p fencebench-impls
