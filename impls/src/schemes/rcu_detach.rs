@@ -5,10 +5,10 @@
 //! lock is inline in the fence, so taking it never touches driver data. Freed after a
 //! grace period, on the same membarrier RCU as `rcu`.
 
-use crate::pool::DriverRef;
-use crate::rcu::{call_rcu_free, rcu_barrier, read_section};
-use crate::scheme::{FenceView, Scheme};
-use std::sync::atomic::AtomicUsize;
+use crate::memory::pool::DriverRef;
+use crate::model::scheme::{FenceView, Scheme};
+use crate::reclaim::rcu::{call_rcu_free, rcu_barrier, read_section};
+use crate::sync::AtomicUsize;
 use std::sync::atomic::Ordering::{Acquire, Release};
 
 pub enum RcuDetach {}
@@ -37,7 +37,7 @@ impl Scheme for RcuDetach {
     }
 
     const CHECKS_SIGNALED_BIT: bool = false;
-    const GENERATION: crate::Generation = crate::Generation::V7;
+    const GENERATION: crate::contract::Generation = crate::contract::Generation::V7;
     const INLINE_LOCK: bool = true;
 
     /// Pairs with the reader's `Acquire` load: a reader that loads 0 takes nothing from
@@ -61,6 +61,6 @@ impl Scheme for RcuDetach {
     }
 
     fn mechanism() -> &'static str {
-        crate::membarrier::mode().label()
+        crate::sync::membarrier::mode().label()
     }
 }

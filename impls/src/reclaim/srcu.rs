@@ -21,8 +21,9 @@
 //! instead ([`membarrier::heavy`], which stands for the `synchronize_rcu()` the kernel's
 //! scan runs for these readers), and the flip needs none.
 
-use crate::membarrier;
-use crate::pool::DriverRef;
+use crate::memory::pool::DriverRef;
+use crate::sync::backoff::Backoff;
+use crate::sync::membarrier;
 use crate::sync::{fence, AtomicU64, Mutex};
 use crossbeam_utils::CachePadded;
 use std::marker::PhantomData;
@@ -309,6 +310,13 @@ impl<F: Flavor> Domain<F> {
         }
     }
 
+    /// Under loom, `call_srcu(kfree)` synchronously: a grace period, then the free.
+    #[cfg(fencebench_loom)]
+    pub fn call_srcu_free(&self, data: DriverRef) {
+        self.synchronize();
+        data.free();
+    }
+
     /// `srcu_barrier()`: waits until everything retired to this domain before the call
     /// has been freed, advancing grace periods itself (sleeping between checks).
     pub fn barrier(&self) {
@@ -316,7 +324,7 @@ impl<F: Flavor> Domain<F> {
             let st = self.gp.lock().unwrap();
             st.completed + u64::from(st.phase != Phase::Idle) + u64::from(!st.pending.is_empty())
         };
-        let mut tries = 0u32;
+        let mut backoff = Backoff::new(0, 16);
         loop {
             {
                 let mut st = self.gp.lock().unwrap();
@@ -328,13 +336,7 @@ impl<F: Flavor> Domain<F> {
                     return;
                 }
             }
-            tries += 1;
-            if tries < 16 || cfg!(fencebench_loom) {
-                crate::sync::yield_now();
-            } else {
-                #[cfg(not(fencebench_loom))]
-                std::thread::sleep(std::time::Duration::from_micros(50));
-            }
+            backoff.wait();
         }
     }
 
@@ -378,18 +380,14 @@ impl<F: Flavor> Drop for Domain<F> {
     }
 }
 
-#[cfg(not(fencebench_loom))]
-pub use global::{DriverDomain, Registered, Sleepable, Srcu, SrcuFast};
+pub use registered::{slot, Registered};
 
-#[cfg(not(fencebench_loom))]
-mod global {
+/// Every domain of a flavour, and each thread's counter slot.
+mod registered {
     use super::{Classic, Domain, Fast, Flavor};
-    use crate::pool::DriverRef;
-    use crate::scheme::{FenceView, Scheme};
     use std::cell::Cell;
-    use std::marker::PhantomData;
     use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
-    use std::sync::{Arc, Mutex, Weak};
+    use std::sync::{Mutex, Weak};
 
     /// Every domain of one flavour, for [`Scheme::quiesce`], which is not told which
     /// driver (per flavour, so quiescing one implementation never waits on the other's
@@ -417,8 +415,13 @@ mod global {
         static SLOT: Cell<usize> = const { Cell::new(usize::MAX) };
     }
 
+    /// This thread's counter slot (its "CPU"). Under loom always the first: a
+    /// round-robin counter that outlives an execution would make loom's runs differ.
     #[inline]
-    fn slot() -> usize {
+    pub fn slot() -> usize {
+        if cfg!(fencebench_loom) {
+            return 0;
+        }
         SLOT.with(|s| {
             let mut v = s.get();
             if v == usize::MAX {
@@ -429,77 +432,5 @@ mod global {
             }
             v
         })
-    }
-
-    /// A driver's domain: created with its timeline, shared by its fences.
-    pub struct DriverDomain<F: Flavor>(Arc<Domain<F>>);
-
-    impl<F: Registered> Default for DriverDomain<F> {
-        fn default() -> Self {
-            let d = Arc::new(Domain::new());
-            let mut all = F::domains().lock().unwrap();
-            all.retain(|w| w.strong_count() > 0);
-            all.push(Arc::downgrade(&d));
-            DriverDomain(d)
-        }
-    }
-
-    /// Sleepable RCU with readers of flavour `F`, one domain per driver.
-    pub struct Sleepable<F>(PhantomData<F>);
-
-    /// The classic read side: a full barrier in lock and in unlock.
-    pub type Srcu = Sleepable<Classic>;
-    /// `srcu_read_lock_fast`: no reader barrier, the grace period's scans pay.
-    pub type SrcuFast = Sleepable<Fast>;
-
-    impl<F: Registered> Scheme for Sleepable<F> {
-        const NAME: &'static str = F::NAME;
-        const SUMMARY: &'static str = F::SUMMARY;
-        type Driver = DriverDomain<F>;
-        type PerFence = Arc<Domain<F>>;
-
-        fn per_fence(driver: &DriverDomain<F>, _: &DriverRef) -> Arc<Domain<F>> {
-            driver.0.clone()
-        }
-
-        #[inline]
-        fn section<R>(fence: FenceView<'_, Arc<Domain<F>>>, f: impl FnOnce(bool) -> R) -> R {
-            fence.per_fence.read(slot(), || f(true))
-        }
-
-        fn reclaim(domain: &Arc<Domain<F>>, data: &DriverRef) {
-            // Planted: `srcu-fast` frees without waiting for its readers.
-            #[cfg(fencebench_plant = "srcu-fast-free-at-once")]
-            if F::ASYMMETRIC {
-                return data.free();
-            }
-            domain.call_srcu_free(data.clone());
-        }
-
-        fn quiesce() {
-            let all: Vec<_> = F::domains()
-                .lock()
-                .unwrap()
-                .iter()
-                .filter_map(Weak::upgrade)
-                .collect();
-            for d in all {
-                d.barrier();
-            }
-        }
-
-        /// Only the driver's own domain: a reader stalled in another driver's section
-        /// does not delay it.
-        fn unload(driver: &DriverDomain<F>) {
-            driver.0.barrier();
-        }
-
-        fn mechanism() -> &'static str {
-            if F::ASYMMETRIC {
-                crate::membarrier::mode().label()
-            } else {
-                "full-fence"
-            }
-        }
     }
 }

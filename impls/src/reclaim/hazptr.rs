@@ -7,9 +7,9 @@
 //! unsignalled is always seen by the scan. Unlike RCU, a stalled reader pins only the
 //! one object it protects: retained memory stays bounded.
 
-use crate::membarrier;
-use crate::pool::DriverRef;
-use crate::sync::{AtomicBool, AtomicUsize, Mutex};
+use crate::memory::pool::DriverRef;
+use crate::sync::membarrier;
+use crate::sync::{const_unless_loom, AtomicBool, AtomicUsize, Mutex};
 use crossbeam_utils::CachePadded;
 use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
 use std::sync::Arc;
@@ -46,17 +46,11 @@ pub struct Domain {
 }
 
 impl Domain {
-    #[cfg(not(fencebench_loom))]
-    pub const fn new() -> Self {
-        Domain {
-            records: Mutex::new(Vec::new()),
-        }
-    }
-
-    #[cfg(fencebench_loom)]
-    pub fn new() -> Self {
-        Domain {
-            records: Mutex::new(Vec::new()),
+    const_unless_loom! {
+        pub fn new() -> Self {
+            Domain {
+                records: Mutex::new(Vec::new()),
+            }
         }
     }
 
@@ -122,14 +116,17 @@ impl Default for Domain {
     }
 }
 
+#[cfg(fencebench_loom)]
+pub use per_execution::{protected, retire, scan_retired};
 #[cfg(not(fencebench_loom))]
-pub use global::Hazptr;
+pub use process::{protected, retire, scan_retired};
 
+/// The process's hazard domain: records per thread, reached through a constant
+/// thread-local, and per-thread retired lists scanned in batches.
 #[cfg(not(fencebench_loom))]
-mod global {
+mod process {
     use super::{Domain, HazardRecord};
-    use crate::pool::DriverRef;
-    use crate::scheme::{FenceView, Scheme};
+    use crate::memory::pool::DriverRef;
     use std::cell::{Cell, RefCell};
     use std::ptr::null;
     use std::sync::{Arc, Mutex};
@@ -180,7 +177,7 @@ mod global {
 
     thread_local! {
         static LOCAL: Local = {
-            crate::membarrier::mode();
+            crate::sync::membarrier::mode();
             let local = Local {
                 records: std::array::from_fn(|_| DOMAIN.acquire()),
                 retired: RefCell::new(Vec::with_capacity(SCAN_AT)),
@@ -234,7 +231,7 @@ mod global {
     /// `f` is not moved into one (which keeps `LocalKey::with` out of line). Always
     /// inlined: out of line, `f`'s result (a whole `FenceInfo`) is returned through memory.
     #[inline(always)]
-    fn protected<R>(addr: usize, f: impl FnOnce(bool) -> R) -> R {
+    pub fn protected<R>(addr: usize, f: impl FnOnce(bool) -> R) -> R {
         let next = SLOTS.with(|s| {
             let depth = s.in_use.get();
             (depth < DEPTH).then(|| (s.records[depth].get(), depth))
@@ -270,7 +267,7 @@ mod global {
 
     /// Queues `data` for this thread's next scan; from a thread-local destructor that
     /// runs after this thread's records were released, hands it to the orphans instead.
-    fn retire(data: DriverRef) {
+    pub fn retire(data: DriverRef) {
         let mut data = Some(data);
         let _ = LOCAL.try_with(|l| {
             let Some(data) = data.take() else { return };
@@ -288,38 +285,49 @@ mod global {
         }
     }
 
-    /// Hazard pointers with asymmetric fences, written for this model.
-    pub enum Hazptr {}
+    /// Scans this thread's and orphaned retired objects; what a reader still protects
+    /// goes back to the orphans for a later scan.
+    pub fn scan_retired() {
+        let mut all = LOCAL.with(|l| std::mem::take(&mut *l.retired.borrow_mut()));
+        all.append(&mut ORPHANS.lock().unwrap());
+        DOMAIN.scan(&mut all);
+        ORPHANS.lock().unwrap().extend(all);
+    }
+}
 
-    impl Scheme for Hazptr {
-        const NAME: &'static str = "hazptr";
-        const SUMMARY: &'static str =
-            "hazard pointer on the driver data, re-validated by SIGNALED; retire at signal";
-        type Driver = ();
-        type PerFence = ();
+/// Under loom, the same calls on a domain created afresh for each execution: a record
+/// acquired per section, and a scan at every retirement.
+#[cfg(fencebench_loom)]
+mod per_execution {
+    use super::Domain;
+    use crate::memory::pool::DriverRef;
+    use crate::sync::Mutex;
 
-        fn per_fence(_: &(), _: &DriverRef) {}
+    loom::lazy_static! {
+        static ref DOMAIN: Domain = Domain::new();
+        /// Retired objects a scan found protected, for the next scan.
+        static ref RETIRED: Mutex<Vec<DriverRef>> = Mutex::new(Vec::new());
+    }
 
-        #[inline]
-        fn section<R>(fence: FenceView<'_, ()>, f: impl FnOnce(bool) -> R) -> R {
-            protected(fence.data.addr(), f)
-        }
+    /// Publishes `addr` in a record acquired for this section and runs `f` with it
+    /// protected.
+    pub fn protected<R>(addr: usize, f: impl FnOnce(bool) -> R) -> R {
+        let record = DOMAIN.acquire();
+        record.protect(addr);
+        let result = f(true);
+        DOMAIN.release(&record);
+        result
+    }
 
-        fn reclaim(_: &(), data: &DriverRef) {
-            retire(data.clone());
-        }
+    /// Retires `data` and scans at once.
+    pub fn retire(data: DriverRef) {
+        let mut retired = RETIRED.lock().unwrap();
+        retired.push(data);
+        DOMAIN.scan(&mut retired);
+    }
 
-        /// Scans this thread's and orphaned retired objects; what a reader still
-        /// protects goes back to the orphans for a later scan.
-        fn quiesce() {
-            let mut all = LOCAL.with(|l| std::mem::take(&mut *l.retired.borrow_mut()));
-            all.append(&mut ORPHANS.lock().unwrap());
-            DOMAIN.scan(&mut all);
-            ORPHANS.lock().unwrap().extend(all);
-        }
-
-        fn mechanism() -> &'static str {
-            crate::membarrier::mode().label()
-        }
+    /// Scans what earlier scans left (call once the readers are done).
+    pub fn scan_retired() {
+        DOMAIN.scan(&mut RETIRED.lock().unwrap());
     }
 }

@@ -11,10 +11,11 @@
 //! `fencebench kernel-check` runs it (in the QEMU guests of `scripts/kernel-vm.sh`), and
 //! `cargo test` runs it where a vgem device exists.
 
+use super::backend::{Kernel, KernelFence};
+use super::uapi;
 use crate::contract::*;
-use crate::kernel::{Kernel, KernelFence};
-use crate::pool::Name;
-use crate::{kernel_uapi as uapi, Rcu, RcuDetach};
+use crate::memory::pool::Name;
+use crate::schemes::{Rcu, RcuDetach};
 use std::fmt;
 use std::time::{Duration, Instant};
 
@@ -216,9 +217,9 @@ pub fn run(expect: Option<KernelGeneration>) -> Result<Report, String> {
     checks.push(check(
         "signal, then a second signal reports already signalled",
         || {
-            let before = crate::now_ns();
+            let before = crate::sync::clock::now_ns();
             fence.signal().map_err(|e| format!("first signal: {e}"))?;
-            signalled_between = (before, crate::now_ns());
+            signalled_between = (before, crate::sync::clock::now_ns());
             match fence.signal() {
                 Err(AlreadySignaled) => Ok("Ok, then already signalled".into()),
                 Ok(()) => Err("the second signal succeeded".into()),

@@ -27,9 +27,9 @@
 //! The exporter's lock stays in driver data, as for `hazptr`, so the two differ only in
 //! the library and in pointer-versus-bit detach.
 
-use crate::backlog::{Backlog, ThreadBacklog, Ticket};
-use crate::pool::DriverRef;
-use crate::scheme::{FenceView, Scheme};
+use crate::memory::pool::DriverRef;
+use crate::model::scheme::{FenceView, Scheme};
+use crate::reclaim::backlog::{Backlog, ThreadBacklog, Ticket};
 use haphazard::{AtomicPtr, Domain, HazardPointer};
 use std::cell::{Cell, RefCell};
 use std::sync::OnceLock;
@@ -141,7 +141,7 @@ impl Scheme for HazptrHaphazard {
     }
 
     const CHECKS_SIGNALED_BIT: bool = false;
-    const GENERATION: crate::Generation = crate::Generation::V7;
+    const GENERATION: crate::contract::Generation = crate::contract::Generation::V7;
 
     /// The 7.x detach point: the pointer is cleared and the holder retired; it frees
     /// the data once no hazard covers it.

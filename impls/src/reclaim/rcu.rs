@@ -6,11 +6,13 @@
 //! a test and a store, then a compiler barrier; leaving is a load and a release store of
 //! the word minus one. No atomic read-modify-write and no CPU fence. The writer side pays
 //! instead: [`Domain::synchronize`] issues `membarrier()` before and after scanning the readers
-//! (see [`crate::membarrier`]). Retired driver data is batched per thread and freed by a
+//! (see [`crate::sync::membarrier`]). Retired driver data is batched per thread and freed by a
 //! background reclaimer after one grace period per batch, off the signaller's hot path.
 
-use crate::membarrier;
-use crate::sync::{AtomicU64, Mutex};
+use crate::reclaim::registry::Registry;
+use crate::sync::backoff::Backoff;
+use crate::sync::membarrier;
+use crate::sync::{const_unless_loom, AtomicU64, Mutex};
 use crossbeam_utils::CachePadded;
 use std::marker::PhantomData;
 use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
@@ -66,26 +68,18 @@ impl ReaderRecord {
 /// An RCU domain: the grace-period counter and the registered readers.
 pub struct Domain {
     gp: CachePadded<AtomicU64>,
-    readers: Mutex<Vec<Arc<ReaderRecord>>>,
+    readers: Registry<ReaderRecord>,
     gp_lock: Mutex<()>,
 }
 
 impl Domain {
-    #[cfg(not(fencebench_loom))]
-    pub const fn new() -> Self {
-        Domain {
-            gp: CachePadded::new(AtomicU64::new(GP_ONE)),
-            readers: Mutex::new(Vec::new()),
-            gp_lock: Mutex::new(()),
-        }
-    }
-
-    #[cfg(fencebench_loom)]
-    pub fn new() -> Self {
-        Domain {
-            gp: CachePadded::new(AtomicU64::new(GP_ONE)),
-            readers: Mutex::new(Vec::new()),
-            gp_lock: Mutex::new(()),
+    const_unless_loom! {
+        pub fn new() -> Self {
+            Domain {
+                gp: CachePadded::new(AtomicU64::new(GP_ONE)),
+                readers: Registry::new(),
+                gp_lock: Mutex::new(()),
+            }
         }
     }
 
@@ -102,7 +96,7 @@ impl Domain {
         let rec = Arc::new(ReaderRecord {
             ctr: CachePadded::new(AtomicU64::new(0)),
         });
-        self.readers.lock().unwrap().push(rec.clone());
+        self.readers.add(rec.clone());
         Reader {
             domain: self,
             rec,
@@ -122,23 +116,15 @@ impl Domain {
         // Planted: readers that began in the period just ended are not waited for.
         #[cfg(fencebench_plant = "rcu-gp-early")]
         let target = target - GP_ONE;
-        // A snapshot: the list's lock is not held while waiting, so a thread registering
-        // (its first section) or exiting never waits behind a stalled reader. One that
-        // registers after the snapshot read the new counter (the lock orders it after the
-        // increment) and began after the first barrier, so it needs no waiting for.
-        let readers: Vec<Arc<ReaderRecord>> = self.readers.lock().unwrap().clone();
-        for r in readers.iter() {
-            let mut backoff = Backoff::default();
-            loop {
-                // Acquire: pairs with the Release store in `ReaderRecord::unlock`, so a
-                // section seen ended has finished its loads before the caller frees.
-                let c = r.ctr.load(Acquire);
-                if c & NEST_MASK == 0 || c >= target {
-                    break;
-                }
-                backoff.wait();
-            }
-        }
+        // One that registers after the scan's snapshot read the new counter (the list's
+        // lock orders it after the increment) and began after the first barrier, so it
+        // needs no waiting for.
+        self.readers.wait_for_each(Backoff::new(64, 256), |r| {
+            // Acquire: pairs with the Release store in `ReaderRecord::unlock`, so a
+            // section seen ended has finished its loads before the caller frees.
+            let c = r.ctr.load(Acquire);
+            c & NEST_MASK == 0 || c >= target
+        });
         membarrier::heavy();
     }
 }
@@ -146,25 +132,6 @@ impl Domain {
 impl Default for Domain {
     fn default() -> Self {
         Self::new()
-    }
-}
-
-/// Spin, then yield, then sleep: a stalled reader (the `stall` workload holds one for
-/// 100 ms) must not make the grace-period thread burn a core.
-#[derive(Default)]
-struct Backoff(u32);
-
-impl Backoff {
-    fn wait(&mut self) {
-        self.0 += 1;
-        if self.0 < 64 {
-            crate::sync::spin_hint();
-        } else if self.0 < 256 || cfg!(fencebench_loom) {
-            crate::sync::yield_now();
-        } else {
-            #[cfg(not(fencebench_loom))]
-            std::thread::sleep(std::time::Duration::from_micros(50));
-        }
     }
 }
 
@@ -244,23 +211,22 @@ impl Drop for Reader<'_> {
             0,
             "reader thread exited inside a read-side section"
         );
-        self.domain
-            .readers
-            .lock()
-            .unwrap()
-            .retain(|r| !Arc::ptr_eq(r, &self.rec));
+        self.domain.readers.remove(&self.rec);
     }
 }
 
+#[cfg(fencebench_loom)]
+pub use per_execution::{call_rcu_free, rcu_barrier, read_section, synchronize_rcu};
 #[cfg(not(fencebench_loom))]
-pub use global::{call_rcu_free, rcu_barrier, read_section, synchronize_rcu, Rcu};
+pub use process::{call_rcu_free, rcu_barrier, read_section, synchronize_rcu};
 
+/// The process's domain, like the kernel's single RCU: a reader record per thread and
+/// a background reclaimer.
 #[cfg(not(fencebench_loom))]
-mod global {
+mod process {
     use super::{Domain, Reader, ReaderRecord};
-    use crate::deferred::{Batch, Reclaimer};
-    use crate::pool::DriverRef;
-    use crate::scheme::{FenceView, Scheme};
+    use crate::memory::pool::DriverRef;
+    use crate::reclaim::deferred::{Batch, Reclaimer};
     use std::cell::Cell;
     use std::sync::Arc;
 
@@ -338,7 +304,7 @@ mod global {
 
     /// Waits for a grace period of the process domain.
     pub fn synchronize_rcu() {
-        crate::membarrier::mode();
+        crate::sync::membarrier::mode();
         DOMAIN.synchronize();
     }
 
@@ -363,35 +329,39 @@ mod global {
     pub fn rcu_barrier() {
         RECLAIMER.wait_for(RECLAIMER.flush(&BATCH));
     }
+}
 
-    /// The kernel contract: readers in one RCU section check `SIGNALED`; the exporter's
-    /// data is freed only after a grace period.
-    pub enum Rcu {}
+/// Under loom, the same calls on a domain created afresh for each execution loom
+/// explores: each section registers a reader record of its own, and `call_rcu_free`
+/// waits for a grace period and frees in the caller (no thread-local record, no
+/// reclaimer thread, which loom cannot model).
+#[cfg(fencebench_loom)]
+mod per_execution {
+    use super::Domain;
+    use crate::memory::pool::DriverRef;
 
-    impl Scheme for Rcu {
-        const NAME: &'static str = "rcu";
-        const SUMMARY: &'static str =
-            "the 6.17 contract: RCU read section, free after a grace period (membarrier RCU)";
-        type Driver = ();
-        type PerFence = ();
-
-        fn per_fence(_: &(), _: &DriverRef) {}
-
-        #[inline]
-        fn section<R>(_: FenceView<'_, ()>, f: impl FnOnce(bool) -> R) -> R {
-            read_section(|| f(true))
-        }
-
-        fn reclaim(_: &(), data: &DriverRef) {
-            call_rcu_free(data.clone());
-        }
-
-        fn quiesce() {
-            rcu_barrier();
-        }
-
-        fn mechanism() -> &'static str {
-            crate::membarrier::mode().label()
-        }
+    loom::lazy_static! {
+        static ref DOMAIN: Domain = Domain::new();
     }
+
+    /// A section on a reader record registered for it.
+    pub fn read_section<R>(f: impl FnOnce() -> R) -> R {
+        let reader = DOMAIN.register();
+        let _section = reader.lock();
+        f()
+    }
+
+    /// Waits for a grace period of the execution's domain.
+    pub fn synchronize_rcu() {
+        DOMAIN.synchronize();
+    }
+
+    /// `call_rcu(kfree)`, synchronously: a grace period, then the free.
+    pub fn call_rcu_free(data: DriverRef) {
+        synchronize_rcu();
+        data.free();
+    }
+
+    /// Nothing is left to wait for: every free already happened in its caller.
+    pub fn rcu_barrier() {}
 }

@@ -1,9 +1,9 @@
 //! How an implementation protects driver data from readers and when it reclaims it.
-//! The generic fence in [`crate::guarded`] calls these hooks; each implementation module
+//! The generic fence in [`crate::model::fence`] calls these hooks; each implementation module
 //! provides one.
 
-pub use crate::inline_lock::InlineLock;
-use crate::pool::DriverRef;
+use crate::memory::pool::DriverRef;
+pub use crate::model::inline_lock::InlineLock;
 
 /// What a scheme sees of a fence when a reader enters a section.
 pub struct FenceView<'a, P> {
@@ -22,7 +22,7 @@ pub trait Scheme: Send + Sync + 'static {
     /// See [`crate::Implementation::READERS_BLOCK_SIGNAL`].
     const READERS_BLOCK_SIGNAL: bool = false;
     /// See [`crate::Implementation::GENERATION`].
-    const GENERATION: crate::Generation = crate::Generation::V6_17;
+    const GENERATION: crate::contract::Generation = crate::contract::Generation::V6_17;
 
     /// Per-driver state, one per timeline (the driver that owns it): `srcu`'s domain;
     /// `()` for schemes whose protection is process-wide.

@@ -11,6 +11,7 @@
 //! with: its fence signalled or was released) and frees, from which live and
 //! retired-but-unreclaimed figures are derived for the retained-memory reports.
 
+use crate::sync::backoff::Backoff;
 use crate::sync::{fence, AtomicU64, Mutex};
 use crossbeam_utils::CachePadded;
 use std::ptr::NonNull;
@@ -41,7 +42,7 @@ pub(crate) struct Slot {
     /// Reference count, used by the `refcount` implementation only.
     refs: AtomicU64,
     ops: AtomicU64,
-    /// When the data was retired (ns, [`crate::now_ns`] clock), for free-delay tracking.
+    /// When the data was retired (ns, [`crate::sync::clock::now_ns`] clock), for free-delay tracking.
     retired_at: AtomicU64,
     driver: [AtomicU64; NAME_WORDS],
     timeline: [AtomicU64; NAME_WORDS],
@@ -402,7 +403,7 @@ impl DriverRef {
     pub fn lock(&self) -> Option<DataLock<'_>> {
         let lock = &self.slot().lock;
         let free = self.gen << 1;
-        let mut spins = 0u32;
+        let mut backoff = Backoff::spin_then_yield(64);
         loop {
             // Acquire: pairs with the Release unlock (and the Release store in `alloc`).
             match lock.compare_exchange_weak(free, free | 1, Acquire, Relaxed) {
@@ -411,14 +412,7 @@ impl DriverRef {
                     self.pool.violation();
                     return None;
                 }
-                Err(_) => {
-                    spins += 1;
-                    if spins < 64 {
-                        crate::sync::spin_hint();
-                    } else {
-                        crate::sync::yield_now();
-                    }
-                }
+                Err(_) => backoff.wait(),
             }
         }
     }
@@ -493,7 +487,7 @@ impl DriverRef {
         s.lock.store((self.gen + 1) << 1, Relaxed);
         #[cfg(not(fencebench_loom))]
         if let Some(d) = &self.pool.delay {
-            let delay = crate::now_ns().saturating_sub(s.retired_at.load(Relaxed));
+            let delay = crate::sync::clock::now_ns().saturating_sub(s.retired_at.load(Relaxed));
             d.count.fetch_add(1, Relaxed);
             d.total_ns.fetch_add(delay, Relaxed);
             d.max_ns.fetch_max(delay, Relaxed);

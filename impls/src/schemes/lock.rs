@@ -6,8 +6,8 @@
 //! Callbacks run under this lock, as in the kernel, so a callback must not describe
 //! its own fence.
 
-use crate::pool::DriverRef;
-use crate::scheme::{FenceView, Scheme};
+use crate::memory::pool::DriverRef;
+use crate::model::scheme::{FenceView, Scheme};
 
 pub enum Lock {}
 

@@ -3,9 +3,11 @@
 //! the measured difference is the protection alone.
 
 use crate::contract::*;
-use crate::inline_lock::InlineGuard;
-use crate::pool::{DataLock, DriverRef, Name, Pool};
-use crate::scheme::{FenceView, InlineLock, Scheme};
+use crate::memory::pool::{DataLock, DriverRef, Name, Pool};
+use crate::model::inline_lock::InlineGuard;
+use crate::model::scheme::{FenceView, InlineLock, Scheme};
+use crate::sync::backoff::Backoff;
+use crate::sync::clock::now_ns;
 use crate::sync::{AtomicI32, AtomicU64};
 use crate::trace::{TraceEvent, TraceRecord, TraceSink};
 use std::any::Any;
@@ -14,7 +16,7 @@ use std::marker::PhantomData;
 use std::ops::Deref;
 use std::sync::atomic::AtomicBool;
 use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::thread::Thread;
 use std::time::{Duration, Instant};
 
@@ -38,13 +40,6 @@ const WAIT_SPINS: u32 = 256;
 
 /// Not a protocol word: a plain std atomic even under loom (loom's have no `const new`).
 static NEXT_CONTEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
-
-/// Nanoseconds since the process's clock epoch: the fence timestamp.
-pub fn now_ns() -> u64 {
-    static EPOCH: OnceLock<Instant> = OnceLock::new();
-    let epoch = *EPOCH.get_or_init(Instant::now);
-    epoch.elapsed().as_nanos() as u64
-}
 
 /// An [`Implementation`] built from a [`Scheme`].
 pub struct Guarded<S>(PhantomData<S>);
@@ -143,21 +138,15 @@ impl<S: Scheme> Timeline for GuardedTimeline<S> {
         let requested_ns = now_ns();
         let retained = || self.config.pool.stats().retained;
         if S::RECLAIM_AT_SIGNAL {
-            let mut backoff = 0u32;
+            // A reader still holds the data (or its section): retry, sleeping so a long
+            // section does not cost a core.
+            let mut backoff = Backoff::new(0, 16);
             loop {
                 S::unload(&self.driver);
                 if retained() == 0 {
                     break;
                 }
-                // A reader still holds the data (or its section): retry, sleeping so a
-                // long section does not cost a core.
-                backoff += 1;
-                if backoff < 16 {
-                    crate::sync::yield_now();
-                } else {
-                    #[cfg(not(fencebench_loom))]
-                    std::thread::sleep(Duration::from_micros(50));
-                }
+                backoff.wait();
             }
         }
         let pinned_objects = retained();
@@ -165,7 +154,7 @@ impl<S: Scheme> Timeline for GuardedTimeline<S> {
             requested_ns,
             returned_ns: now_ns(),
             pinned_objects,
-            pinned_bytes: pinned_objects * crate::pool::OBJECT_BYTES as u64,
+            pinned_bytes: pinned_objects * crate::memory::pool::OBJECT_BYTES as u64,
         }
     }
 }

@@ -11,7 +11,8 @@
 //! still hold in their own thread-local batches. The cost is one uncontended atomic add
 //! per retirement and one atomic subtract per free, both off the read side.
 
-use crate::pool::DriverRef;
+use crate::memory::pool::DriverRef;
+use crate::sync::backoff::Backoff;
 use std::sync::atomic::AtomicUsize;
 use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
 use std::sync::Mutex;
@@ -109,7 +110,7 @@ impl Backlog {
 /// Calls `collect` until `pending` reads zero or [`DEADLINE`] passes.
 fn drive(name: &str, pending: impl Fn() -> usize, mut collect: impl FnMut()) {
     let start = Instant::now();
-    let mut rounds = 0u32;
+    let mut backoff = Backoff::new(0, 64).sleeping(Duration::from_micros(100));
     loop {
         collect();
         let left = pending();
@@ -123,12 +124,7 @@ fn drive(name: &str, pending: impl Fn() -> usize, mut collect: impl FnMut()) {
             );
             return;
         }
-        rounds += 1;
-        if rounds < 64 {
-            std::thread::yield_now();
-        } else {
-            std::thread::sleep(Duration::from_micros(100));
-        }
+        backoff.wait();
     }
 }
 

@@ -103,6 +103,12 @@ pub fn mode() -> BarrierMode {
     imp::mode()
 }
 
+/// Under loom both sides are `fence(SeqCst)`: loom models no compiler barrier.
+#[cfg(fencebench_loom)]
+pub fn mode() -> BarrierMode {
+    BarrierMode::FullFence("loom models fences only")
+}
+
 /// Read-side barrier. Callers must have called [`mode`] (domains do so on creation)
 /// before relying on the cheap path; until then it is a full fence.
 #[inline]

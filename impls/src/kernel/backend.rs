@@ -21,9 +21,9 @@
 //! errors, the refcount, holding the RCU section (it lives inside one ioctl), tracing,
 //! and the pool's figures (kernel memory is not observable, so violations are unknown).
 
+use super::uapi;
 use crate::contract::*;
-use crate::kernel_uapi as uapi;
-use crate::pool::{Name, Pool};
+use crate::memory::pool::{Name, Pool};
 use std::io;
 use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Path, PathBuf};
@@ -63,7 +63,7 @@ impl Implementation for Kernel {
     const RECLAIMS_AT_SIGNAL: bool = true;
     const READERS_BLOCK_SIGNAL: bool = false;
     /// The generation of the running kernel is only known at run time (see
-    /// [`crate::kernel_check`], which checks it against the models); the constant names
+    /// [`super::check`], which checks it against the models); the constant names
     /// the newest, whose `describe` line [`FenceInfo`]s print unless the running kernel
     /// is older.
     const GENERATION: Generation = Generation::V7;
@@ -237,9 +237,9 @@ fn epoch_monotonic_ns() -> u64 {
         // emulation): keep the tightest of a few process-clock brackets around a read.
         (0..4)
             .map(|_| {
-                let before = crate::now_ns();
+                let before = crate::sync::clock::now_ns();
                 let monotonic = uapi::monotonic_ns();
-                let after = crate::now_ns();
+                let after = crate::sync::clock::now_ns();
                 (
                     after - before,
                     monotonic.saturating_sub(before + (after - before) / 2),
@@ -414,9 +414,9 @@ mod tests {
     /// clock, so the wait workload's wake-up latency (`now_ns() - timestamp`) holds.
     #[test]
     fn monotonic_converts_to_the_process_clock() {
-        let before = crate::now_ns();
+        let before = crate::sync::clock::now_ns();
         let converted = uapi::monotonic_ns() - epoch_monotonic_ns();
-        let after = crate::now_ns();
+        let after = crate::sync::clock::now_ns();
         assert!(before <= converted + 1_000 && converted <= after + 1_000);
     }
 

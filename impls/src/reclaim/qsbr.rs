@@ -12,7 +12,9 @@
 //! the price of free read sections. Sections must not block (as in the kernel's
 //! non-preemptible RCU); debug builds check it.
 
-use crate::sync::{fence, AtomicU64, Mutex};
+use crate::reclaim::registry::Registry;
+use crate::sync::backoff::Backoff;
+use crate::sync::{const_unless_loom, fence, AtomicU64, Mutex};
 use crossbeam_utils::CachePadded;
 use std::sync::atomic::Ordering::{Acquire, Relaxed, Release, SeqCst};
 use std::sync::Arc;
@@ -26,7 +28,7 @@ pub struct Record {
 /// A QSBR domain: the grace-period counter and the registered threads.
 pub struct Domain {
     gp: CachePadded<AtomicU64>,
-    readers: Mutex<Vec<Arc<Record>>>,
+    readers: Registry<Record>,
     gp_lock: Mutex<()>,
 }
 
@@ -37,21 +39,13 @@ impl Default for Domain {
 }
 
 impl Domain {
-    #[cfg(not(fencebench_loom))]
-    pub const fn new() -> Self {
-        Domain {
-            gp: CachePadded::new(AtomicU64::new(1)),
-            readers: Mutex::new(Vec::new()),
-            gp_lock: Mutex::new(()),
-        }
-    }
-
-    #[cfg(fencebench_loom)]
-    pub fn new() -> Self {
-        Domain {
-            gp: CachePadded::new(AtomicU64::new(1)),
-            readers: Mutex::new(Vec::new()),
-            gp_lock: Mutex::new(()),
+    const_unless_loom! {
+        pub fn new() -> Self {
+            Domain {
+                gp: CachePadded::new(AtomicU64::new(1)),
+                readers: Registry::new(),
+                gp_lock: Mutex::new(()),
+            }
         }
     }
 
@@ -60,7 +54,7 @@ impl Domain {
         let rec = Arc::new(Record {
             ctr: CachePadded::new(AtomicU64::new(0)),
         });
-        self.readers.lock().unwrap().push(rec.clone());
+        self.readers.add(rec.clone());
         self.online(&rec);
         rec
     }
@@ -69,10 +63,7 @@ impl Domain {
     /// (holding the list) stops waiting for it.
     pub fn unregister(&self, rec: &Arc<Record>) {
         self.offline(rec);
-        self.readers
-            .lock()
-            .unwrap()
-            .retain(|r| !Arc::ptr_eq(r, rec));
+        self.readers.remove(rec);
     }
 
     /// `rcu_quiescent_state`: the thread is in no read-side section. No fence: the
@@ -129,42 +120,29 @@ impl Domain {
         fence(SeqCst);
         // Relaxed: ordered by the fence above; readers only copy it.
         let target = self.gp.fetch_add(1, Relaxed) + 1;
-        // A snapshot: the list's lock is not held while waiting, so threads register
-        // and exit meanwhile. One registered after the snapshot read the new counter
-        // (the lock orders it after the increment), so it needs no waiting for.
-        let readers: Vec<_> = self.readers.lock().unwrap().clone();
-        for r in readers.iter() {
-            let mut spins = 0u32;
-            loop {
-                // Acquire: pairs with the fence before a quiescent state's store and the
-                // Release store of going offline.
-                let c = r.ctr.load(Acquire);
-                if c == 0 || c >= target {
-                    break;
-                }
-                spins += 1;
-                if spins < 64 || cfg!(fencebench_loom) {
-                    crate::sync::yield_now();
-                } else {
-                    #[cfg(not(fencebench_loom))]
-                    std::thread::sleep(std::time::Duration::from_micros(50));
-                }
-            }
-        }
+        // One registered after the scan's snapshot read the new counter (the list's lock
+        // orders it after the increment), so it needs no waiting for.
+        self.readers.wait_for_each(Backoff::new(0, 64), |r| {
+            // Acquire: pairs with the fence before a quiescent state's store and the
+            // Release store of going offline.
+            let c = r.ctr.load(Acquire);
+            c == 0 || c >= target
+        });
         // SeqCst fence: the frees that follow come after every load the scan saw end.
         fence(SeqCst);
     }
 }
 
 #[cfg(not(fencebench_loom))]
-pub use global::RcuQsbr;
+pub use process::{defer_free, offline, quiescent_state, read_section, reclaimer_barrier};
 
+/// The process's QSBR domain: a record per thread, online from its first section, and
+/// a background reclaimer.
 #[cfg(not(fencebench_loom))]
-mod global {
+mod process {
     use super::{Domain, Record};
-    use crate::deferred::{Batch, Reclaimer};
-    use crate::pool::DriverRef;
-    use crate::scheme::{FenceView, Scheme};
+    use crate::memory::pool::DriverRef;
+    use crate::reclaim::deferred::{Batch, Reclaimer};
     use std::cell::Cell;
     use std::sync::Arc;
 
@@ -209,7 +187,7 @@ mod global {
     /// a thread-local destructor after the registration went uses a record of its own,
     /// online for the section only.
     #[inline]
-    fn read_section<R>(f: impl FnOnce() -> R) -> R {
+    pub fn read_section<R>(f: impl FnOnce() -> R) -> R {
         if RECORD.with(Cell::get).is_null() {
             return register_then_section(f);
         }
@@ -257,47 +235,65 @@ mod global {
         DOMAIN.synchronize();
     }
 
-    /// QSBR: free sections, quiescent states between operations.
-    pub enum RcuQsbr {}
-
-    impl Scheme for RcuQsbr {
-        const NAME: &'static str = "rcu-qsbr";
-        const SUMMARY: &'static str =
-            "the 6.17 contract on QSBR RCU: empty read sections, quiescent states between operations";
-        type Driver = ();
-        type PerFence = ();
-
-        fn per_fence(_: &(), _: &DriverRef) {}
-
-        #[inline]
-        fn section<R>(_: FenceView<'_, ()>, f: impl FnOnce(bool) -> R) -> R {
-            read_section(|| f(true))
-        }
-
-        fn reclaim(_: &(), data: &DriverRef) {
-            #[cfg(fencebench_plant = "qsbr-free-at-once")]
-            return data.free();
-            #[cfg_attr(fencebench_plant = "qsbr-free-at-once", allow(unreachable_code))]
-            RECLAIMER.defer(&BATCH, data.clone());
-        }
-
-        #[inline]
-        fn quiescent_state() {
-            with_record(|rec| DOMAIN.quiescent_state(rec));
-        }
-
-        fn offline<R>(f: impl FnOnce() -> R) -> R {
-            offline(f)
-        }
-
-        fn quiesce() {
-            // Offline: the reclaimer's grace period must not wait for this thread.
-            let seq = RECLAIMER.flush(&BATCH);
-            offline(|| RECLAIMER.wait_for(seq));
-        }
-
-        fn mechanism() -> &'static str {
-            "none"
-        }
+    /// `call_rcu(kfree)` on the QSBR domain: freed by the reclaimer after a grace period.
+    pub fn defer_free(data: DriverRef) {
+        #[cfg(fencebench_plant = "qsbr-free-at-once")]
+        return data.free();
+        #[cfg_attr(fencebench_plant = "qsbr-free-at-once", allow(unreachable_code))]
+        RECLAIMER.defer(&BATCH, data);
     }
+
+    /// Announces a quiescent state for this thread, if it is registered.
+    #[inline]
+    pub fn quiescent_state() {
+        with_record(|rec| DOMAIN.quiescent_state(rec));
+    }
+
+    /// `rcu_barrier()`, offline: the reclaimer's grace period must not wait for this
+    /// thread.
+    pub fn reclaimer_barrier() {
+        let seq = RECLAIMER.flush(&BATCH);
+        offline(|| RECLAIMER.wait_for(seq));
+    }
+}
+
+#[cfg(fencebench_loom)]
+pub use per_execution::{defer_free, offline, quiescent_state, read_section, reclaimer_barrier};
+
+/// Under loom, the same calls on a domain created afresh for each execution: each
+/// section is online on a record of its own, and `defer_free` waits for a grace period
+/// and frees in the caller (no thread-local record, no reclaimer thread).
+#[cfg(fencebench_loom)]
+mod per_execution {
+    use super::Domain;
+    use crate::memory::pool::DriverRef;
+
+    loom::lazy_static! {
+        static ref DOMAIN: Domain = Domain::new();
+    }
+
+    /// A section on a record registered (online) for it alone.
+    pub fn read_section<R>(f: impl FnOnce() -> R) -> R {
+        let rec = DOMAIN.register();
+        let r = f();
+        DOMAIN.unregister(&rec);
+        r
+    }
+
+    /// A grace period, then the free.
+    pub fn defer_free(data: DriverRef) {
+        DOMAIN.synchronize();
+        data.free();
+    }
+
+    /// No record outlives its section: nothing to announce.
+    pub fn quiescent_state() {}
+
+    /// No record outlives its section: nothing to take offline.
+    pub fn offline<R>(f: impl FnOnce() -> R) -> R {
+        f()
+    }
+
+    /// Every free already happened in its caller.
+    pub fn reclaimer_barrier() {}
 }

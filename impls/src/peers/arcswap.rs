@@ -22,8 +22,8 @@
 //!
 //! The exporter's lock stays in driver data, as for `hazptr`.
 
-use crate::pool::DriverRef;
-use crate::scheme::{FenceView, Scheme};
+use crate::memory::pool::DriverRef;
+use crate::model::scheme::{FenceView, Scheme};
 use arc_swap::ArcSwapOption;
 
 /// What the fence's pointer designates: frees the driver data when the last reference goes.
@@ -59,7 +59,7 @@ impl Scheme for ArcSwapped {
     }
 
     const CHECKS_SIGNALED_BIT: bool = false;
-    const GENERATION: crate::Generation = crate::Generation::V7;
+    const GENERATION: crate::contract::Generation = crate::contract::Generation::V7;
 
     /// The 7.x detach point: dropping the swap's own reference frees the data unless a
     /// reader's guard still holds the holder; then that guard's drop frees it.

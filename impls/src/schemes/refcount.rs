@@ -3,8 +3,8 @@
 //! atomic read-modify-writes on a shared line; the data lives until the last fence
 //! reference goes, so a long-held signalled fence pins the driver.
 
-use crate::pool::DriverRef;
-use crate::scheme::{FenceView, Scheme};
+use crate::memory::pool::DriverRef;
+use crate::model::scheme::{FenceView, Scheme};
 
 pub enum Refcount {}
 

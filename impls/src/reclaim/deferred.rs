@@ -4,7 +4,7 @@
 //! frees it, off the signaller's hot path (the kernel's `call_rcu` callbacks run from
 //! softirq, not from the caller).
 
-use crate::pool::DriverRef;
+use crate::memory::pool::DriverRef;
 use std::cell::RefCell;
 use std::sync::{Condvar, Mutex, OnceLock};
 use std::thread::LocalKey;

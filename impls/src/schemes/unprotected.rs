@@ -2,8 +2,8 @@
 //! signals. Its read cost is the floor every other implementation is a ratio to, and
 //! its violation count is the use-after-free the contract exists to prevent.
 
-use crate::pool::DriverRef;
-use crate::scheme::{FenceView, Scheme};
+use crate::memory::pool::DriverRef;
+use crate::model::scheme::{FenceView, Scheme};
 
 pub enum Unprotected {}
 
