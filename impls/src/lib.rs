@@ -12,9 +12,10 @@
 //!    [`Backoff`] of every wait loop, the clock ([`now_ns`]).
 //! 2. `memory/`: the driver-data [`pool`] and the [`published`] pointer.
 //! 3. `reclaim/`: the mechanisms alone ([`rcu`], [`qsbr`], [`srcu`], [`hazptr`], the
-//!    deferred reclaimer, the reader registry, the peers' backlog): what loom checks.
-//! 4. The contract (`contract.rs`, `trace.rs` at the root): what every implementation
-//!    promises, in the types the harness and workloads use.
+//!    deferred reclaimer, the reader registry): what loom checks.
+//! 4. The contract, at the root: [`trace`] (the fence events a sink records), then
+//!    `contract.rs` (what every implementation promises, in the types the harness and
+//!    workloads use).
 //! 5. `model/`: the fence model, generic over a `Scheme`.
 //! 6. `schemes/` (the hand-written implementations' glue, unchanged under loom) and
 //!    `peers/` (the library-backed ones), neither importing from the other.

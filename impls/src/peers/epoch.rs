@@ -19,9 +19,9 @@
 //! stalled reader stops the epoch and with it all reclamation, exactly as it stops an RCU
 //! grace period.
 
+use super::backlog::{Backlog, RetiredData, ThreadBacklog};
 use crate::memory::pool::DriverRef;
 use crate::model::scheme::{FenceView, Scheme};
-use crate::reclaim::backlog::{Backlog, RetiredData, ThreadBacklog};
 
 /// Exited threads need no drain of their own: crossbeam pushes a thread's bag to the
 /// global queue when the thread exits, where any later flush collects it.

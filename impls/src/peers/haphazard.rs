@@ -27,9 +27,9 @@
 //! The exporter's lock stays in driver data, as for `hazptr`, so the two differ only in
 //! the library and in pointer-versus-bit detach.
 
+use super::backlog::{Backlog, ThreadBacklog, Ticket};
 use crate::memory::pool::DriverRef;
 use crate::model::scheme::{FenceView, Scheme};
-use crate::reclaim::backlog::{Backlog, ThreadBacklog, Ticket};
 use haphazard::{AtomicPtr, Domain, HazardPointer};
 use std::cell::{Cell, RefCell};
 use std::sync::OnceLock;

@@ -30,9 +30,9 @@
 //!   `Collector::reclaim_all` is never used: it is sound only while no thread is in a
 //!   section anywhere, which quiesce cannot promise.
 
+use super::backlog::{Backlog, RetiredData, ThreadBacklog};
 use crate::memory::pool::DriverRef;
 use crate::model::scheme::{FenceView, Scheme};
-use crate::reclaim::backlog::{Backlog, RetiredData, ThreadBacklog};
 use seize::{reclaim, Collector, Guard};
 use std::sync::LazyLock;
 

@@ -1,7 +1,9 @@
 //! The implementations built on library reclamation (`crossbeam-epoch`, `seize`,
-//! `haphazard`, `arc-swap`): the same fence model, someone else's mechanism.
+//! `haphazard`, `arc-swap`): the same fence model, someone else's mechanism, and the
+//! backlog that counts what they retired until the library frees it.
 
 pub mod arcswap;
+mod backlog;
 pub mod epoch;
 pub mod haphazard;
 pub mod hyaline;

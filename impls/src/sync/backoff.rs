@@ -5,8 +5,7 @@
 use std::time::Duration;
 
 /// Counts a loop's waits and picks the cheapest pause that still lets the waited-for
-/// thread run. Under loom it never sleeps (loom has no time): past the spins it yields,
-/// which lets loom schedule another thread.
+/// thread run.
 #[derive(Clone, Copy)]
 pub struct Backoff {
     waits: u32,
@@ -46,11 +45,19 @@ impl Backoff {
         self.waits = self.waits.saturating_add(1);
         if self.waits < self.spins {
             super::spin_hint();
-        } else if self.waits < self.yields || cfg!(fencebench_loom) {
+        } else if self.waits < self.yields {
             super::yield_now();
         } else {
-            #[cfg(not(fencebench_loom))]
-            std::thread::sleep(self.sleep);
+            sleep(self.sleep);
         }
     }
+}
+
+#[cfg(not(fencebench_loom))]
+use std::thread::sleep;
+
+/// Loom has no time: a sleep is a yield, which lets loom schedule another thread.
+#[cfg(fencebench_loom)]
+fn sleep(_: Duration) {
+    super::yield_now();
 }
