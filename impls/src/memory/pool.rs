@@ -278,11 +278,14 @@ impl Pool {
     /// Current counters.
     pub fn stats(&self) -> PoolStats {
         // Read in reverse causal order so derived figures never go negative.
-        // Acquire each: pair with the Release increments, so later counters are at least
-        // as large as earlier ones implied (no negative derived figure).
+        // Acquire: pairs with the Release increment of `frees` in `free`, so the retire
+        // (and alloc) of every free counted here, which happened before it, is seen by the
+        // loads below: `retires` is at least `frees`. `retires` and `allocs` are
+        // incremented Relaxed, so nothing pairs with their loads and `allocs` may lag a
+        // concurrent retire: `live` saturates.
         let frees = self.frees.load(Acquire);
-        let retires = self.retires.load(Acquire);
-        let allocs = self.allocs.load(Acquire);
+        let retires = self.retires.load(Relaxed);
+        let allocs = self.allocs.load(Relaxed);
         let capacity = (self.free.lock().unwrap().chunks.len() * CHUNK) as u64;
         PoolStats {
             capacity,
