@@ -204,6 +204,9 @@ pub trait Implementation: Send + Sync + 'static {
     const READERS_BLOCK_SIGNAL: bool;
     /// The kernel generation of the contract it models.
     const GENERATION: Generation;
+    /// The device it needs, and so why the in-process suites (conformance cases, race)
+    /// cannot run it: `None` for the models, which run in this process alone.
+    const NEEDS_DEVICE: Option<&'static str> = None;
     /// Its fence type.
     type Fence: Fence;
     /// Its timeline (fence context) type.

@@ -56,29 +56,37 @@ pub use {
 };
 
 /// The one table of implementations, in the order tables list them (baseline first):
-/// `"name" ["alias", …] Type;` per row. It generates [`IMPLEMENTATIONS`], [`ALIASES`]
-/// and the dispatch of [`for_each_impl!`]; a new implementation is one row here.
-/// Calls `$cb! { ($args) rows… }`.
+/// `"name" ident ["alias", …] Type;` per row (`ident`: the name as a Rust identifier,
+/// which the test suites name their tests after). It generates [`IMPLEMENTATIONS`],
+/// [`ALIASES`], the dispatch of [`for_each_impl!`] and the conformance and race suites'
+/// tests; a new implementation is one row here. Calls `$cb! { ($args) rows… }`, with
+/// `$crate::` before `$cb` unless it is written `self::$cb` (a macro of the caller).
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __implementation_table {
+    (self::$cb:ident!($($args:tt)*)) => {
+        $crate::__implementation_table! { @rows [$cb] ($($args)*) }
+    };
     ($cb:ident!($($args:tt)*)) => {
-        $crate::$cb! {
+        $crate::__implementation_table! { @rows [$crate::$cb] ($($args)*) }
+    };
+    (@rows [$($cb:tt)*] ($($args:tt)*)) => {
+        $($cb)*! {
             ($($args)*)
-            "unprotected" ["baseline"] $crate::Unprotected;
-            "rcu" ["rcu-6.17"] $crate::Rcu;
-            "rcu-detach" ["rcu-7.1"] $crate::RcuDetach;
-            "rcu-qsbr" ["qsbr"] $crate::RcuQsbr;
-            "srcu" ["sleepable-rcu"] $crate::Srcu;
-            "srcu-fast" ["srcu-lock-fast"] $crate::SrcuFast;
-            "rcu-crossbeam" ["crossbeam"] $crate::RcuCrossbeam;
-            "hyaline-seize" ["seize"] $crate::HyalineSeize;
-            "refcount" [] $crate::Refcount;
-            "hazptr" ["hazard-pointers"] $crate::Hazptr;
-            "hazptr-haphazard" ["haphazard"] $crate::HazptrHaphazard;
-            "arcswap" ["arc-swap"] $crate::ArcSwapped;
-            "lock" ["spinlock"] $crate::Lock;
-            "kernel" ["vgem"] $crate::Kernel;
+            "unprotected" unprotected ["baseline"] $crate::Unprotected;
+            "rcu" rcu ["rcu-6.17"] $crate::Rcu;
+            "rcu-detach" rcu_detach ["rcu-7.1"] $crate::RcuDetach;
+            "rcu-qsbr" rcu_qsbr ["qsbr"] $crate::RcuQsbr;
+            "srcu" srcu ["sleepable-rcu"] $crate::Srcu;
+            "srcu-fast" srcu_fast ["srcu-lock-fast"] $crate::SrcuFast;
+            "rcu-crossbeam" rcu_crossbeam ["crossbeam"] $crate::RcuCrossbeam;
+            "hyaline-seize" hyaline_seize ["seize"] $crate::HyalineSeize;
+            "refcount" refcount [] $crate::Refcount;
+            "hazptr" hazptr ["hazard-pointers"] $crate::Hazptr;
+            "hazptr-haphazard" hazptr_haphazard ["haphazard"] $crate::HazptrHaphazard;
+            "arcswap" arcswap ["arc-swap"] $crate::ArcSwapped;
+            "lock" lock ["spinlock"] $crate::Lock;
+            "kernel" kernel ["vgem"] $crate::Kernel;
         }
     };
 }
@@ -86,7 +94,7 @@ macro_rules! __implementation_table {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __names {
-    (() $($name:literal [$($alias:literal),*] $ty:path;)*) => {
+    (() $($name:literal $ident:ident [$($alias:literal),*] $ty:path;)*) => {
         /// Names of every implementation, in the order tables list them (baseline first).
         pub const IMPLEMENTATIONS: &[&str] = &[$($name),*];
         /// Other names the command line accepts: `(alias, implementation)`.
@@ -125,7 +133,7 @@ macro_rules! for_each_impl {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __dispatch {
-    (($name:expr, $impl:ident, $body:expr) $($n:literal [$($alias:literal),*] $ty:path;)*) => {
+    (($name:expr, $impl:ident, $body:expr) $($n:literal $ident:ident [$($alias:literal),*] $ty:path;)*) => {
         match $name {
             $($n $(| $alias)* => {
                 type $impl = $ty;

@@ -62,6 +62,8 @@ impl Implementation for Kernel {
     /// is not observable; the declaration follows the contract.
     const RECLAIMS_AT_SIGNAL: bool = true;
     const READERS_BLOCK_SIGNAL: bool = false;
+    const NEEDS_DEVICE: Option<&'static str> =
+        Some("vgem (/dev/dri) and sync_file: its fences live in the running kernel");
     /// The generation of the running kernel is only known at run time (see
     /// [`super::check`], which checks it against the models); the constant names
     /// the newest, whose `describe` line [`FenceInfo`]s print unless the running kernel
