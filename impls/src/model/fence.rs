@@ -14,11 +14,12 @@ use std::any::Any;
 use std::cell::UnsafeCell;
 use std::marker::PhantomData;
 use std::ops::Deref;
-use std::sync::atomic::AtomicBool;
-use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release};
+use std::sync::atomic::Ordering::{Acquire, Relaxed};
 use std::sync::{Arc, Mutex};
-use std::thread::Thread;
 use std::time::{Duration, Instant};
+
+mod signal;
+mod wait;
 
 const SIGNALED: u64 = 1 << 0;
 const ENABLE_SIGNAL: u64 = 1 << 1;
@@ -34,9 +35,6 @@ const OPS: u64 = 0xd0a5_f00d;
 /// returns (no errno is this negative). One compare on the readers' path, where a
 /// separate flag would live on the stack of every section.
 const OP_COMPLETED: i32 = i32::MIN;
-
-/// Spins of [`Fence::wait`] before it parks.
-const WAIT_SPINS: u32 = 256;
 
 /// Not a protocol word: a plain std atomic even under loom (loom's have no `const new`).
 static NEXT_CONTEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
@@ -369,77 +367,6 @@ impl<S: Scheme> Inner<S> {
             sink(&self.record(event, d, t));
         }
     }
-
-    /// `__dma_fence_enable_signaling`, called with the lock held: true if unsignalled.
-    fn enable_signaling_locked(&self) -> bool {
-        // AcqRel: set ENABLE_SIGNAL before testing SIGNALED (the kernel's order), pairing
-        // with signal's AcqRel set of SIGNALED.
-        let was_set = self.flags.fetch_or(ENABLE_SIGNAL, AcqRel) & ENABLE_SIGNAL != 0;
-        if self.signaled() {
-            return false;
-        }
-        if !was_set {
-            self.trace_direct(TraceEvent::EnableSignal);
-        }
-        true
-    }
-
-    /// `dma_fence_signal_timestamp_locked`. As in Linux 7.x, the data is detached right
-    /// after `SIGNALED` is set and before callbacks run, so a callback that reads the
-    /// names already sees the detached constants under every implementation.
-    fn signal_locked(&self, locked: &mut Locked) -> Result<(), AlreadySignaled> {
-        // AcqRel: the Release half pairs with readers' Acquire test of the bit; the
-        // Acquire half orders this after an earlier signaller's (there is none but us).
-        if self.flags.fetch_or(SIGNALED, AcqRel) & SIGNALED != 0 {
-            return Err(AlreadySignaled);
-        }
-        // Relaxed: published by the Release set of TIMESTAMP below.
-        self.timestamp.store(now_ns(), Relaxed);
-        // Release: pairs with the Acquire load of TIMESTAMP in `timestamp()`.
-        self.flags.fetch_or(TIMESTAMP, Release);
-        self.trace_direct(TraceEvent::Signaled);
-        self.retire();
-        for (_, cb) in std::mem::take(&mut locked.callbacks) {
-            cb();
-        }
-        Ok(())
-    }
-
-    /// Hands driver data to retirement once (at signal, or at release of a fence never
-    /// signalled) and detaches it; [`reclaim`](Self::reclaim) follows outside the lock.
-    fn retire(&self) {
-        // AcqRel: exactly one caller retires; orders against the other's TIMESTAMP.
-        if self.flags.fetch_or(RETIRED, AcqRel) & RETIRED == 0 {
-            // Acquire: pairs with the Release set of TIMESTAMP; the timestamp below is then valid.
-            let signaled_at = self.flags.load(Acquire) & TIMESTAMP != 0;
-            let at = if signaled_at {
-                // Relaxed: ordered by the Acquire load of TIMESTAMP above.
-                self.timestamp.load(Relaxed)
-            } else {
-                now_ns()
-            };
-            self.data.retire(at);
-            S::detach(&self.per_fence);
-        }
-    }
-
-    /// `dma_fence_signal`. The lock is taken as [`with_lock`](Self::with_lock) takes it:
-    /// a lock in driver data only inside a read-side section, after seeing the fence
-    /// unsignalled, so a second signaller racing the first never touches data the first
-    /// retired.
-    fn signal_fence(&self) -> Result<(), AlreadySignaled> {
-        self.with_lock(|locked| self.signal_locked(locked))
-            .unwrap_or(Err(AlreadySignaled))?;
-        self.reclaim_at_signal();
-        Ok(())
-    }
-
-    /// Schemes that reclaim at signal get the retired data now.
-    fn reclaim_at_signal(&self) {
-        if S::RECLAIM_AT_SIGNAL {
-            S::reclaim(&self.per_fence, &self.data);
-        }
-    }
 }
 
 fn detached_names() -> (Name, Name) {
@@ -477,12 +404,6 @@ impl<S: Scheme> Drop for Inner<S> {
             S::reclaim(&self.per_fence, &self.data);
         }
     }
-}
-
-/// The waiter's side of [`Fence::wait`]: woken by a callback queued on the fence.
-struct Waiter {
-    thread: Thread,
-    woken: AtomicBool,
 }
 
 impl<S: Scheme> Fence for GuardedFence<S> {
@@ -671,50 +592,5 @@ impl<S: Scheme> GuardedFence<S> {
     fn info_signal_from_reader(&self) -> (i32, u64) {
         self.signal_from_reader();
         (self.status_bit(), self.timestamp().unwrap_or(0))
-    }
-
-    /// `dma_fence_default_wait`: spin briefly, then queue a wake-up callback and park.
-    fn wait_until(&self, deadline: Instant) -> WaitOutcome {
-        let signaled = || {
-            let left = deadline.saturating_duration_since(Instant::now());
-            WaitOutcome::Signaled(left.max(MIN_REMAINING))
-        };
-        for _ in 0..WAIT_SPINS {
-            if self.is_signaled() {
-                return signaled();
-            }
-            if Instant::now() >= deadline {
-                return WaitOutcome::TimedOut;
-            }
-            std::hint::spin_loop();
-        }
-        let waiter = Arc::new(Waiter {
-            thread: std::thread::current(),
-            woken: AtomicBool::new(false),
-        });
-        let w = waiter.clone();
-        let id = match self.add_callback(Box::new(move || {
-            // Release: pairs with the waiter's Acquire load of `woken`.
-            w.woken.store(true, Release);
-            w.thread.unpark();
-        })) {
-            Ok(id) => id,
-            Err(AlreadySignaled) => return signaled(),
-        };
-        loop {
-            // Acquire: pairs with the callback's Release store.
-            if waiter.woken.load(Acquire) || self.signaled() {
-                return signaled();
-            }
-            let now = Instant::now();
-            if now >= deadline {
-                return if self.remove_callback(id) {
-                    WaitOutcome::TimedOut
-                } else {
-                    signaled()
-                };
-            }
-            S::offline(|| std::thread::park_timeout(deadline - now));
-        }
     }
 }
