@@ -142,44 +142,40 @@ pub use process::{defer_free, offline, quiescent_state, read_section, reclaimer_
 mod process {
     use super::{Domain, Record};
     use crate::memory::pool::DriverRef;
-    use crate::reclaim::deferred::{Batch, Reclaimer};
+    use crate::reclaim::process::deferred::{Batch, Reclaimer};
+    use crate::reclaim::process::thread_record::{RecordPtr, Registration};
     use std::cell::Cell;
     use std::sync::Arc;
 
     static DOMAIN: Domain = Domain::new();
 
-    /// The thread's registration, online from its first section until it exits; dropping
-    /// it clears [`RECORD`] before the record goes.
-    struct Registration(Arc<Record>);
+    /// A thread's record, online from its first section until the thread exits.
+    struct Online(Arc<Record>);
 
-    impl Drop for Registration {
+    impl Drop for Online {
         fn drop(&mut self) {
-            RECORD.set(std::ptr::null());
             DOMAIN.unregister(&self.0);
         }
     }
 
     thread_local! {
-        /// This thread's registered record, null before registration and after the
-        /// registration's destructor. A constant thread-local without destructor, so a
-        /// read section is one load and a test.
-        static RECORD: Cell<*const Record> = const { Cell::new(std::ptr::null()) };
+        /// This thread's registered record: see [`RecordPtr`]. A read section is one
+        /// load and a test.
+        static RECORD: RecordPtr<Record> = const { RecordPtr::new() };
         /// Sections in progress (debug builds only): a thread must not go offline
         /// inside one.
         static DEPTH: Cell<u32> = const { Cell::new(0) };
-        static REGISTRATION: Registration = Registration(DOMAIN.register());
+        static REGISTRATION: Registration<Record, Online> = {
+            let rec = DOMAIN.register();
+            Registration::new(rec.clone(), Online(rec), &RECORD)
+        };
         static BATCH: Batch = const { Batch::new(&RECLAIMER) };
     }
 
     /// Runs `f` with this thread's registered record, if it has one.
     #[inline]
     fn with_record<R>(f: impl FnOnce(&Record) -> R) -> Option<R> {
-        let rec = RECORD.with(Cell::get);
-        // SAFETY: a non-null `RECORD` points to the record of this thread's live
-        // `Registration`, which holds it (an `Arc`) and nulls `RECORD` in its destructor
-        // before releasing it; thread-local destructors run only at thread exit, one at a
-        // time, so it cannot be destroyed while `f` runs.
-        (!rec.is_null()).then(|| f(unsafe { &*rec }))
+        RecordPtr::with(&RECORD, |rec| rec.map(f))
     }
 
     /// Runs `f` inside one read-side section: nothing to do once the thread is
@@ -188,7 +184,7 @@ mod process {
     /// online for the section only.
     #[inline]
     pub fn read_section<R>(f: impl FnOnce() -> R) -> R {
-        if RECORD.with(Cell::get).is_null() {
+        if !RecordPtr::is_set(&RECORD) {
             return register_then_section(f);
         }
         if cfg!(debug_assertions) {
@@ -203,10 +199,7 @@ mod process {
     #[cold]
     #[inline(never)]
     fn register_then_section<R>(f: impl FnOnce() -> R) -> R {
-        if REGISTRATION
-            .try_with(|r| RECORD.set(Arc::as_ptr(&r.0)))
-            .is_ok()
-        {
+        if Registration::publish(&REGISTRATION) {
             return read_section(f);
         }
         let rec = DOMAIN.register();

@@ -226,28 +226,19 @@ pub use process::{call_rcu_free, rcu_barrier, read_section, synchronize_rcu};
 mod process {
     use super::{Domain, Reader, ReaderRecord};
     use crate::memory::pool::DriverRef;
-    use crate::reclaim::deferred::{Batch, Reclaimer};
-    use std::cell::Cell;
-    use std::sync::Arc;
+    use crate::reclaim::process::deferred::{Batch, Reclaimer};
+    use crate::reclaim::process::thread_record::{RecordPtr, Registration};
 
     /// The process's RCU domain, like the kernel's single RCU.
     static DOMAIN: Domain = Domain::new();
 
-    /// Owns a thread's registration; dropping it clears [`RECORD`] before the record goes.
-    struct Registration(Reader<'static>);
-
-    impl Drop for Registration {
-        fn drop(&mut self) {
-            RECORD.set(std::ptr::null());
-        }
-    }
-
     thread_local! {
-        /// This thread's registered record, null before registration and after the
-        /// registration's destructor. A constant thread-local without destructor, so the
-        /// read side reaches it with one load and no lazy-initialisation check.
-        static RECORD: Cell<*const ReaderRecord> = const { Cell::new(std::ptr::null()) };
-        static REGISTRATION: Registration = Registration(DOMAIN.register());
+        /// This thread's registered record: see [`RecordPtr`].
+        static RECORD: RecordPtr<ReaderRecord> = const { RecordPtr::new() };
+        static REGISTRATION: Registration<ReaderRecord, Reader<'static>> = {
+            let reader = DOMAIN.register();
+            Registration::new(reader.rec.clone(), reader, &RECORD)
+        };
         static BATCH: Batch = const { Batch::new(&RECLAIMER) };
     }
 
@@ -267,30 +258,25 @@ mod process {
     /// destructor after the registration was destroyed uses a temporary record.
     #[inline]
     pub fn read_section<R>(f: impl FnOnce() -> R) -> R {
-        let mut rec = RECORD.with(Cell::get);
-        if rec.is_null() {
-            rec = register();
-            if rec.is_null() {
-                return with_temporary_reader(f);
+        RecordPtr::with(&RECORD, |rec| match rec {
+            Some(rec) => {
+                let section = Section(rec);
+                section.0.lock(&DOMAIN);
+                f()
             }
-        }
-        // SAFETY: a non-null `RECORD` points to the record of this thread's live
-        // `Registration`, which holds it (an `Arc`) and nulls `RECORD` in its destructor
-        // before releasing it; thread-local destructors run one at a time, so it cannot
-        // be destroyed while `f` runs.
-        let section = Section(unsafe { &*rec });
-        section.0.lock(&DOMAIN);
-        f()
+            None => register_then_section(f),
+        })
     }
 
-    /// Registers the thread: its record, or null when the registration is already
-    /// destroyed (thread exit).
+    /// Registers the thread, then runs the section; on a temporary record when the
+    /// registration is already destroyed (thread exit).
     #[cold]
     #[inline(never)]
-    fn register() -> *const ReaderRecord {
-        REGISTRATION
-            .try_with(|r| RECORD.set(Arc::as_ptr(&r.0.rec)))
-            .map_or(std::ptr::null(), |()| RECORD.with(Cell::get))
+    fn register_then_section<R>(f: impl FnOnce() -> R) -> R {
+        if Registration::publish(&REGISTRATION) {
+            return read_section(f);
+        }
+        with_temporary_reader(f)
     }
 
     /// A section on a reader record registered for it alone.
