@@ -231,7 +231,7 @@ impl Drop for FenceInner {
 #[derive(Clone)]
 pub struct KernelFence(Arc<FenceInner>);
 
-/// `CLOCK_MONOTONIC` ns at [`now_ns`]'s epoch, to convert the kernel's timestamps.
+/// `CLOCK_MONOTONIC` ns at [`now_ns`](crate::sync::clock::now_ns)'s epoch, to convert the kernel's timestamps.
 fn epoch_monotonic_ns() -> u64 {
     static EPOCH: OnceLock<u64> = OnceLock::new();
     *EPOCH.get_or_init(|| {

@@ -1,4 +1,4 @@
-//! Hazard pointers, and the `hazptr` implementation of the contract on top of them.
+//! Hazard pointers, which the `hazptr` scheme builds on.
 //!
 //! Read side: publish the driver-data address in a per-thread hazard record, a compiler
 //! barrier ([`membarrier::light`]), then check `SIGNALED` — the re-validation — and use

@@ -1,6 +1,6 @@
-//! Quiescent-state-based RCU in the style of liburcu's "qsbr" flavour, and the `rcu-qsbr`
-//! implementation of the contract on top of it: the userspace analogue of the kernel's
-//! non-preemptible RCU, where a context switch is the quiescent state.
+//! Quiescent-state-based RCU in the style of liburcu's "qsbr" flavour, which the
+//! `rcu-qsbr` scheme builds on: the userspace analogue of the kernel's non-preemptible
+//! RCU, where a context switch is the quiescent state.
 //!
 //! Read side: nothing (a load and a test of the thread's registration, no store, no
 //! barrier). Instead each thread announces a quiescent state between operations

@@ -1,5 +1,5 @@
-//! Userspace RCU in the style of liburcu's "memb" flavour, and the `rcu` implementation
-//! of the kernel contract on top of it.
+//! Userspace RCU in the style of liburcu's "memb" flavour, which the `rcu` and
+//! `rcu-detach` schemes build on.
 //!
 //! Read side: the thread's record holds the grace-period counter its outermost section
 //! saw and, in its low bits, the nesting depth (liburcu's layout), so entering is a load,

@@ -1,5 +1,5 @@
-//! Sleepable RCU with per-domain state, after the kernel's SRCU, and the `srcu` and
-//! `srcu-fast` implementations of the contract on top of it: one domain per driver
+//! Sleepable RCU with per-domain state, after the kernel's SRCU, which the `srcu` and
+//! `srcu-fast` schemes build on: one domain per driver
 //! (timeline), so a reader that sleeps inside one driver's section delays only that
 //! driver's reclamation and unload.
 //!
@@ -389,7 +389,7 @@ mod registered {
     use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
     use std::sync::{Mutex, Weak};
 
-    /// Every domain of one flavour, for [`Scheme::quiesce`], which is not told which
+    /// Every domain of one flavour, for the schemes' `quiesce`, which is not told which
     /// driver (per flavour, so quiescing one implementation never waits on the other's
     /// readers).
     pub trait Registered: Flavor {

@@ -45,7 +45,7 @@ impl<S: Scheme> Inner<S> {
     }
 
     /// Hands driver data to retirement once (at signal, or at release of a fence never
-    /// signalled) and detaches it; [`reclaim`](Self::reclaim) follows outside the lock.
+    /// signalled) and detaches it; [`reclaim`](Scheme::reclaim) follows outside the lock.
     pub(super) fn retire(&self) {
         // AcqRel: exactly one caller retires; orders against the other's TIMESTAMP.
         if self.flags.fetch_or(RETIRED, AcqRel) & RETIRED == 0 {
