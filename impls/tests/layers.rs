@@ -106,6 +106,35 @@ fn crate_roots(code: &str) -> Vec<String> {
     roots
 }
 
+/// How many `super::` a module of `file` may chain before it leaves its top folder: its
+/// depth below the crate root (inline modules only add to it).
+fn depth(file: &Path) -> usize {
+    let rel = file.strip_prefix(src()).unwrap();
+    let n = rel.components().count();
+    if rel.ends_with("mod.rs") {
+        n - 1
+    } else {
+        n
+    }
+}
+
+/// The longest chain of `super::` in `code`.
+fn longest_super_chain(code: &str) -> usize {
+    let mut longest = 0;
+    let mut rest = code;
+    while let Some(i) = rest.find("super::") {
+        let mut chain = 0;
+        let mut tail = &rest[i..];
+        while let Some(t) = tail.strip_prefix("super::") {
+            chain += 1;
+            tail = t;
+        }
+        longest = longest.max(chain);
+        rest = tail;
+    }
+    longest
+}
+
 /// Every import that breaks the layering: `file: crate::root (why)`.
 fn violations() -> Vec<String> {
     let mut files = Vec::new();
@@ -121,8 +150,11 @@ fn violations() -> Vec<String> {
         let own = rank(&part).unwrap_or_else(|| {
             panic!("{}: not in a known layer; add it to LAYERS", file.display())
         });
-        let source = std::fs::read_to_string(file).unwrap();
-        for root in crate_roots(&code(&source)) {
+        let code = code(&std::fs::read_to_string(file).unwrap());
+        if longest_super_chain(&code) >= depth(file) {
+            bad.push(format!("{}: super:: leaves its folder", file.display()));
+        }
+        for root in crate_roots(&code) {
             let why = match rank(&root) {
                 _ if root == part => continue,
                 Some(r) if r < own => continue,
@@ -160,6 +192,13 @@ fn src_root_holds_at_most_four_files() {
     for f in &folders {
         assert!(rank(f).is_some(), "impls/src/{f}: not in a known layer");
     }
+}
+
+#[test]
+fn super_chains_are_measured_against_the_folder_depth() {
+    assert_eq!(longest_super_chain("use super::x; use super::super::y::z;"), 2);
+    assert_eq!(depth(&src().join("model/mod.rs")), 1);
+    assert_eq!(depth(&src().join("model/fence/signal.rs")), 3);
 }
 
 #[test]
