@@ -196,7 +196,10 @@ fn src_root_holds_at_most_four_files() {
 
 #[test]
 fn super_chains_are_measured_against_the_folder_depth() {
-    assert_eq!(longest_super_chain("use super::x; use super::super::y::z;"), 2);
+    assert_eq!(
+        longest_super_chain("use super::x; use super::super::y::z;"),
+        2
+    );
     assert_eq!(depth(&src().join("model/mod.rs")), 1);
     assert_eq!(depth(&src().join("model/fence/signal.rs")), 3);
 }
