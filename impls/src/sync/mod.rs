@@ -23,7 +23,7 @@ pub(crate) use std::sync::Mutex;
 
 /// Spin-wait hint that lets loom schedule another thread instead of spinning forever.
 #[inline]
-pub fn spin_hint() {
+pub(crate) fn spin_hint() {
     #[cfg(fencebench_loom)]
     loom::thread::yield_now();
     #[cfg(not(fencebench_loom))]
@@ -32,7 +32,7 @@ pub fn spin_hint() {
 
 /// Yield the CPU while waiting for another thread (grace periods, contended locks).
 #[inline]
-pub fn yield_now() {
+pub(crate) fn yield_now() {
     #[cfg(fencebench_loom)]
     loom::thread::yield_now();
     #[cfg(not(fencebench_loom))]
