@@ -6,62 +6,62 @@
 
 /// Every plant, and where it breaks the code.
 const PLANTS: &[&str] = &[
-    // rcu.rs: `call_rcu_free` frees at once (no grace period). rcu, rcu-detach.
+    // reclaim/rcu.rs: `call_rcu_free` frees at once (no grace period). rcu, rcu-detach.
     "rcu-free-at-once",
-    // rcu.rs: the reclaimer frees a batch without `synchronize_rcu`. rcu, rcu-detach.
+    // reclaim/rcu.rs: the reclaimer frees a batch without `synchronize_rcu`. rcu, rcu-detach.
     "rcu-skip-synchronize",
-    // rcu.rs: a grace period ends one period early (readers of the current period are not
+    // reclaim/rcu.rs: a grace period ends one period early (readers of the current period are not
     // waited for). rcu, rcu-detach.
     "rcu-gp-early",
-    // rcu.rs: `rcu_read_lock` without its (light) barrier.
+    // reclaim/rcu.rs: `rcu_read_lock` without its (light) barrier.
     "rcu-no-reader-barrier",
-    // rcu.rs: `synchronize` without its first heavy barrier.
+    // reclaim/rcu.rs: `synchronize` without its first heavy barrier.
     "rcu-no-writer-barrier",
-    // guarded.rs: `hazptr` tests SIGNALED before publishing its hazard.
+    // model/fence.rs: `hazptr` tests SIGNALED before publishing its hazard.
     "hazptr-check-before-publish",
-    // qsbr.rs: `rcu-qsbr` frees at signal (no grace period).
+    // reclaim/qsbr.rs: `rcu-qsbr` frees at signal (no grace period).
     "qsbr-free-at-once",
-    // qsbr.rs: the reclaimer frees a batch without `synchronize`.
+    // reclaim/qsbr.rs: the reclaimer frees a batch without `synchronize`.
     "qsbr-skip-synchronize",
-    // qsbr.rs: a quiescent state announces "offline", so grace periods stop waiting for
+    // reclaim/qsbr.rs: a quiescent state announces "offline", so grace periods stop waiting for
     // a thread that goes on reading.
     "qsbr-announce-offline",
-    // qsbr.rs: going online without its barrier.
+    // reclaim/qsbr.rs: going online without its barrier.
     "qsbr-no-barrier",
-    // qsbr.rs: a quiescent state reads the counter and announces it relaxed.
+    // reclaim/qsbr.rs: a quiescent state reads the counter and announces it relaxed.
     "qsbr-relaxed-announce",
-    // srcu.rs: `call_srcu` frees at once (no grace period). srcu, srcu-fast.
+    // reclaim/srcu.rs: `call_srcu` frees at once (no grace period). srcu, srcu-fast.
     "srcu-free-at-once",
-    // srcu.rs: the grace period flips and ends without waiting for the formerly active
+    // reclaim/srcu.rs: the grace period flips and ends without waiting for the formerly active
     // half (the sections of the period just ended). srcu, srcu-fast.
     "srcu-gp-early",
-    // srcu.rs: the read side without its barriers (both flavours: full fences in `srcu`,
+    // reclaim/srcu.rs: the read side without its barriers (both flavours: full fences in `srcu`,
     // compiler barriers in `srcu-fast`).
     "srcu-no-reader-barrier",
-    // srcu.rs: `srcu-fast`'s grace-period scans without their heavy barrier.
+    // reclaim/srcu.rs: `srcu-fast`'s grace-period scans without their heavy barrier.
     "srcu-fast-no-heavy",
-    // srcu.rs: `srcu-fast` frees at signal (no grace period); `srcu` is untouched.
+    // schemes/srcu.rs: `srcu-fast` frees at signal (no grace period); `srcu` is untouched.
     "srcu-fast-free-at-once",
-    // hazptr.rs: a scan frees every retired object, ignoring hazards.
+    // reclaim/hazptr.rs: a scan frees every retired object, ignoring hazards.
     "hazptr-scan-ignores-hazards",
-    // hazptr.rs: a scan reads the hazards without its heavy barrier.
+    // reclaim/hazptr.rs: a scan reads the hazards without its heavy barrier.
     "hazptr-scan-no-barrier",
-    // refcount.rs: the data is freed at signal without waiting for readers' references.
+    // schemes/refcount.rs: the data is freed at signal without waiting for readers' references.
     "refcount-free-at-signal",
-    // rcu_detach.rs: the data is freed (after a grace period) while the ops pointer is
+    // schemes/rcu_detach.rs: the data is freed (after a grace period) while the ops pointer is
     // cleared only when the fence is released.
     "detach-free-before-clear",
-    // published.rs: `get_rcu_safe` keeps a reference without re-checking the pointer.
+    // memory/published.rs: `get_rcu_safe` keeps a reference without re-checking the pointer.
     "get-rcu-safe-no-recheck",
-    // lock.rs: readers do not take the fence lock.
+    // schemes/lock.rs: readers do not take the fence lock.
     "lock-reader-unlocked",
-    // epoch.rs: the free is not deferred on the epoch.
+    // peers/epoch.rs: the free is not deferred on the epoch.
     "crossbeam-free-at-once",
-    // hyaline.rs: the free is not retired to seize.
+    // peers/hyaline.rs: the free is not retired to seize.
     "seize-free-at-once",
-    // haphazard.rs: the data is freed at signal, before the retired holder is reclaimed.
+    // peers/haphazard.rs: the data is freed at signal, before the retired holder is reclaimed.
     "haphazard-free-at-once",
-    // arcswap.rs: the data is freed at signal, without waiting for readers' guards.
+    // peers/arcswap.rs: the data is freed at signal, without waiting for readers' guards.
     "arcswap-free-at-once",
 ];
 

@@ -9,7 +9,7 @@
 
 #![warn(missing_docs)]
 
-use crate::pool::{Name, Pool};
+use crate::memory::pool::{Name, Pool};
 use crate::trace::TraceSink;
 use std::fmt;
 use std::sync::atomic::AtomicU64;
@@ -204,6 +204,9 @@ pub trait Implementation: Send + Sync + 'static {
     const READERS_BLOCK_SIGNAL: bool;
     /// The kernel generation of the contract it models.
     const GENERATION: Generation;
+    /// The device it needs, and so why the in-process suites (conformance cases, race)
+    /// cannot run it: `None` for the models, which run in this process alone.
+    const NEEDS_DEVICE: Option<&'static str> = None;
     /// Its fence type.
     type Fence: Fence;
     /// Its timeline (fence context) type.
@@ -255,7 +258,7 @@ pub trait Implementation: Send + Sync + 'static {
     }
 }
 
-/// What [`Timeline::unload`] reports. Times are ns on the [`crate::now_ns`] clock.
+/// What [`Timeline::unload`] reports. Times are ns on the [`crate::sync::clock::now_ns`] clock.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Unload {
     /// When the unload was requested.
@@ -266,7 +269,7 @@ pub struct Unload {
     /// that reclaims at signal; under `refcount`, what live fence references pin (freed
     /// when the last reference goes: watch the driver's pool, [`Timeline::pool`]).
     pub pinned_objects: u64,
-    /// `pinned_objects` × [`crate::pool::OBJECT_BYTES`].
+    /// `pinned_objects` × [`crate::memory::pool::OBJECT_BYTES`].
     pub pinned_bytes: u64,
 }
 

@@ -4,137 +4,89 @@
 //!
 //! Implementations are statically dispatched: workloads are generic over
 //! [`Implementation`] and [`for_each_impl!`] instantiates them once per implementation.
+//!
+//! The modules are layered; each imports only from its own folder and the layers below
+//! it (`tests/layers.rs` checks it), bottom to top:
+//!
+//! 1. `sync/`: the loom shim (atomics, locks), the asymmetric [`membarrier`]s, the
+//!    [`Backoff`] of every wait loop, the clock ([`now_ns`]).
+//! 2. `memory/`: the driver-data [`pool`] and the [`published`] pointer.
+//! 3. `reclaim/`: the mechanisms alone ([`rcu`], [`qsbr`], [`srcu`], [`hazptr`], the
+//!    deferred reclaimer, the reader registry): what loom checks.
+//! 4. The contract, at the root: [`trace`] (the fence events a sink records), then
+//!    `contract.rs` (what every implementation promises, in the types the harness and
+//!    workloads use).
+//! 5. `model/`: the fence model, generic over a `Scheme`.
+//! 6. `schemes/` (the hand-written implementations' glue, unchanged under loom) and
+//!    `peers/` (the library-backed ones), neither importing from the other.
+//! 7. `kernel/`: the running kernel's fences, and the check of the models against them.
+//!
+//! This file sits above them all: the implementation table and the re-exports. Under
+//! `cfg(fencebench_loom)` only `peers/` and `kernel/` are left out.
 
-pub mod hazptr;
-pub mod inline_lock;
-pub mod membarrier;
-pub mod pool;
-pub mod published;
-pub mod qsbr;
-pub mod rcu;
-pub mod srcu;
-mod sync;
-
-#[cfg(not(fencebench_loom))]
-mod arcswap;
-#[cfg(not(fencebench_loom))]
-mod backlog;
 mod contract;
-#[cfg(not(fencebench_loom))]
-mod deferred;
-#[cfg(not(fencebench_loom))]
-mod epoch;
-mod guarded;
-#[cfg(not(fencebench_loom))]
-mod haphazard;
-#[cfg(not(fencebench_loom))]
-mod hyaline;
+mod memory;
+mod model;
+mod reclaim;
+mod schemes;
+mod sync;
+pub mod trace;
+
 #[cfg(not(fencebench_loom))]
 mod kernel;
 #[cfg(not(fencebench_loom))]
-pub mod kernel_check;
-#[cfg(not(fencebench_loom))]
-mod kernel_uapi;
-#[cfg(not(fencebench_loom))]
-mod lock;
-#[cfg(not(fencebench_loom))]
-mod rcu_detach;
-#[cfg(not(fencebench_loom))]
-mod refcount;
-mod scheme;
-pub mod trace;
-#[cfg(not(fencebench_loom))]
-mod unprotected;
-
-#[cfg(fencebench_loom)]
-pub mod loom_schemes;
+mod peers;
 
 pub use contract::*;
-pub use guarded::{now_ns, Guarded, GuardedFence, GuardedTimeline};
-pub use pool::{FreeDelay, Name, Pool, PoolStats};
+pub use memory::pool::{FreeDelay, Name, Pool, PoolStats};
+pub use memory::{pool, published};
+pub use model::fence::{Guarded, GuardedFence, GuardedTimeline};
+pub use model::inline_lock;
+pub use reclaim::{hazptr, qsbr, rcu, srcu};
+pub use schemes::{Hazptr, Lock, Rcu, RcuDetach, RcuQsbr, Refcount, Srcu, SrcuFast, Unprotected};
+pub use sync::backoff::Backoff;
+pub use sync::clock::now_ns;
+pub use sync::membarrier;
 
-/// No protection: the baseline, and the use-after-free.
 #[cfg(not(fencebench_loom))]
-pub type Unprotected = Guarded<unprotected::Unprotected>;
-/// The Linux 6.17 contract on membarrier-based userspace RCU.
-#[cfg(not(fencebench_loom))]
-pub type Rcu = Guarded<rcu::Rcu>;
-/// Under loom: the same fence model on a per-execution RCU domain.
-#[cfg(fencebench_loom)]
-pub type Rcu = Guarded<loom_schemes::Rcu>;
-/// Under loom: the fence model on per-execution hazard pointers.
-#[cfg(fencebench_loom)]
-pub type Hazptr = Guarded<loom_schemes::Hazptr>;
-/// Under loom: the fence model on the driver's own SRCU domain.
-#[cfg(fencebench_loom)]
-pub type Srcu = Guarded<loom_schemes::Srcu<srcu::Classic>>;
-/// Under loom: the fence model on the driver's own SRCU-fast domain.
-#[cfg(fencebench_loom)]
-pub type SrcuFast = Guarded<loom_schemes::Srcu<srcu::Fast>>;
-/// Under loom: the 7.x pointer-detach fence model on a per-execution RCU domain.
-#[cfg(fencebench_loom)]
-pub type RcuDetach = Guarded<loom_schemes::RcuDetach>;
-/// The 6.17 contract on QSBR RCU: free read sections, quiescent states between operations.
-#[cfg(not(fencebench_loom))]
-pub type RcuQsbr = Guarded<qsbr::RcuQsbr>;
-/// Sleepable RCU, one domain per driver: readers may block inside a section.
-#[cfg(not(fencebench_loom))]
-pub type Srcu = Guarded<srcu::Srcu>;
-/// SRCU with `srcu_read_lock_fast` readers: no reader barrier, the grace period pays.
-#[cfg(not(fencebench_loom))]
-pub type SrcuFast = Guarded<srcu::SrcuFast>;
-/// Refcounted driver data (the design the kernel rejected).
-#[cfg(not(fencebench_loom))]
-pub type Refcount = Guarded<refcount::Refcount>;
-/// Hazard pointers with asymmetric fences.
-#[cfg(not(fencebench_loom))]
-pub type Hazptr = Guarded<hazptr::Hazptr>;
-/// The Linux 7.1 design: ops pointer cleared at signal, inline lock, RCU.
-#[cfg(not(fencebench_loom))]
-pub type RcuDetach = Guarded<rcu_detach::RcuDetach>;
-/// The 6.17 contract on the `crossbeam-epoch` crate.
-#[cfg(not(fencebench_loom))]
-pub type RcuCrossbeam = Guarded<epoch::RcuCrossbeam>;
-/// The 6.17 contract on the `seize` crate (Hyaline reclamation).
-#[cfg(not(fencebench_loom))]
-pub type HyalineSeize = Guarded<hyaline::HyalineSeize>;
-/// Hazard pointers from the `haphazard` crate on a detachable ops pointer.
-#[cfg(not(fencebench_loom))]
-pub type HazptrHaphazard = Guarded<haphazard::HazptrHaphazard>;
-/// Driver data behind an `arc_swap::ArcSwapOption`, cleared at signal.
-#[cfg(not(fencebench_loom))]
-pub type ArcSwapped = Guarded<arcswap::ArcSwapped>;
-/// An inline per-fence lock taken by readers and signal.
-#[cfg(not(fencebench_loom))]
-pub type Lock = Guarded<lock::Lock>;
-/// The running kernel's dma-fence through vgem and sync_file.
-#[cfg(not(fencebench_loom))]
-pub use kernel::{Kernel, KernelFence};
+pub use {
+    kernel::check as kernel_check,
+    kernel::{Kernel, KernelFence},
+    peers::{ArcSwapped, HazptrHaphazard, HyalineSeize, RcuCrossbeam},
+};
 
 /// The one table of implementations, in the order tables list them (baseline first):
-/// `"name" ["alias", …] Type;` per row. It generates [`IMPLEMENTATIONS`], [`ALIASES`]
-/// and the dispatch of [`for_each_impl!`]; a new implementation is one row here.
-/// Calls `$cb! { ($args) rows… }`.
+/// `"name" ident ["alias", …] Type;` per row (`ident`: the name as a Rust identifier,
+/// which the test suites name their tests after). It generates [`IMPLEMENTATIONS`],
+/// [`ALIASES`], the dispatch of [`for_each_impl!`] and the conformance and race suites'
+/// tests; a new implementation is one row here. Calls `$cb! { ($args) rows… }`, with
+/// `$crate::` before `$cb` unless it is written `self::$cb` (a macro of the caller).
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __implementation_table {
+    (self::$cb:ident!($($args:tt)*)) => {
+        $crate::__implementation_table! { @rows [$cb] ($($args)*) }
+    };
     ($cb:ident!($($args:tt)*)) => {
-        $crate::$cb! {
+        $crate::__implementation_table! { @rows [$crate::$cb] ($($args)*) }
+    };
+    (@rows [$($cb:tt)*] ($($args:tt)*)) => {
+        $($cb)*! {
             ($($args)*)
-            "unprotected" ["baseline"] $crate::Unprotected;
-            "rcu" ["rcu-6.17"] $crate::Rcu;
-            "rcu-detach" ["rcu-7.1"] $crate::RcuDetach;
-            "rcu-qsbr" ["qsbr"] $crate::RcuQsbr;
-            "srcu" ["sleepable-rcu"] $crate::Srcu;
-            "srcu-fast" ["srcu-lock-fast"] $crate::SrcuFast;
-            "rcu-crossbeam" ["crossbeam"] $crate::RcuCrossbeam;
-            "hyaline-seize" ["seize"] $crate::HyalineSeize;
-            "refcount" [] $crate::Refcount;
-            "hazptr" ["hazard-pointers"] $crate::Hazptr;
-            "hazptr-haphazard" ["haphazard"] $crate::HazptrHaphazard;
-            "arcswap" ["arc-swap"] $crate::ArcSwapped;
-            "lock" ["spinlock"] $crate::Lock;
-            "kernel" ["vgem"] $crate::Kernel;
+            "unprotected" unprotected ["baseline"] $crate::Unprotected;
+            "rcu" rcu ["rcu-6.17"] $crate::Rcu;
+            "rcu-detach" rcu_detach ["rcu-7.1"] $crate::RcuDetach;
+            "rcu-qsbr" rcu_qsbr ["qsbr"] $crate::RcuQsbr;
+            "srcu" srcu ["sleepable-rcu"] $crate::Srcu;
+            "srcu-fast" srcu_fast ["srcu-lock-fast"] $crate::SrcuFast;
+            "rcu-crossbeam" rcu_crossbeam ["crossbeam"] $crate::RcuCrossbeam;
+            "hyaline-seize" hyaline_seize ["seize"] $crate::HyalineSeize;
+            "refcount" refcount [] $crate::Refcount;
+            "hazptr" hazptr ["hazard-pointers"] $crate::Hazptr;
+            "hazptr-haphazard" hazptr_haphazard ["haphazard"] $crate::HazptrHaphazard;
+            "arcswap" arcswap ["arc-swap"] $crate::ArcSwapped;
+            "lock" lock ["spinlock"] $crate::Lock;
+            "kernel" kernel ["vgem"] $crate::Kernel;
         }
     };
 }
@@ -142,7 +94,7 @@ macro_rules! __implementation_table {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __names {
-    (() $($name:literal [$($alias:literal),*] $ty:path;)*) => {
+    (() $($name:literal $ident:ident [$($alias:literal),*] $ty:path;)*) => {
         /// Names of every implementation, in the order tables list them (baseline first).
         pub const IMPLEMENTATIONS: &[&str] = &[$($name),*];
         /// Other names the command line accepts: `(alias, implementation)`.
@@ -181,7 +133,7 @@ macro_rules! for_each_impl {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __dispatch {
-    (($name:expr, $impl:ident, $body:expr) $($n:literal [$($alias:literal),*] $ty:path;)*) => {
+    (($name:expr, $impl:ident, $body:expr) $($n:literal $ident:ident [$($alias:literal),*] $ty:path;)*) => {
         match $name {
             $($n $(| $alias)* => {
                 type $impl = $ty;

@@ -2,7 +2,7 @@
 //! record, as the kernel's `dma_fence` trace events do, so the access contract sits on
 //! the hot path of every operation.
 
-use crate::pool::Name;
+use crate::memory::pool::Name;
 use std::sync::Arc;
 
 /// The kernel's `dma_fence` trace events.

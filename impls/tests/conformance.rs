@@ -25,12 +25,13 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
 
-/// Instantiates every case for each `module => Implementation` pair: a module per
-/// implementation with one `#[test]` per case, so failures name both.
+/// Instantiates every case for each row of the implementation table: a module per
+/// implementation with one `#[test]` per case, so failures name both. A row that needs
+/// a device skips every case with the reason: the kernel's suite is [`kernel`].
 macro_rules! conformance_suite {
-    ($($module:ident => $impl:ty),+ $(,)?) => {$(
-        mod $module {
-            conformance_suite!(@cases $impl;
+    (() $($name:literal $ident:ident [$($alias:literal),*] $ty:path;)*) => {$(
+        mod $ident {
+            conformance_suite!(@cases $ty;
                 sanitycheck, signaling, add_callback, late_add_callback, rm_callback,
                 late_rm_callback, status, error, wait, wait_timeout, stub,
                 race_signal_callback, timestamp, callback_sees_detached_names, shared_stub,
@@ -38,41 +39,36 @@ macro_rules! conformance_suite {
                 names, tracepoints, pool_accounting, unload,
             );
         }
-    )+};
+    )*};
     (@cases $impl:ty; $($case:ident),+ $(,)?) => {$(
         #[test]
         fn $case() {
-            super::$case::<$impl>()
+            super::case_or_skip::<$impl>(super::$case::<$impl>)
         }
     )+};
 }
 
-conformance_suite! {
-    unprotected => fencebench_impls::Unprotected,
-    rcu => fencebench_impls::Rcu,
-    refcount => fencebench_impls::Refcount,
-    hazptr => fencebench_impls::Hazptr,
-    rcu_detach => fencebench_impls::RcuDetach,
-    srcu => fencebench_impls::Srcu,
-    srcu_fast => fencebench_impls::SrcuFast,
-    rcu_qsbr => fencebench_impls::RcuQsbr,
-    lock => fencebench_impls::Lock,
-    rcu_crossbeam => fencebench_impls::RcuCrossbeam,
-    hyaline_seize => fencebench_impls::HyalineSeize,
-    hazptr_haphazard => fencebench_impls::HazptrHaphazard,
-    arcswap => fencebench_impls::ArcSwapped,
+fencebench_impls::__implementation_table!(self::conformance_suite!());
+
+/// Runs `case` on `I`, or says why this suite cannot.
+fn case_or_skip<I: Implementation>(case: fn()) {
+    match I::NEEDS_DEVICE {
+        Some(device) => eprintln!("{}: skipped: needs {device}; see `kernel`", I::NAME),
+        None => case(),
+    }
 }
 
 /// The real kernel (`kernel`) names its fences after vgem and cannot reach callbacks,
 /// errors or the refcount, so the cases above do not apply to it: it runs the kernel
 /// conformance suite, which checks what the uapi shows against the model of the running
-/// kernel's generation. Skipped, with the reason, without a vgem device.
+/// kernel's generation. Fails without a vgem device, so it runs only where one is
+/// (`--include-ignored`).
 #[test]
+#[ignore = "needs vgem (/dev/dri): run with --include-ignored where the vgem module is loaded"]
 fn kernel() {
-    match fencebench_impls::kernel_check::run(None) {
-        Ok(report) => assert!(report.passed(), "{report}"),
-        Err(reason) => eprintln!("kernel: skipped: {reason}"),
-    }
+    let report = fencebench_impls::kernel_check::run(None)
+        .unwrap_or_else(|reason| panic!("kernel: cannot run: {reason}"));
+    assert!(report.passed(), "{report}");
 }
 
 /// `-EIO`.

@@ -655,11 +655,12 @@ fn planted_inline_lock_test_outside_lock_is_caught() {
 }
 
 // The real fence model. `GuardedFence<Rcu>` and `GuardedFence<RcuDetach>` run
-// `guarded.rs` itself (signal under the lock, the 7.x detach point, `info`'s section, the
-// second signaller's check) on `rcu::Domain` and the pool, with the schemes' glue from
-// `loom_schemes` (a reader record per section, a synchronous grace period and free);
-// `GuardedFence<Hazptr>` does the same on `hazptr::Domain` (a record per section, a scan
-// per retirement).
+// `model/fence.rs` itself (signal under the lock, the 7.x detach point, `info`'s section,
+// the second signaller's check) and the benchmarked scheme glue (`schemes/rcu.rs`,
+// `schemes/rcu_detach.rs`) on `rcu::Domain` and the pool; only where the domain comes
+// from differs (`reclaim/rcu.rs`: one per execution, a reader record per section, a
+// synchronous grace period and free). `GuardedFence<Hazptr>` does the same with
+// `schemes/hazptr.rs` on `hazptr::Domain` (a record per section, a scan per retirement).
 
 /// Preemption bound of the fence-model models: every `info()` and `signal()` is dozens of
 /// atomic operations (names, generation checks, the lock, the grace period).

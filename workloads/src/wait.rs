@@ -13,7 +13,7 @@
 
 use crate::{split, Ctx, Params, Role, Unsupported, WorkerReport, Workload};
 use fencebench_impls::{
-    now_ns, Fence, Implementation, Pool, Timeline, TimelineConfig, WaitOutcome,
+    now_ns, Backoff, Fence, Implementation, Pool, Timeline, TimelineConfig, WaitOutcome,
 };
 use hdrhistogram::Histogram;
 use std::sync::atomic::{AtomicU64, Ordering::*};
@@ -50,13 +50,8 @@ pub enum Worker {
 }
 
 /// Spin, then yield: waiting for the partner thread must not starve it on two cores.
-fn pause(spins: &mut u32) {
-    *spins += 1;
-    if *spins < 128 {
-        std::hint::spin_loop();
-    } else {
-        std::thread::yield_now();
-    }
+fn pause() -> Backoff {
+    Backoff::spin_then_yield(128)
 }
 
 impl<I: Implementation> Workload<I> for Wait<I> {
@@ -125,9 +120,9 @@ impl<I: Implementation> Workload<I> for Wait<I> {
                 fence.emit();
                 *mb.fence.lock().unwrap() = Some(fence.clone());
                 let seq = mb.seq.fetch_add(1, Release) + 1;
-                let mut spins = 0;
+                let mut backoff = pause();
                 while mb.taken.load(Acquire) < seq * mb.waiters && !ctx.stopping() {
-                    pause(&mut spins);
+                    backoff.wait();
                 }
                 let _ = fence.signal();
             }
@@ -139,12 +134,12 @@ impl<I: Implementation> Workload<I> for Wait<I> {
                 latency,
             } => {
                 let mb = &self.mailboxes[*mailbox];
-                let mut spins = 0;
+                let mut backoff = pause();
                 while mb.seq.load(Acquire) == *seen {
                     if ctx.stopping() {
                         return;
                     }
-                    pause(&mut spins);
+                    backoff.wait();
                 }
                 *seen = mb.seq.load(Acquire);
                 let fence = mb.fence.lock().unwrap().clone().expect("published fence");

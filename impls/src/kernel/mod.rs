@@ -1,0 +1,8 @@
+//! The running kernel's dma-fence through vgem and sync_file: the [`backend`] measured
+//! like the models, its [`uapi`], and the conformance [`check`] of the models against it.
+
+pub mod backend;
+pub mod check;
+mod uapi;
+
+pub use backend::{Kernel, KernelFence};

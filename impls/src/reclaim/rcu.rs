@@ -1,0 +1,353 @@
+//! Userspace RCU in the style of liburcu's "memb" flavour, which the `rcu` and
+//! `rcu-detach` schemes build on.
+//!
+//! Read side: the thread's record holds the grace-period counter its outermost section
+//! saw and, in its low bits, the nesting depth (liburcu's layout), so entering is a load,
+//! a test and a store, then a compiler barrier; leaving is a load and a release store of
+//! the word minus one. No atomic read-modify-write and no CPU fence. The writer side pays
+//! instead: [`Domain::synchronize`] issues `membarrier()` before and after scanning the readers
+//! (see [`crate::sync::membarrier`]). Retired driver data is batched per thread and freed by a
+//! background reclaimer after one grace period per batch, off the signaller's hot path.
+
+use crate::reclaim::registry::Registry;
+use crate::sync::backoff::Backoff;
+use crate::sync::membarrier;
+use crate::sync::{const_unless_loom, AtomicU64, Mutex};
+use crossbeam_utils::CachePadded;
+use std::marker::PhantomData;
+use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
+use std::sync::Arc;
+
+/// Bits of a record's word that count nested sections; the grace-period counter lives
+/// above them and advances in steps of [`GP_ONE`].
+const NEST_MASK: u64 = (1 << 16) - 1;
+/// Set in the domain's counter when readers must issue a full fence (no membarrier):
+/// the reader tests the word it loads anyway instead of loading the mode.
+const FULL_FENCE: u64 = 1 << 16;
+/// One grace period in the counter's units.
+const GP_ONE: u64 = 1 << 17;
+
+/// A reader thread's published state: the grace-period counter it saw when its outermost
+/// section began, plus its nesting depth in the low bits. A depth of 0 is quiescent.
+pub struct ReaderRecord {
+    ctr: CachePadded<AtomicU64>,
+}
+
+impl ReaderRecord {
+    /// `rcu_read_lock` on this thread's record. The caller owns the record (only its
+    /// thread writes it) and ends the section with [`unlock`](Self::unlock).
+    #[inline]
+    fn lock(&self, domain: &Domain) {
+        // Relaxed: only this thread writes its record.
+        let c = self.ctr.load(Relaxed);
+        if c & NEST_MASK == 0 {
+            // Relaxed: the counter (and the mode bit, set at registration) is only copied.
+            let gp = domain.gp.load(Relaxed);
+            // Relaxed store: ordered before the section's loads by the light barrier
+            // below, which pairs with the first heavy barrier in `synchronize`.
+            self.ctr.store(gp + 1, Relaxed);
+            #[cfg(not(fencebench_plant = "rcu-no-reader-barrier"))]
+            membarrier::light_in(gp & FULL_FENCE != 0);
+        } else {
+            debug_assert!(c & NEST_MASK != NEST_MASK, "read sections nested too deep");
+            self.ctr.store(c + 1, Relaxed);
+        }
+    }
+
+    /// `rcu_read_unlock`: one level less; depth 0 ends the section.
+    #[inline]
+    fn unlock(&self) {
+        let c = self.ctr.load(Relaxed);
+        // Release: pairs with the Acquire load in `synchronize`, so the section's loads
+        // happen before a grace period that sees it ended (and the data is freed). No
+        // barrier is needed here: a release store orders the loads before it.
+        self.ctr.store(c - 1, Release);
+    }
+}
+
+/// An RCU domain: the grace-period counter and the registered readers.
+pub struct Domain {
+    gp: CachePadded<AtomicU64>,
+    readers: Registry<ReaderRecord>,
+    gp_lock: Mutex<()>,
+}
+
+impl Domain {
+    const_unless_loom! {
+        pub fn new() -> Self {
+            Domain {
+                gp: CachePadded::new(AtomicU64::new(GP_ONE)),
+                readers: Registry::new(),
+                gp_lock: Mutex::new(()),
+            }
+        }
+    }
+
+    /// Registers a reader thread. A new record starts quiescent, so it never delays a
+    /// grace period already under way, and a grace period never delays registration
+    /// (scans work on a snapshot of the list).
+    pub fn register(&self) -> Reader<'_> {
+        #[cfg(not(fencebench_loom))]
+        if membarrier::mode() != membarrier::BarrierMode::Membarrier {
+            // Relaxed: this thread's own loads of the counter see its read-modify-write;
+            // every other reader sets the bit when it registers.
+            self.gp.fetch_or(FULL_FENCE, Relaxed);
+        }
+        let rec = Arc::new(ReaderRecord {
+            ctr: CachePadded::new(AtomicU64::new(0)),
+        });
+        self.readers.add(rec.clone());
+        Reader {
+            domain: self,
+            rec,
+            _not_send: PhantomData,
+        }
+    }
+
+    /// Waits for a grace period: every read-side section that began before this call has
+    /// ended when it returns. Sections that begin during the call need not be waited for,
+    /// because the first barrier orders the caller's earlier stores before their loads.
+    pub fn synchronize(&self) {
+        let _gp = self.gp_lock.lock().unwrap();
+        #[cfg(not(fencebench_plant = "rcu-no-writer-barrier"))]
+        membarrier::heavy();
+        // Relaxed: the heavy barriers around the scan order it; readers only compare it.
+        let target = self.gp.fetch_add(GP_ONE, Relaxed) + GP_ONE;
+        // Planted: readers that began in the period just ended are not waited for.
+        #[cfg(fencebench_plant = "rcu-gp-early")]
+        let target = target - GP_ONE;
+        // One that registers after the scan's snapshot read the new counter (the list's
+        // lock orders it after the increment) and began after the first barrier, so it
+        // needs no waiting for.
+        self.readers.wait_for_each(Backoff::new(64, 256), |r| {
+            // Acquire: pairs with the Release store in `ReaderRecord::unlock`, so a
+            // section seen ended has finished its loads before the caller frees.
+            let c = r.ctr.load(Acquire);
+            c & NEST_MASK == 0 || c >= target
+        });
+        membarrier::heavy();
+    }
+}
+
+impl Default for Domain {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// One thread's handle on a domain. Neither `Send` nor `Sync` (only its thread may write
+/// its record), so neither it nor a [`ReadGuard`] borrowing it can reach another thread.
+pub struct Reader<'d> {
+    domain: &'d Domain,
+    rec: Arc<ReaderRecord>,
+    _not_send: PhantomData<*const ()>,
+}
+
+/// One read-side section (`rcu_read_lock` … `rcu_read_unlock`): it ends when the guard
+/// drops, exactly once, on the reader's thread, and cannot outlive the [`Reader`] it
+/// borrows. There is no other way to end a section.
+///
+/// A guard cannot end its section twice:
+/// ```compile_fail
+/// let domain = fencebench_impls::rcu::Domain::new();
+/// let reader = domain.register();
+/// let guard = reader.lock();
+/// drop(guard);
+/// drop(guard);
+/// ```
+/// nor be unlocked by hand (there is no `unlock`):
+/// ```compile_fail
+/// let domain = fencebench_impls::rcu::Domain::new();
+/// let reader = domain.register();
+/// let _guard = reader.lock();
+/// reader.unlock();
+/// ```
+/// nor end on another thread:
+/// ```compile_fail
+/// let domain = fencebench_impls::rcu::Domain::new();
+/// let reader = domain.register();
+/// let guard = reader.lock();
+/// std::thread::scope(|s| {
+///     s.spawn(move || drop(guard));
+/// });
+/// ```
+/// nor outlive its reader record, for example in a thread-local whose destructor runs
+/// after the record's:
+/// ```compile_fail
+/// use fencebench_impls::rcu::{Domain, ReadGuard};
+/// use std::cell::RefCell;
+/// static DOMAIN: Domain = Domain::new();
+/// thread_local! {
+///     static KEPT: RefCell<Option<ReadGuard<'static>>> = const { RefCell::new(None) };
+/// }
+/// let reader = DOMAIN.register();
+/// KEPT.with(|k| *k.borrow_mut() = Some(reader.lock()));
+/// ```
+pub struct ReadGuard<'r> {
+    reader: &'r Reader<'r>,
+}
+
+impl Reader<'_> {
+    /// `rcu_read_lock`: begins a section, nested or outermost.
+    #[inline]
+    pub fn lock(&self) -> ReadGuard<'_> {
+        self.rec.lock(self.domain);
+        ReadGuard { reader: self }
+    }
+}
+
+impl Drop for ReadGuard<'_> {
+    /// `rcu_read_unlock`.
+    #[inline]
+    fn drop(&mut self) {
+        self.reader.rec.unlock();
+    }
+}
+
+impl Drop for Reader<'_> {
+    fn drop(&mut self) {
+        debug_assert_eq!(
+            self.rec.ctr.load(Relaxed) & NEST_MASK,
+            0,
+            "reader thread exited inside a read-side section"
+        );
+        self.domain.readers.remove(&self.rec);
+    }
+}
+
+#[cfg(fencebench_loom)]
+pub use per_execution::{call_rcu_free, rcu_barrier, read_section, synchronize_rcu};
+#[cfg(not(fencebench_loom))]
+pub use process::{call_rcu_free, rcu_barrier, read_section, synchronize_rcu};
+
+/// The process's domain, like the kernel's single RCU: a reader record per thread and
+/// a background reclaimer.
+#[cfg(not(fencebench_loom))]
+mod process {
+    use super::{Domain, Reader, ReaderRecord};
+    use crate::memory::pool::DriverRef;
+    use crate::reclaim::process::deferred::{Batch, Reclaimer};
+    use crate::reclaim::process::thread_record::{RecordPtr, Registration};
+
+    /// The process's RCU domain, like the kernel's single RCU.
+    static DOMAIN: Domain = Domain::new();
+
+    thread_local! {
+        /// This thread's registered record: see [`RecordPtr`].
+        static RECORD: RecordPtr<ReaderRecord> = const { RecordPtr::new() };
+        static REGISTRATION: Registration<ReaderRecord, Reader<'static>> = {
+            let reader = DOMAIN.register();
+            Registration::new(reader.rec.clone(), reader, &RECORD)
+        };
+        static BATCH: Batch = const { Batch::new(&RECLAIMER) };
+    }
+
+    /// Ends the section on drop, also on unwind.
+    struct Section<'r>(&'r ReaderRecord);
+
+    impl Drop for Section<'_> {
+        #[inline]
+        fn drop(&mut self) {
+            self.0.unlock();
+        }
+    }
+
+    /// Runs `f` inside one read-side section of the process domain. Closure-scoped, so
+    /// the section ends exactly once, on this thread, while the thread's reader record
+    /// lives. The first section of a thread registers it; one called from a thread-local
+    /// destructor after the registration was destroyed uses a temporary record.
+    #[inline]
+    pub fn read_section<R>(f: impl FnOnce() -> R) -> R {
+        RecordPtr::with(&RECORD, |rec| match rec {
+            Some(rec) => {
+                let section = Section(rec);
+                section.0.lock(&DOMAIN);
+                f()
+            }
+            None => register_then_section(f),
+        })
+    }
+
+    /// Registers the thread, then runs the section; on a temporary record when the
+    /// registration is already destroyed (thread exit).
+    #[cold]
+    #[inline(never)]
+    fn register_then_section<R>(f: impl FnOnce() -> R) -> R {
+        if Registration::publish(&REGISTRATION) {
+            return read_section(f);
+        }
+        with_temporary_reader(f)
+    }
+
+    /// A section on a reader record registered for it alone.
+    #[cold]
+    #[inline(never)]
+    fn with_temporary_reader<R>(f: impl FnOnce() -> R) -> R {
+        let reader = DOMAIN.register();
+        let _section = reader.lock();
+        f()
+    }
+
+    /// Waits for a grace period of the process domain.
+    pub fn synchronize_rcu() {
+        crate::sync::membarrier::mode();
+        DOMAIN.synchronize();
+    }
+
+    /// The background thread that runs grace periods and frees retired data.
+    static RECLAIMER: Reclaimer = Reclaimer::new("fencebench-rcu", grace_period);
+
+    fn grace_period() {
+        #[cfg(not(fencebench_plant = "rcu-skip-synchronize"))]
+        synchronize_rcu();
+    }
+
+    /// `call_rcu(kfree)`: free after a grace period, batched.
+    pub fn call_rcu_free(data: DriverRef) {
+        #[cfg(fencebench_plant = "rcu-free-at-once")]
+        return data.free();
+        #[cfg_attr(fencebench_plant = "rcu-free-at-once", allow(unreachable_code))]
+        RECLAIMER.defer(&BATCH, data);
+    }
+
+    /// `rcu_barrier()`: waits until everything this thread (and exited threads) handed
+    /// to [`call_rcu_free`] has been freed.
+    pub fn rcu_barrier() {
+        RECLAIMER.wait_for(RECLAIMER.flush(&BATCH));
+    }
+}
+
+/// Under loom, the same calls on a domain created afresh for each execution loom
+/// explores: each section registers a reader record of its own, and `call_rcu_free`
+/// waits for a grace period and frees in the caller (no thread-local record, no
+/// reclaimer thread, which loom cannot model).
+#[cfg(fencebench_loom)]
+mod per_execution {
+    use super::Domain;
+    use crate::memory::pool::DriverRef;
+
+    loom::lazy_static! {
+        static ref DOMAIN: Domain = Domain::new();
+    }
+
+    /// A section on a reader record registered for it.
+    pub fn read_section<R>(f: impl FnOnce() -> R) -> R {
+        let reader = DOMAIN.register();
+        let _section = reader.lock();
+        f()
+    }
+
+    /// Waits for a grace period of the execution's domain.
+    pub fn synchronize_rcu() {
+        DOMAIN.synchronize();
+    }
+
+    /// `call_rcu(kfree)`, synchronously: a grace period, then the free.
+    pub fn call_rcu_free(data: DriverRef) {
+        synchronize_rcu();
+        data.free();
+    }
+
+    /// Nothing is left to wait for: every free already happened in its caller.
+    pub fn rcu_barrier() {}
+}

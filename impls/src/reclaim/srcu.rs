@@ -1,0 +1,436 @@
+//! Sleepable RCU with per-domain state, after the kernel's SRCU, which the `srcu` and
+//! `srcu-fast` schemes build on: one domain per driver
+//! (timeline), so a reader that sleeps inside one driver's section delays only that
+//! driver's reclamation and unload.
+//!
+//! Read side (`srcu_read_lock`): read the domain's index, add one to the lock counter of
+//! that half in the thread's slot, barrier; `srcu_read_unlock`: barrier, add one to the
+//! unlock counter of the same half. Slots stand for the kernel's per-CPU counters;
+//! threads share a slot when there are more threads than slots, so the adds are atomic.
+//! A section may block (`wait` inside it is the case the contract's patch says needs SRCU).
+//!
+//! Grace period (`srcu_advance_state`): wait until the inactive half's lock and unlock
+//! sums match (stragglers that read the index before the previous flip), flip the index,
+//! wait until the formerly active half's sums match. Each wait is a non-blocking check
+//! that is retried, so a stalled reader never holds up another domain, or the signaller.
+//!
+//! The [`Flavor`] says where the barriers are. [`Classic`] (`srcu_read_lock`): a full
+//! barrier in each of lock and unlock, paired with full barriers in the scans and around
+//! the flip. [`Fast`] (Linux 6.15+ `srcu_read_lock_fast`): no barrier on the read side
+//! beyond a compiler barrier ([`membarrier::light`]); each scan issues the heavy barrier
+//! instead ([`membarrier::heavy`], which stands for the `synchronize_rcu()` the kernel's
+//! scan runs for these readers), and the flip needs none.
+
+use crate::memory::pool::DriverRef;
+use crate::sync::backoff::Backoff;
+use crate::sync::membarrier;
+use crate::sync::{fence, AtomicU64, Mutex};
+use crossbeam_utils::CachePadded;
+use std::marker::PhantomData;
+use std::sync::atomic::Ordering::{Relaxed, SeqCst};
+
+/// Counter slots per domain: the per-CPU counters' analogue.
+const SLOTS: usize = if cfg!(fencebench_loom) { 2 } else { 16 };
+
+/// Retired objects queued before a signaller starts (or advances) a grace period.
+#[cfg(not(fencebench_loom))]
+const BATCH_LEN: usize = 64;
+
+/// Where a domain's barriers are: what separates `srcu_read_lock` from
+/// `srcu_read_lock_fast`. The fences named B and C (reader), A (scan) and the flip's are
+/// described where [`Domain`] issues them.
+pub trait Flavor: Sized + Send + Sync + 'static {
+    /// The implementation's name.
+    const NAME: &'static str;
+    /// One line for `fencebench list`.
+    const SUMMARY: &'static str;
+    /// Whether the read side is the cheap half of an asymmetric pair (its scans pay the
+    /// heavy barrier, which is worth avoiding while the sums show a reader still inside).
+    const ASYMMETRIC: bool;
+    /// Fences B (after the lock count) and C (before the unlock count).
+    fn reader_barrier();
+    /// Fence A, between a scan's unlock and lock sums.
+    fn scan_barrier();
+    /// The barriers on both sides of the flip.
+    fn flip_barrier();
+}
+
+/// The classic read side (`srcu_read_lock`): full barriers on both sides.
+pub enum Classic {}
+
+impl Flavor for Classic {
+    const NAME: &'static str = "srcu";
+    const SUMMARY: &'static str =
+        "SRCU: per-driver domain, per-slot lock/unlock counters in two halves, full barrier per section";
+    const ASYMMETRIC: bool = false;
+
+    #[inline]
+    fn reader_barrier() {
+        fence(SeqCst);
+    }
+
+    #[inline]
+    fn scan_barrier() {
+        fence(SeqCst);
+    }
+
+    #[inline]
+    fn flip_barrier() {
+        fence(SeqCst);
+    }
+}
+
+/// `srcu_read_lock_fast` (Linux 6.15+): the read side has no CPU barrier, the grace
+/// period pays with a heavy barrier in each scan.
+pub enum Fast {}
+
+impl Flavor for Fast {
+    const NAME: &'static str = "srcu-fast";
+    const SUMMARY: &'static str =
+        "SRCU-fast: per-driver domain as srcu, no reader barrier, membarrier in each grace-period scan";
+    const ASYMMETRIC: bool = true;
+
+    /// A compiler barrier where membarrier works (a full fence where it does not, as the
+    /// heavy side then is one too).
+    #[inline]
+    fn reader_barrier() {
+        membarrier::light();
+    }
+
+    /// The kernel runs `synchronize_rcu()` here for fast readers: every CPU passes a full
+    /// barrier, as `membarrier(PRIVATE_EXPEDITED)` makes every thread of this process do.
+    #[inline]
+    fn scan_barrier() {
+        // Planted: the scan trusts sums no barrier ordered against the readers.
+        #[cfg(not(fencebench_plant = "srcu-fast-no-heavy"))]
+        membarrier::heavy();
+    }
+
+    /// The classic flip's fences pair with the reader's, which fast readers do not issue;
+    /// the kernel keeps them, inoperative for these readers. What they ordered, the scan's
+    /// heavy barrier before the flip orders: a reader that reads the new index runs after
+    /// that barrier, so it sees everything retired before the grace period.
+    #[inline]
+    fn flip_barrier() {}
+}
+
+/// One slot's counters, per index half: sections begun and ended.
+#[derive(Default)]
+struct Counters {
+    lock: [AtomicU64; 2],
+    unlock: [AtomicU64; 2],
+}
+
+/// Where the domain's grace period stands.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Phase {
+    /// No grace period under way.
+    Idle,
+    /// Waiting for the inactive half to drain, before the flip.
+    Scan1,
+    /// Flipped; waiting for the formerly active half to drain.
+    Scan2,
+}
+
+struct GpState {
+    phase: Phase,
+    /// Retired, waiting for the next grace period.
+    pending: Vec<DriverRef>,
+    /// Retired before the grace period under way began: freed when it ends.
+    in_gp: Vec<DriverRef>,
+    /// Grace periods completed.
+    completed: u64,
+}
+
+/// An SRCU domain (`struct srcu_struct`) whose readers are of flavour `F`.
+pub struct Domain<F: Flavor> {
+    /// `srcu_idx`: its low bit is the half new readers count in.
+    idx: CachePadded<AtomicU64>,
+    slots: Box<[CachePadded<Counters>]>,
+    gp: Mutex<GpState>,
+    flavor: PhantomData<F>,
+}
+
+impl<F: Flavor> Default for Domain<F> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The end of a read-side section: `srcu_read_unlock`, also on unwind.
+struct Unlock<'a, F: Flavor> {
+    counters: &'a Counters,
+    idx: usize,
+    flavor: PhantomData<F>,
+}
+
+impl<F: Flavor> Drop for Unlock<'_, F> {
+    #[inline]
+    fn drop(&mut self) {
+        // Fence C: the section's loads happen before the unlock count; pairs with fence A
+        // after the scan's unlock sum, which a grace period passes only after seeing this
+        // count.
+        #[cfg(not(fencebench_plant = "srcu-no-reader-barrier"))]
+        F::reader_barrier();
+        // Relaxed: ordered by fence C above.
+        self.counters.unlock[self.idx].fetch_add(1, Relaxed);
+    }
+}
+
+impl<F: Flavor> Domain<F> {
+    pub fn new() -> Self {
+        // Registers for membarrier before the first section, so the reader's light
+        // barrier is the cheap one from the start.
+        #[cfg(not(fencebench_loom))]
+        if F::ASYMMETRIC {
+            membarrier::mode();
+        }
+        Domain {
+            idx: CachePadded::new(AtomicU64::new(0)),
+            slots: (0..SLOTS).map(|_| CachePadded::default()).collect(),
+            gp: Mutex::new(GpState {
+                phase: Phase::Idle,
+                pending: Vec::new(),
+                in_gp: Vec::new(),
+                completed: 0,
+            }),
+            flavor: PhantomData,
+        }
+    }
+
+    /// Runs `f` inside one read-side section, counted in slot `slot % SLOTS`.
+    /// Closure-scoped: the section ends exactly once, on this thread. `f` may block.
+    #[inline]
+    pub fn read<R>(&self, slot: usize, f: impl FnOnce() -> R) -> R {
+        let counters = &self.slots[slot % SLOTS];
+        // Relaxed: a stale index is fine: a reader counted in either half is waited for
+        // by the scan of that half, and one counted after that scan passed sees the
+        // retirement through fence B (see `readers_done`).
+        let idx = (self.idx.load(Relaxed) & 1) as usize;
+        // Relaxed: ordered before the section's loads by fence B below.
+        counters.lock[idx].fetch_add(1, Relaxed);
+        // Fence B: pairs with fence A in `readers_done` (either the scan sees this count,
+        // or this section sees everything retired before the scan) and with the flip's
+        // fences (a reader that read the new index sees what was retired before).
+        #[cfg(not(fencebench_plant = "srcu-no-reader-barrier"))]
+        F::reader_barrier();
+        let _unlock = Unlock::<F> {
+            counters,
+            idx,
+            flavor: PhantomData,
+        };
+        f()
+    }
+
+    /// Whether every section counted in half `idx` has ended (`srcu_readers_active_idx_check`):
+    /// the unlock sum first, then a full barrier, then the lock sum. A section whose
+    /// unlock was counted had its lock counted before it, so equal sums mean no section
+    /// of this half is in progress, except one whose lock the sum missed: by fences B and
+    /// A, that one sees everything written before this check.
+    fn readers_done(&self, idx: usize) -> bool {
+        // Relaxed: ordered by fence A below.
+        let unlocks: u64 = self.slots.iter().map(|c| c.unlock[idx].load(Relaxed)).sum();
+        // A heavy barrier costs microseconds: sums that do not match yet (a reader still
+        // inside) are not worth one. Returning false only means "check again later".
+        if F::ASYMMETRIC && self.locks(idx) != unlocks {
+            return false;
+        }
+        // Fence A: pairs with fences B and C; also the acquire that lets the caller free
+        // what the counted sections read.
+        F::scan_barrier();
+        self.locks(idx) == unlocks
+    }
+
+    /// The lock sum of half `idx`.
+    fn locks(&self, idx: usize) -> u64 {
+        // Relaxed: ordered by fence A in `readers_done`.
+        self.slots.iter().map(|c| c.lock[idx].load(Relaxed)).sum()
+    }
+
+    /// The half new readers do not count in now.
+    fn inactive(&self) -> usize {
+        // Relaxed: only the grace-period holder (under `gp`) writes it.
+        (self.idx.load(Relaxed) as usize & 1) ^ 1
+    }
+
+    /// Advances the grace period as far as it can without waiting; true when idle with
+    /// nothing pending. Frees what a completed grace period covered.
+    fn advance(&self, st: &mut GpState) -> bool {
+        loop {
+            match st.phase {
+                Phase::Idle => {
+                    if st.pending.is_empty() {
+                        return true;
+                    }
+                    st.in_gp = std::mem::take(&mut st.pending);
+                    st.phase = Phase::Scan1;
+                }
+                Phase::Scan1 => {
+                    if !self.readers_done(self.inactive()) {
+                        return false;
+                    }
+                    // `srcu_flip`. Barriers on both sides: what was retired before is
+                    // seen by readers that read the new index (pairs with fence B).
+                    F::flip_barrier();
+                    // Relaxed: ordered by the barriers around it (or, for fast readers,
+                    // by fence A of the scan just passed).
+                    self.idx.fetch_add(1, Relaxed);
+                    F::flip_barrier();
+                    st.phase = Phase::Scan2;
+                }
+                Phase::Scan2 => {
+                    // Planted: the formerly active half (the readers of this period) is
+                    // not waited for.
+                    #[cfg(not(fencebench_plant = "srcu-gp-early"))]
+                    if !self.readers_done(self.inactive()) {
+                        return false;
+                    }
+                    for d in std::mem::take(&mut st.in_gp) {
+                        d.free();
+                    }
+                    st.completed += 1;
+                    st.phase = Phase::Idle;
+                }
+            }
+        }
+    }
+
+    /// `call_srcu(kfree)`: frees `data` after a grace period of this domain. Once a batch
+    /// is queued, or while a grace period is under way, each call advances it as far as
+    /// it can without waiting.
+    #[cfg(not(fencebench_loom))]
+    pub fn call_srcu_free(&self, data: DriverRef) {
+        #[cfg(fencebench_plant = "srcu-free-at-once")]
+        return data.free();
+        #[cfg_attr(fencebench_plant = "srcu-free-at-once", allow(unreachable_code))]
+        let mut st = self.gp.lock().unwrap();
+        st.pending.push(data);
+        if st.phase != Phase::Idle || st.pending.len() >= BATCH_LEN {
+            self.advance(&mut st);
+        }
+    }
+
+    /// Under loom, `call_srcu(kfree)` synchronously: a grace period, then the free.
+    #[cfg(fencebench_loom)]
+    pub fn call_srcu_free(&self, data: DriverRef) {
+        self.synchronize();
+        data.free();
+    }
+
+    /// `srcu_barrier()`: waits until everything retired to this domain before the call
+    /// has been freed, advancing grace periods itself (sleeping between checks).
+    pub fn barrier(&self) {
+        let target = {
+            let st = self.gp.lock().unwrap();
+            st.completed + u64::from(st.phase != Phase::Idle) + u64::from(!st.pending.is_empty())
+        };
+        let mut backoff = Backoff::new(0, 16);
+        loop {
+            {
+                let mut st = self.gp.lock().unwrap();
+                if st.completed >= target {
+                    return;
+                }
+                self.advance(&mut st);
+                if st.completed >= target {
+                    return;
+                }
+            }
+            backoff.wait();
+        }
+    }
+
+    /// `synchronize_srcu()` for data the caller frees itself: a full grace period.
+    pub fn synchronize(&self) {
+        let target = {
+            let st = self.gp.lock().unwrap();
+            // A grace period under way may have flipped before the caller retired: only
+            // the next one is sure to start after.
+            st.completed + 1 + u64::from(st.phase != Phase::Idle)
+        };
+        loop {
+            {
+                let mut st = self.gp.lock().unwrap();
+                if st.completed >= target {
+                    return;
+                }
+                if st.phase == Phase::Idle {
+                    // An empty grace period: no objects, just the scans and the flip.
+                    st.phase = Phase::Scan1;
+                }
+                self.advance(&mut st);
+                if st.completed >= target {
+                    return;
+                }
+            }
+            crate::sync::yield_now();
+        }
+    }
+}
+
+impl<F: Flavor> Drop for Domain<F> {
+    /// The last fence of the driver is gone, so no section can be in progress: whatever
+    /// is still queued is freed now.
+    fn drop(&mut self) {
+        let mut st = self.gp.lock().unwrap();
+        let st = &mut *st;
+        for d in st.pending.drain(..).chain(st.in_gp.drain(..)) {
+            d.free();
+        }
+    }
+}
+
+pub use registered::{slot, Registered};
+
+/// Every domain of a flavour, and each thread's counter slot.
+mod registered {
+    use super::{Classic, Domain, Fast, Flavor};
+    use std::cell::Cell;
+    use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+    use std::sync::{Mutex, Weak};
+
+    /// Every domain of one flavour, for the schemes' `quiesce`, which is not told which
+    /// driver (per flavour, so quiescing one implementation never waits on the other's
+    /// readers).
+    pub trait Registered: Flavor {
+        fn domains() -> &'static Mutex<Vec<Weak<Domain<Self>>>>;
+    }
+
+    impl Registered for Classic {
+        fn domains() -> &'static Mutex<Vec<Weak<Domain<Self>>>> {
+            static DOMAINS: Mutex<Vec<Weak<Domain<Classic>>>> = Mutex::new(Vec::new());
+            &DOMAINS
+        }
+    }
+
+    impl Registered for Fast {
+        fn domains() -> &'static Mutex<Vec<Weak<Domain<Self>>>> {
+            static DOMAINS: Mutex<Vec<Weak<Domain<Fast>>>> = Mutex::new(Vec::new());
+            &DOMAINS
+        }
+    }
+
+    thread_local! {
+        /// This thread's counter slot (its "CPU"), given out round robin.
+        static SLOT: Cell<usize> = const { Cell::new(usize::MAX) };
+    }
+
+    /// This thread's counter slot (its "CPU"). Under loom always the first: a
+    /// round-robin counter that outlives an execution would make loom's runs differ.
+    #[inline]
+    pub fn slot() -> usize {
+        if cfg!(fencebench_loom) {
+            return 0;
+        }
+        SLOT.with(|s| {
+            let mut v = s.get();
+            if v == usize::MAX {
+                static NEXT: AtomicUsize = AtomicUsize::new(0);
+                // Relaxed: a round-robin hint, nothing is published with it.
+                v = NEXT.fetch_add(1, Relaxed);
+                s.set(v);
+            }
+            v
+        })
+    }
+}
