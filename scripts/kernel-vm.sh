@@ -14,8 +14,9 @@
 #
 # The guest is an initramfs: a static fencebench, busybox, and vgem with the modules it
 # depends on (from the kernel's modules.dep). It runs the suite, then the tests that are
-# ignored without a vgem device (the `kernel` smoke tests, `--ignored kernel::`) from a
-# static build of the smoke test binary. It prints their output; this script exits with
+# ignored without a vgem device (the smoke suite's `kernel::` tests, the conformance and
+# race suites' `kernel` cases, each `--ignored`) from static builds of their test binaries.
+# It prints their output; this script exits with
 # the suite's exit status, or 3 if the guest never reported one or the tests failed. With --run,
 # the guest also runs `fencebench run ARGS --impl kernel,...` to show the kernel row in
 # the result tables; its timings are emulated (TCG) and must never be published.
@@ -194,12 +195,20 @@ echo "kernel-vm: building a static fencebench (target/static)"
 RUSTFLAGS="-Ctarget-feature=+crt-static" CARGO_TARGET_DIR=target/static CARGO_PROFILE_DEV_DEBUG=false \
     cargo build -q -p fencebench --target x86_64-unknown-linux-gnu
 bin=target/static/x86_64-unknown-linux-gnu/debug/fencebench
-# The smoke tests' binary, whose vgem tests are ignored where there is no vgem device:
-# its path from cargo's machine-readable output.
-tests=$(RUSTFLAGS="-Ctarget-feature=+crt-static" CARGO_TARGET_DIR=target/static CARGO_PROFILE_DEV_DEBUG=false \
-    cargo test -q -p fencebench --test smoke --no-run --target x86_64-unknown-linux-gnu \
-    --message-format=json | sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | tail -n1)
-[ -x "$tests" ] || die "cannot find the static smoke test binary"
+# The test binaries whose vgem tests are ignored where there is no vgem device (the smoke
+# suite's `kernel::` tests, the impls conformance and race suites' `kernel` cases): each
+# one's path from cargo's machine-readable output.
+static_test() {
+    local path
+    path=$(RUSTFLAGS="-Ctarget-feature=+crt-static" CARGO_TARGET_DIR=target/static CARGO_PROFILE_DEV_DEBUG=false \
+        cargo test -q -p "$1" --test "$2" --no-run --target x86_64-unknown-linux-gnu \
+        --message-format=json | sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | tail -n1)
+    [ -x "$path" ] || die "cannot find the static $1 $2 test binary"
+    echo "$path"
+}
+smoke_tests=$(static_test fencebench smoke)
+conformance_tests=$(static_test fencebench-impls conformance)
+race_tests=$(static_test fencebench-impls race)
 
 # --- The initramfs ----------------------------------------------------------------------
 root=$(mktemp -d)
@@ -207,7 +216,9 @@ trap 'rm -rf "$root" ${apt_dir:+"$apt_dir"}' EXIT
 mkdir -p "$root"/{bin,dev,proc,sys,tmp,modules}
 cp "$busybox_bin" "$root/bin/busybox"
 cp "$bin" "$root/bin/fencebench"
-cp "$tests" "$root/bin/smoke-tests"
+cp "$smoke_tests" "$root/bin/smoke-tests"
+cp "$conformance_tests" "$root/bin/conformance-tests"
+cp "$race_tests" "$root/bin/race-tests"
 cp "$ext"/modules/*.ko "$root/modules/"
 cp "$ext/modules.order" "$root/modules/order"
 printf '%s\n' "$expect" >"$root/expect"
@@ -231,8 +242,11 @@ status=$?
 echo "FENCEBENCH-KERNEL-CHECK-EXIT=$status"
 if [ $status -eq 0 ]; then
     echo "== the vgem tests (ignored without a vgem device)"
-    smoke-tests --ignored --test-threads 1 kernel::
-    echo "FENCEBENCH-KERNEL-TESTS-EXIT=$?"
+    tests=0
+    smoke-tests --ignored --test-threads 1 kernel:: || tests=1
+    conformance-tests --ignored --exact kernel || tests=1
+    race-tests --ignored --exact kernel_describe_racing_signal_stays_valid || tests=1
+    echo "FENCEBENCH-KERNEL-TESTS-EXIT=$tests"
 fi
 args=$(cat /run-args)
 if [ $status -eq 0 ] && [ -n "$args" ]; then
