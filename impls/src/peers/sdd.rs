@@ -83,6 +83,7 @@ impl Scheme for Sdd {
         f(true)
     }
 
+    #[cfg_attr(fencebench_plant = "sdd-free-at-once", allow(unused_variables))]
     fn reclaim(collector: &Arc<PrivateCollector>, data: &DriverRef) {
         let retired = RetiredData::new(data.clone(), BACKLOG.ticket(&LOCAL));
         // Planted: the free is not retired to the collector.
