@@ -118,6 +118,7 @@ race lock-reader-unlocked lock
 loom get-rcu-safe-no-recheck get_rcu_safe_rechecks
 race crossbeam-free-at-once rcu_crossbeam
 race seize-free-at-once hyaline_seize
+race sdd-free-at-once sdd
 race haphazard-free-at-once hazptr_haphazard
 race arcswap-free-at-once arcswap
 }

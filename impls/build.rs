@@ -59,6 +59,8 @@ const PLANTS: &[&str] = &[
     "crossbeam-free-at-once",
     // peers/hyaline.rs: the free is not retired to seize.
     "seize-free-at-once",
+    // peers/sdd.rs: the free is not retired to the driver's private collector.
+    "sdd-free-at-once",
     // peers/haphazard.rs: the data is freed at signal, before the retired holder is reclaimed.
     "haphazard-free-at-once",
     // peers/arcswap.rs: the data is freed at signal, without waiting for readers' guards.

@@ -336,6 +336,7 @@ instruction_benches! {
     srcu_fast => fencebench_impls::SrcuFast,
     rcu_crossbeam => fencebench_impls::RcuCrossbeam,
     hyaline_seize => fencebench_impls::HyalineSeize,
+    sdd => fencebench_impls::Sdd,
     refcount => fencebench_impls::Refcount,
     hazptr => fencebench_impls::Hazptr,
     hazptr_haphazard => fencebench_impls::HazptrHaphazard,

@@ -151,6 +151,7 @@ smoke_tests!(
     srcu_fast => "srcu-fast",
     rcu_crossbeam => "rcu-crossbeam",
     hyaline_seize => "hyaline-seize",
+    sdd => "sdd",
     refcount => "refcount",
     hazptr => "hazptr",
     hazptr_haphazard => "hazptr-haphazard",

@@ -52,7 +52,7 @@ pub use sync::membarrier;
 pub use {
     kernel::check as kernel_check,
     kernel::{Kernel, KernelFence},
-    peers::{ArcSwapped, HazptrHaphazard, HyalineSeize, RcuCrossbeam},
+    peers::{ArcSwapped, HazptrHaphazard, HyalineSeize, RcuCrossbeam, Sdd},
 };
 
 /// The one table of implementations, in the order tables list them (baseline first):
@@ -81,6 +81,7 @@ macro_rules! __implementation_table {
             "srcu-fast" srcu_fast ["srcu-lock-fast"] $crate::SrcuFast;
             "rcu-crossbeam" rcu_crossbeam ["crossbeam"] $crate::RcuCrossbeam;
             "hyaline-seize" hyaline_seize ["seize"] $crate::HyalineSeize;
+            "sdd" sdd ["sdd-private"] $crate::Sdd;
             "refcount" refcount [] $crate::Refcount;
             "hazptr" hazptr ["hazard-pointers"] $crate::Hazptr;
             "hazptr-haphazard" hazptr_haphazard ["haphazard"] $crate::HazptrHaphazard;

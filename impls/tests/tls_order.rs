@@ -75,10 +75,12 @@ fn late_use<I: Implementation>() {
 #[test]
 fn sections_from_late_thread_local_destructors() {
     for name in IMPLEMENTATIONS {
-        if *name == "hyaline-seize" {
-            // Not ours to fix: seize 0.5 looks its thread ID up with `LocalKey::with`,
-            // which panics (soundly, but a panic in a destructor aborts the process).
-            eprintln!("skipped hyaline-seize: seize cannot enter a guard from a late destructor");
+        if *name == "hyaline-seize" || *name == "sdd" {
+            // Not ours to fix: seize 0.5 looks its thread ID up, and sdd 4.8 its thread's
+            // collector (`Collector::current`), with `LocalKey::with`, which panics after
+            // the library's own thread-local was destroyed (soundly, but a panic in a
+            // destructor aborts the process).
+            eprintln!("skipped {name}: the library cannot enter a guard from a late destructor");
             continue;
         }
         // The test reads the pool's accounting: an implementation whose memory is not
