@@ -450,11 +450,29 @@ mod registered {
         super::SLOTS
     }
 
-    /// Under loom, `f` on record 0: the models that read through a scheme have one
-    /// reader thread.
+    /// Under loom, each thread of the execution its own index, in the order they first
+    /// read (the counter and the thread-local are loom's, so every execution starts
+    /// afresh).
     #[cfg(fencebench_loom)]
     pub fn with_slot<R>(f: impl FnOnce(usize) -> R) -> R {
-        f(0)
+        use crate::sync::AtomicUsize;
+        use std::cell::Cell;
+        use std::sync::atomic::Ordering::Relaxed;
+        loom::lazy_static! {
+            static ref NEXT: AtomicUsize = AtomicUsize::new(0);
+        }
+        loom::thread_local! {
+            static INDEX: Cell<usize> = Cell::new(usize::MAX);
+        }
+        let i = INDEX.with(|c| {
+            if c.get() == usize::MAX {
+                // Relaxed: a unique number, nothing is published with it.
+                c.set(NEXT.fetch_add(1, Relaxed));
+            }
+            c.get()
+        });
+        assert!(i < super::SLOTS, "more loom threads read than SLOTS");
+        f(i)
     }
 
     /// The owned indices: one per live thread, reused after a thread exits.
