@@ -37,6 +37,11 @@ use std::sync::atomic::Ordering::{Relaxed, SeqCst};
 /// only the indices handed out so far ([`registered::high`]).
 pub const SLOTS: usize = if cfg!(fencebench_loom) { 2 } else { 256 };
 
+/// Set in a domain's index word when its readers' barrier must be a full fence (an
+/// asymmetric flavour without membarrier): far above the half bit, which the flips
+/// increment.
+const FULL_FENCE: u64 = 1 << 63;
+
 /// Retired objects queued before a signaller starts (or advances) a grace period.
 #[cfg(not(fencebench_loom))]
 const BATCH_LEN: usize = 64;
@@ -52,8 +57,10 @@ pub trait Flavor: Sized + Send + Sync + 'static {
     /// Whether the read side is the cheap half of an asymmetric pair (its scans pay the
     /// heavy barrier, which is worth avoiding while the sums show a reader still inside).
     const ASYMMETRIC: bool;
-    /// Fences B (after the lock count) and C (before the unlock count).
-    fn reader_barrier();
+    /// Fences B (after the lock count) and C (before the unlock count); `full` is the
+    /// domain's [`FULL_FENCE`] bit, read with the index: whether the asymmetric pair
+    /// has no cheap half in this process.
+    fn reader_barrier(full: bool);
     /// Fence A, between a scan's unlock and lock sums.
     fn scan_barrier();
     /// The barriers on both sides of the flip.
@@ -70,7 +77,7 @@ impl Flavor for Classic {
     const ASYMMETRIC: bool = false;
 
     #[inline]
-    fn reader_barrier() {
+    fn reader_barrier(_: bool) {
         fence(SeqCst);
     }
 
@@ -96,10 +103,10 @@ impl Flavor for Fast {
     const ASYMMETRIC: bool = true;
 
     /// A compiler barrier where membarrier works (a full fence where it does not, as the
-    /// heavy side then is one too).
+    /// heavy side then is one too): the mode comes with the index, no load of its own.
     #[inline]
-    fn reader_barrier() {
-        membarrier::light();
+    fn reader_barrier(full: bool) {
+        membarrier::light_in(full);
     }
 
     /// The kernel runs `synchronize_rcu()` here for fast readers (`srcu_readers_active_idx_check`):
@@ -153,9 +160,12 @@ struct GpState {
 
 /// An SRCU domain (`struct srcu_struct`) whose readers are of flavour `F`.
 pub struct Domain<F: Flavor> {
-    /// `srcu_idx`: its low bit is the half new readers count in.
+    /// `srcu_idx`: its low bit is the half new readers count in; [`FULL_FENCE`] set
+    /// when the readers' barrier must be a full fence.
     idx: CachePadded<AtomicU64>,
-    slots: Box<[CachePadded<Counters>]>,
+    /// A record per index, a fixed number: the reader's bounds check is against a
+    /// constant.
+    slots: Box<[CachePadded<Counters>; SLOTS]>,
     gp: Mutex<GpState>,
     flavor: PhantomData<F>,
 }
@@ -170,6 +180,7 @@ impl<F: Flavor> Default for Domain<F> {
 struct Unlock<'a, F: Flavor> {
     counters: &'a Counters,
     idx: usize,
+    full: bool,
     flavor: PhantomData<F>,
 }
 
@@ -180,7 +191,7 @@ impl<F: Flavor> Drop for Unlock<'_, F> {
         // after the scan's unlock sum, which a grace period passes only after seeing this
         // count.
         #[cfg(not(fencebench_plant = "srcu-no-reader-barrier"))]
-        F::reader_barrier();
+        F::reader_barrier(self.full);
         bump(&self.counters.unlock[self.idx]);
     }
 }
@@ -189,13 +200,12 @@ impl<F: Flavor> Domain<F> {
     pub fn new() -> Self {
         // Registers for membarrier before the first section, so the reader's light
         // barrier is the cheap one from the start.
-        #[cfg(not(fencebench_loom))]
-        if F::ASYMMETRIC {
-            membarrier::mode();
-        }
+        let full = F::ASYMMETRIC && membarrier::mode() != membarrier::BarrierMode::Membarrier;
+        let slots: Box<[CachePadded<Counters>]> =
+            (0..SLOTS).map(|_| CachePadded::default()).collect();
         Domain {
-            idx: CachePadded::new(AtomicU64::new(0)),
-            slots: (0..SLOTS).map(|_| CachePadded::default()).collect(),
+            idx: CachePadded::new(AtomicU64::new(if full { FULL_FENCE } else { 0 })),
+            slots: slots.try_into().unwrap_or_else(|_| unreachable!("SLOTS records")),
             gp: Mutex::new(GpState {
                 phase: Phase::Idle,
                 pending: Vec::new(),
@@ -217,17 +227,19 @@ impl<F: Flavor> Domain<F> {
         // Relaxed: a stale index is fine: a reader counted in either half is waited for
         // by the scan of that half, and one counted after that scan passed sees the
         // retirement through fence B (see `readers_done`).
-        let idx = (self.idx.load(Relaxed) & 1) as usize;
+        let word = self.idx.load(Relaxed);
+        let (idx, full) = ((word & 1) as usize, word & FULL_FENCE != 0);
         // Ordered before the section's loads by fence B below.
         bump(&counters.lock[idx]);
         // Fence B: pairs with fence A in `readers_done` (either the scan sees this count,
         // or this section sees everything retired before the scan) and with the flip's
         // fences (a reader that read the new index sees what was retired before).
         #[cfg(not(fencebench_plant = "srcu-no-reader-barrier"))]
-        F::reader_barrier();
+        F::reader_barrier(full);
         let _unlock = Unlock::<F> {
             counters,
             idx,
+            full,
             flavor: PhantomData,
         };
         f()
