@@ -305,13 +305,13 @@ impl<S: Scheme> Inner<S> {
             // Detached under a lock in driver data: the data may be gone, the bit tells.
             return (self.status_bit(), false);
         };
-        let signalled_here =
-            attached && !self.signaled() && self.op_signaled(&self.data) && {
-                // SAFETY: the exporter's lock is held: `lock` above, or the section's own
-                // where the scheme's section holds it (`SECTION_HOLDS_LOCK`), and it
-                // guards `locked`.
-                self.signal_locked(unsafe { &mut *self.locked.get() }).is_ok()
-            };
+        let signalled_here = attached && !self.signaled() && self.op_signaled(&self.data) && {
+            // SAFETY: the exporter's lock is held: `lock` above, or the section's own
+            // where the scheme's section holds it (`SECTION_HOLDS_LOCK`), and it
+            // guards `locked`.
+            self.signal_locked(unsafe { &mut *self.locked.get() })
+                .is_ok()
+        };
         drop(lock);
         (self.status_bit(), signalled_here)
     }

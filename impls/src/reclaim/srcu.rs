@@ -205,7 +205,9 @@ impl<F: Flavor> Domain<F> {
             (0..SLOTS).map(|_| CachePadded::default()).collect();
         Domain {
             idx: CachePadded::new(AtomicU64::new(if full { FULL_FENCE } else { 0 })),
-            slots: slots.try_into().unwrap_or_else(|_| unreachable!("SLOTS records")),
+            slots: slots
+                .try_into()
+                .unwrap_or_else(|_| unreachable!("SLOTS records")),
             gp: Mutex::new(GpState {
                 phase: Phase::Idle,
                 pending: Vec::new(),
@@ -535,7 +537,10 @@ mod registered {
                 return i;
             }
             let i = NEXT.fetch_add(1, SeqCst);
-            assert!(i < SLOTS, "more than {SLOTS} threads inside SRCU sections at once");
+            assert!(
+                i < SLOTS,
+                "more than {SLOTS} threads inside SRCU sections at once"
+            );
             // With the SeqCst hand-out: a scan that summed below `i` (read `NEXT` before
             // the hand-out, after its fence A) is ordered before this index's sections.
             fence(SeqCst);
