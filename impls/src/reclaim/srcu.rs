@@ -461,7 +461,7 @@ mod registered {
     /// every record is scanned.
     #[cfg(fencebench_loom)]
     pub fn high() -> usize {
-        super::SLOTS
+        crate::reclaim::srcu::SLOTS
     }
 
     /// Under loom, each thread of the execution its own index, in the order they first
@@ -485,14 +485,17 @@ mod registered {
             }
             c.get()
         });
-        assert!(i < super::SLOTS, "more loom threads read than SLOTS");
+        assert!(
+            i < crate::reclaim::srcu::SLOTS,
+            "more loom threads read than SLOTS"
+        );
         f(i)
     }
 
     /// The owned indices: one per live thread, reused after a thread exits.
     #[cfg(not(fencebench_loom))]
     mod owned {
-        use super::super::SLOTS;
+        use crate::reclaim::srcu::SLOTS;
         use std::cell::Cell;
         use std::sync::atomic::{fence, AtomicUsize, Ordering::SeqCst};
         use std::sync::Mutex;
