@@ -38,7 +38,7 @@ const PLANTS: &[&str] = &[
     // reclaim/srcu.rs: the read side without its barriers (both flavours: full fences in `srcu`,
     // compiler barriers in `srcu-fast`).
     "srcu-no-reader-barrier",
-    // reclaim/srcu.rs: `srcu-fast`'s grace-period scans without their heavy barrier.
+    // reclaim/srcu.rs: `srcu-fast`'s grace-period scans without their RCU grace period.
     "srcu-fast-no-heavy",
     // schemes/srcu.rs: `srcu-fast` frees at signal (no grace period); `srcu` is untouched.
     "srcu-fast-free-at-once",

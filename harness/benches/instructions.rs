@@ -19,7 +19,7 @@
 //!
 //! | function | what is counted |
 //! |---|---|
-//! | `describe` | `info()` on an unsignalled fence: both names, seqno, status (sync_file info) |
+//! | `describe` | `info()` on an unsignalled fence: both names, seqno, status under the fence's lock, then the names again in a second section (sync_file info) |
 //! | `section` | `section()`: one read-side section reading the ops word, nothing else |
 //! | `is_signaled` | `is_signaled()` on an unsignalled fence |
 //! | `signal` | `signal()` of a fresh fence, including the hand-off to reclamation |

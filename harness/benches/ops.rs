@@ -9,7 +9,7 @@
 //! |---|---|
 //! | `section` | `section()` on an unsignalled fence: one read-side section alone (refscale's reader); `section/bare-loop` is criterion's loop reading one plain word, the floor every row sits on |
 //! | `unload` | a driver's end: load it (a timeline and 4 fences, one reference to each held elsewhere), signal its fences, `unload()` until no reader can reach its data; `refcount` returns at once, pinned |
-//! | `describe` | `info()` on an unsignalled fence: both names, seqno, status in one section |
+//! | `describe` | `info()` on an unsignalled fence: both names, seqno, status under the fence's lock in one section, then the names again in a second |
 //! | `driver_name`, `timeline_name` | one name accessor on an unsignalled fence |
 //! | `describe_signaled` | `info()` on a signalled fence (the detached path) |
 //! | `is_signaled` | `is_signaled()` on an unsignalled fence |

@@ -36,7 +36,7 @@ macro_rules! conformance_suite {
                 late_rm_callback, status, error, wait, wait_timeout, stub,
                 race_signal_callback, timestamp, callback_sees_detached_names, shared_stub,
                 driver_signaled_op, ref_count, release_with_pending_callback,
-                names, tracepoints, pool_accounting, unload,
+                names, tracepoints, pool_accounting, unload, info_takes_the_fence_lock,
             );
         }
     )*};
@@ -610,6 +610,41 @@ fn tracepoints<I: Implementation>() {
     check(fence, &[(TraceEvent::Init, live)]);
     drop(f);
     check(fence, &[(TraceEvent::Destroy, live)]);
+}
+
+/// `info()` reads the status as `dma_fence_get_status()` does, with the fence's lock
+/// held: while another thread holds it (here: enabling signalling, whose tracepoint runs
+/// under the lock and stalls), describe of the unsignalled fence waits for it.
+fn info_takes_the_fence_lock<I: Implementation>() {
+    const HOLD: Duration = Duration::from_millis(100);
+    let in_sink = Arc::new(AtomicBool::new(false));
+    let sink_done = Arc::new(AtomicBool::new(false));
+    let sink: TraceSink = {
+        let (in_sink, sink_done) = (in_sink.clone(), sink_done.clone());
+        Arc::new(move |r: &TraceRecord| {
+            if r.event == TraceEvent::EnableSignal {
+                in_sink.store(true, Release);
+                thread::sleep(HOLD);
+                sink_done.store(true, Release);
+            }
+        })
+    };
+    let tl = I::timeline(TimelineConfig::new(DRIVER, TIMELINE).with_trace(sink));
+    let f = tl.create();
+    thread::scope(|s| {
+        let describer = s.spawn(|| {
+            while !in_sink.load(Acquire) {
+                thread::yield_now();
+            }
+            let info = f.info();
+            (info.status, sink_done.load(Acquire))
+        });
+        f.enable_signaling();
+        let (status, waited) = describer.join().unwrap();
+        assert_eq!(status, 0);
+        assert!(waited, "info() read the status without the fence's lock");
+    });
+    f.signal().unwrap();
 }
 
 /// Fences created, signalled and released leave nothing live or retained once the

@@ -1,7 +1,9 @@
 //! `describe` and `trace`: readers read in-flight fences while signallers signal them.
 //!
 //! `describe` readers do what the `sync_file` info ioctl does: copy both names, seqno
-//! and status out of a fence in one protected section. `trace` turns tracing on, so every
+//! and status out of a fence in one protected section, the status read with the fence's
+//! lock held (as `dma_fence_get_status()` takes it), then the names again in a second
+//! section (`sync_file_get_name()`); so readers contend with the signaller on that lock. `trace` turns tracing on, so every
 //! event (init, emit, signaled, destroy on the signaller; enable_signal, wait_start,
 //! wait_end on the readers' polls) copies both names into a record: the contract on the
 //! hot path of every operation. Readers pick fences at random from a snapshot of a

@@ -97,7 +97,7 @@ macro_rules! __workload_table {
                 quick: Some(2),
             };
             "describe" Describe {
-                summary: "readers describe (sync_file info) in-flight fences while signallers signal them",
+                summary: "readers describe (sync_file info, taking the fence lock) in-flight fences while signallers signal them",
                 separate_signallers: true,
                 quick: Some(0),
             };

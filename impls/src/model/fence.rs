@@ -30,12 +30,6 @@ const RETIRED: u64 = 1 << 3;
 /// The ops word stored in driver data (stands for the `dma_fence_ops` pointer).
 const OPS: u64 = 0xd0a5_f00d;
 
-/// The status `info()` carries out of its section when the driver's op reported the
-/// fence complete: replaced by the status the reader-side signal leaves before `info()`
-/// returns (no errno is this negative). One compare on the readers' path, where a
-/// separate flag would live on the stack of every section.
-const OP_COMPLETED: i32 = i32::MIN;
-
 /// Not a protocol word: a plain std atomic even under loom (loom's have no `const new`).
 static NEXT_CONTEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
@@ -292,6 +286,36 @@ impl<S: Scheme> Inner<S> {
         let _ = self.signal_fence();
     }
 
+    /// `dma_fence_get_status()` inside the caller's section, `attached` as the section
+    /// found the data: takes the fence's lock (inline; in driver data only while
+    /// attached, as a reader may touch driver data only then; not again where the
+    /// section holds it), asks the driver's `signaled` op and signals under the lock if
+    /// it reports completion (`dma_fence_is_signaled_locked`). Returns the status and
+    /// whether this call signalled (its caller then reclaims, after the section).
+    #[inline]
+    fn get_status_in_section(&self, attached: bool) -> (i32, bool) {
+        let lock = if S::SECTION_HOLDS_LOCK {
+            None
+        } else if S::INLINE_LOCK || attached {
+            match self.lock_exporter() {
+                Some(lock) => Some(lock),
+                None => return (self.status_bit(), false),
+            }
+        } else {
+            // Detached under a lock in driver data: the data may be gone, the bit tells.
+            return (self.status_bit(), false);
+        };
+        let signalled_here = attached && !self.signaled() && self.op_signaled(&self.data) && {
+            // SAFETY: the exporter's lock is held: `lock` above, or the section's own
+            // where the scheme's section holds it (`SECTION_HOLDS_LOCK`), and it
+            // guards `locked`.
+            self.signal_locked(unsafe { &mut *self.locked.get() })
+                .is_ok()
+        };
+        drop(lock);
+        (self.status_bit(), signalled_here)
+    }
+
     /// The status as the `SIGNALED` bit shows it, without asking the driver's op.
     fn status_bit(&self) -> i32 {
         if !self.signaled() {
@@ -514,26 +538,25 @@ impl<S: Scheme> Fence for GuardedFence<S> {
         outcome
     }
 
-    /// As `sync_fill_fence_info`: status and timestamp are read inside the same section
-    /// as the names, the status from `dma_fence_get_status()`, which asks the driver's
-    /// `signaled` op while the fence is unsignalled and may signal it from the reader's
-    /// side. The op is asked inside the section; the signal it calls for runs after it,
-    /// and the timestamp is then the one that signal took.
+    /// As `SYNC_IOC_FILE_INFO` on a sync_file of one fence. `sync_fill_fence_info`: the
+    /// names, the status from `dma_fence_get_status()` and the timestamp, in one section;
+    /// the status is read with the fence's lock held (the driver's lock, in driver data,
+    /// in the 6.17 generation; the inline lock in 7.x), which asks the driver's
+    /// `signaled` op and signals the fence from the reader's side if it reports
+    /// completion. Then `sync_file_get_name()`: the names once more, in a second section.
+    /// Describe therefore contends with signal on the fence's lock, as in the kernel.
     #[inline]
     fn info(&self) -> FenceInfo {
-        let mut info = self.in_section(|attached| {
-            let (driver_name, obj_name, status) = if attached {
+        let mut signalled_here = false;
+        let info = self.in_section(|attached| {
+            let (driver_name, obj_name) = if attached {
                 let (d, t, _) = self.data.read_names();
-                let status = if self.op_signaled(&self.data) {
-                    OP_COMPLETED
-                } else {
-                    self.status_bit()
-                };
-                (d, t, status)
+                (d, t)
             } else {
-                let (d, t) = detached_names();
-                (d, t, self.status_bit())
+                detached_names()
             };
+            let status;
+            (status, signalled_here) = self.get_status_in_section(attached);
             FenceInfo {
                 obj_name,
                 driver_name,
@@ -544,9 +567,14 @@ impl<S: Scheme> Fence for GuardedFence<S> {
                 generation: S::GENERATION,
             }
         });
-        if info.status == OP_COMPLETED {
-            (info.status, info.timestamp_ns) = self.info_signal_from_reader();
+        if signalled_here {
+            self.reclaim_at_signal();
         }
+        // `sync_file_get_name()`: its own section, the names read again (and kept
+        // alive until the section ends, as its `snprintf` uses them).
+        self.with_names(|d, t| {
+            std::hint::black_box((d, t));
+        });
         info
     }
 
@@ -581,16 +609,5 @@ impl<S: Scheme> Fence for GuardedFence<S> {
 
     fn ref_count(&self) -> usize {
         Arc::strong_count(&self.0)
-    }
-}
-
-impl<S: Scheme> GuardedFence<S> {
-    /// [`signal_from_reader`](Inner::signal_from_reader) for `info()`: the status and
-    /// timestamp the signal left, for it to report.
-    #[cold]
-    #[inline(never)]
-    fn info_signal_from_reader(&self) -> (i32, u64) {
-        self.signal_from_reader();
-        (self.status_bit(), self.timestamp().unwrap_or(0))
     }
 }

@@ -50,6 +50,11 @@ pub trait Scheme: Send + Sync + 'static {
     /// lock in driver data (6.17).
     const INLINE_LOCK: bool = false;
 
+    /// Whether [`section`](Self::section) itself holds the exporter's (inline) lock, so
+    /// code inside a section that needs the lock (`info()`'s `dma_fence_get_status`)
+    /// must not take it again.
+    const SECTION_HOLDS_LOCK: bool = false;
+
     /// Whether [`reclaim`](Self::reclaim) runs at signal (the contract) or only when the
     /// fence itself is released (refcounting).
     const RECLAIM_AT_SIGNAL: bool = true;

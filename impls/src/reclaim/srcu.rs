@@ -4,10 +4,12 @@
 //! driver's reclamation and unload.
 //!
 //! Read side (`srcu_read_lock`): read the domain's index, add one to the lock counter of
-//! that half in the thread's slot, barrier; `srcu_read_unlock`: barrier, add one to the
-//! unlock counter of the same half. Slots stand for the kernel's per-CPU counters;
-//! threads share a slot when there are more threads than slots, so the adds are atomic.
-//! A section may block (`wait` inside it is the case the contract's patch says needs SRCU).
+//! that half in the thread's own record, barrier; `srcu_read_unlock`: barrier, add one to
+//! the unlock counter of the same half. Records stand for the kernel's per-CPU counters:
+//! each live thread owns one index ([`with_slot`]) and so one record in every domain, which
+//! only it writes, so the add is a plain load and store (the kernel's `this_cpu_inc()`),
+//! not a locked read-modify-write. A section may block (`wait` inside it is the case the
+//! contract's patch says needs SRCU).
 //!
 //! Grace period (`srcu_advance_state`): wait until the inactive half's lock and unlock
 //! sums match (stragglers that read the index before the previous flip), flip the index,
@@ -17,9 +19,10 @@
 //! The [`Flavor`] says where the barriers are. [`Classic`] (`srcu_read_lock`): a full
 //! barrier in each of lock and unlock, paired with full barriers in the scans and around
 //! the flip. [`Fast`] (Linux 6.15+ `srcu_read_lock_fast`): no barrier on the read side
-//! beyond a compiler barrier ([`membarrier::light`]); each scan issues the heavy barrier
-//! instead ([`membarrier::heavy`], which stands for the `synchronize_rcu()` the kernel's
-//! scan runs for these readers), and the flip needs none.
+//! beyond a compiler barrier; each scan waits for a grace period of the process's RCU
+//! domain instead ([`crate::reclaim::rcu::synchronize_rcu`], as the kernel's scan calls
+//! `synchronize_rcu()` for these readers), whose heavy barriers order every reader's
+//! counter stores against the scan; the flip needs none.
 
 use crate::memory::pool::DriverRef;
 use crate::sync::backoff::Backoff;
@@ -29,8 +32,15 @@ use crossbeam_utils::CachePadded;
 use std::marker::PhantomData;
 use std::sync::atomic::Ordering::{Relaxed, SeqCst};
 
-/// Counter slots per domain: the per-CPU counters' analogue.
-const SLOTS: usize = if cfg!(fencebench_loom) { 2 } else { 16 };
+/// Reader records per domain: the most threads that may be inside sections at once
+/// (indices are reused when a thread exits). The per-CPU counters' analogue; a scan sums
+/// only the indices handed out so far ([`registered::high`]).
+pub const SLOTS: usize = if cfg!(fencebench_loom) { 2 } else { 256 };
+
+/// Set in a domain's index word when its readers' barrier must be a full fence (an
+/// asymmetric flavour without membarrier): far above the half bit, which the flips
+/// increment.
+const FULL_FENCE: u64 = 1 << 63;
 
 /// Retired objects queued before a signaller starts (or advances) a grace period.
 #[cfg(not(fencebench_loom))]
@@ -47,8 +57,10 @@ pub trait Flavor: Sized + Send + Sync + 'static {
     /// Whether the read side is the cheap half of an asymmetric pair (its scans pay the
     /// heavy barrier, which is worth avoiding while the sums show a reader still inside).
     const ASYMMETRIC: bool;
-    /// Fences B (after the lock count) and C (before the unlock count).
-    fn reader_barrier();
+    /// Fences B (after the lock count) and C (before the unlock count); `full` is the
+    /// domain's [`FULL_FENCE`] bit, read with the index: whether the asymmetric pair
+    /// has no cheap half in this process.
+    fn reader_barrier(full: bool);
     /// Fence A, between a scan's unlock and lock sums.
     fn scan_barrier();
     /// The barriers on both sides of the flip.
@@ -61,11 +73,11 @@ pub enum Classic {}
 impl Flavor for Classic {
     const NAME: &'static str = "srcu";
     const SUMMARY: &'static str =
-        "SRCU: per-driver domain, per-slot lock/unlock counters in two halves, full barrier per section";
+        "SRCU: per-driver domain, per-thread lock/unlock counters in two halves, full barrier per section";
     const ASYMMETRIC: bool = false;
 
     #[inline]
-    fn reader_barrier() {
+    fn reader_barrier(_: bool) {
         fence(SeqCst);
     }
 
@@ -81,29 +93,32 @@ impl Flavor for Classic {
 }
 
 /// `srcu_read_lock_fast` (Linux 6.15+): the read side has no CPU barrier, the grace
-/// period pays with a heavy barrier in each scan.
+/// period pays with an RCU grace period in each scan.
 pub enum Fast {}
 
 impl Flavor for Fast {
     const NAME: &'static str = "srcu-fast";
     const SUMMARY: &'static str =
-        "SRCU-fast: per-driver domain as srcu, no reader barrier, membarrier in each grace-period scan";
+        "SRCU-fast: per-driver domain as srcu, no reader barrier, an RCU grace period in each scan";
     const ASYMMETRIC: bool = true;
 
     /// A compiler barrier where membarrier works (a full fence where it does not, as the
-    /// heavy side then is one too).
+    /// heavy side then is one too): the mode comes with the index, no load of its own.
     #[inline]
-    fn reader_barrier() {
-        membarrier::light();
+    fn reader_barrier(full: bool) {
+        membarrier::light_in(full);
     }
 
-    /// The kernel runs `synchronize_rcu()` here for fast readers: every CPU passes a full
-    /// barrier, as `membarrier(PRIVATE_EXPEDITED)` makes every thread of this process do.
+    /// The kernel runs `synchronize_rcu()` here for fast readers (`srcu_readers_active_idx_check`):
+    /// so does this scan, a grace period of the process's RCU domain, with its wait for
+    /// that domain's readers. Its heavy barriers (`membarrier(PRIVATE_EXPEDITED)`) make
+    /// every thread of this process pass a full barrier, which orders each fast reader's
+    /// counter store as the kernel's grace period orders a `this_cpu_inc()`.
     #[inline]
     fn scan_barrier() {
         // Planted: the scan trusts sums no barrier ordered against the readers.
         #[cfg(not(fencebench_plant = "srcu-fast-no-heavy"))]
-        membarrier::heavy();
+        crate::reclaim::rcu::synchronize_rcu();
     }
 
     /// The classic flip's fences pair with the reader's, which fast readers do not issue;
@@ -114,7 +129,8 @@ impl Flavor for Fast {
     fn flip_barrier() {}
 }
 
-/// One slot's counters, per index half: sections begun and ended.
+/// One reader's counters, per index half: sections begun and ended. Only the thread
+/// that owns the record's index writes them; the scans read them.
 #[derive(Default)]
 struct Counters {
     lock: [AtomicU64; 2],
@@ -144,9 +160,12 @@ struct GpState {
 
 /// An SRCU domain (`struct srcu_struct`) whose readers are of flavour `F`.
 pub struct Domain<F: Flavor> {
-    /// `srcu_idx`: its low bit is the half new readers count in.
+    /// `srcu_idx`: its low bit is the half new readers count in; [`FULL_FENCE`] set
+    /// when the readers' barrier must be a full fence.
     idx: CachePadded<AtomicU64>,
-    slots: Box<[CachePadded<Counters>]>,
+    /// A record per index, a fixed number: the reader's bounds check is against a
+    /// constant.
+    slots: Box<[CachePadded<Counters>; SLOTS]>,
     gp: Mutex<GpState>,
     flavor: PhantomData<F>,
 }
@@ -161,6 +180,7 @@ impl<F: Flavor> Default for Domain<F> {
 struct Unlock<'a, F: Flavor> {
     counters: &'a Counters,
     idx: usize,
+    full: bool,
     flavor: PhantomData<F>,
 }
 
@@ -171,9 +191,8 @@ impl<F: Flavor> Drop for Unlock<'_, F> {
         // after the scan's unlock sum, which a grace period passes only after seeing this
         // count.
         #[cfg(not(fencebench_plant = "srcu-no-reader-barrier"))]
-        F::reader_barrier();
-        // Relaxed: ordered by fence C above.
-        self.counters.unlock[self.idx].fetch_add(1, Relaxed);
+        F::reader_barrier(self.full);
+        bump(&self.counters.unlock[self.idx]);
     }
 }
 
@@ -181,13 +200,14 @@ impl<F: Flavor> Domain<F> {
     pub fn new() -> Self {
         // Registers for membarrier before the first section, so the reader's light
         // barrier is the cheap one from the start.
-        #[cfg(not(fencebench_loom))]
-        if F::ASYMMETRIC {
-            membarrier::mode();
-        }
+        let full = F::ASYMMETRIC && membarrier::mode() != membarrier::BarrierMode::Membarrier;
+        let slots: Box<[CachePadded<Counters>]> =
+            (0..SLOTS).map(|_| CachePadded::default()).collect();
         Domain {
-            idx: CachePadded::new(AtomicU64::new(0)),
-            slots: (0..SLOTS).map(|_| CachePadded::default()).collect(),
+            idx: CachePadded::new(AtomicU64::new(if full { FULL_FENCE } else { 0 })),
+            slots: slots
+                .try_into()
+                .unwrap_or_else(|_| unreachable!("SLOTS records")),
             gp: Mutex::new(GpState {
                 phase: Phase::Idle,
                 pending: Vec::new(),
@@ -198,25 +218,30 @@ impl<F: Flavor> Domain<F> {
         }
     }
 
-    /// Runs `f` inside one read-side section, counted in slot `slot % SLOTS`.
-    /// Closure-scoped: the section ends exactly once, on this thread. `f` may block.
+    /// Runs `f` inside one read-side section, counted in record `slot`, which must be
+    /// this thread's own: no other thread may write it during the section ([`with_slot`]
+    /// hands out such an index; a shared one loses counts, and the race
+    /// suite and loom would see the early free). Closure-scoped: the section ends
+    /// exactly once, on this thread. `f` may block. Panics if `slot >= SLOTS`.
     #[inline]
     pub fn read<R>(&self, slot: usize, f: impl FnOnce() -> R) -> R {
-        let counters = &self.slots[slot % SLOTS];
+        let counters = &self.slots[slot];
         // Relaxed: a stale index is fine: a reader counted in either half is waited for
         // by the scan of that half, and one counted after that scan passed sees the
         // retirement through fence B (see `readers_done`).
-        let idx = (self.idx.load(Relaxed) & 1) as usize;
-        // Relaxed: ordered before the section's loads by fence B below.
-        counters.lock[idx].fetch_add(1, Relaxed);
+        let word = self.idx.load(Relaxed);
+        let (idx, full) = ((word & 1) as usize, word & FULL_FENCE != 0);
+        // Ordered before the section's loads by fence B below.
+        bump(&counters.lock[idx]);
         // Fence B: pairs with fence A in `readers_done` (either the scan sees this count,
         // or this section sees everything retired before the scan) and with the flip's
         // fences (a reader that read the new index sees what was retired before).
         #[cfg(not(fencebench_plant = "srcu-no-reader-barrier"))]
-        F::reader_barrier();
+        F::reader_barrier(full);
         let _unlock = Unlock::<F> {
             counters,
             idx,
+            full,
             flavor: PhantomData,
         };
         f()
@@ -227,10 +252,21 @@ impl<F: Flavor> Domain<F> {
     /// unlock was counted had its lock counted before it, so equal sums mean no section
     /// of this half is in progress, except one whose lock the sum missed: by fences B and
     /// A, that one sees everything written before this check.
+    ///
+    /// Only the records of indices handed out so far are summed. The unlock sum covers
+    /// those handed out before it, the lock sum (read after fence A) at least those: a
+    /// record in the lock sum alone can only make the sums differ ("check again"). A
+    /// record left out of the lock sum had its index handed out after fence A (the
+    /// hand-out is a `SeqCst` read-modify-write followed by a `SeqCst` fence, before the
+    /// index's first section): every section counted in it sees what was written before
+    /// fence A, as one whose lock the sum missed does.
     fn readers_done(&self, idx: usize) -> bool {
         // Relaxed: ordered by fence A below.
-        let unlocks: u64 = self.slots.iter().map(|c| c.unlock[idx].load(Relaxed)).sum();
-        // A heavy barrier costs microseconds: sums that do not match yet (a reader still
+        let unlocks: u64 = self.slots[..registered::high()]
+            .iter()
+            .map(|c| c.unlock[idx].load(Relaxed))
+            .sum();
+        // A grace period costs microseconds: sums that do not match yet (a reader still
         // inside) are not worth one. Returning false only means "check again later".
         if F::ASYMMETRIC && self.locks(idx) != unlocks {
             return false;
@@ -241,10 +277,13 @@ impl<F: Flavor> Domain<F> {
         self.locks(idx) == unlocks
     }
 
-    /// The lock sum of half `idx`.
+    /// The lock sum of half `idx`, over the indices handed out so far.
     fn locks(&self, idx: usize) -> u64 {
         // Relaxed: ordered by fence A in `readers_done`.
-        self.slots.iter().map(|c| c.lock[idx].load(Relaxed)).sum()
+        self.slots[..registered::high()]
+            .iter()
+            .map(|c| c.lock[idx].load(Relaxed))
+            .sum()
     }
 
     /// The half new readers do not count in now.
@@ -380,13 +419,18 @@ impl<F: Flavor> Drop for Domain<F> {
     }
 }
 
-pub use registered::{slot, Registered};
+/// `this_cpu_inc()` on a counter only this thread writes: a plain load and store, no
+/// locked read-modify-write. Relaxed: the flavour's barriers order it.
+#[inline(always)]
+fn bump(counter: &AtomicU64) {
+    counter.store(counter.load(Relaxed).wrapping_add(1), Relaxed);
+}
 
-/// Every domain of a flavour, and each thread's counter slot.
+pub use registered::{with_slot, Registered};
+
+/// Every domain of a flavour, and each thread's record index.
 mod registered {
     use super::{Classic, Domain, Fast, Flavor};
-    use std::cell::Cell;
-    use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
     use std::sync::{Mutex, Weak};
 
     /// Every domain of one flavour, for the schemes' `quiesce`, which is not told which
@@ -410,27 +454,123 @@ mod registered {
         }
     }
 
-    thread_local! {
-        /// This thread's counter slot (its "CPU"), given out round robin.
-        static SLOT: Cell<usize> = const { Cell::new(usize::MAX) };
+    #[cfg(not(fencebench_loom))]
+    pub use owned::{high, with_slot};
+
+    /// Under loom every index is the test's to give (each reader thread its own), and
+    /// every record is scanned.
+    #[cfg(fencebench_loom)]
+    pub fn high() -> usize {
+        crate::reclaim::srcu::SLOTS
     }
 
-    /// This thread's counter slot (its "CPU"). Under loom always the first: a
-    /// round-robin counter that outlives an execution would make loom's runs differ.
-    #[inline]
-    pub fn slot() -> usize {
-        if cfg!(fencebench_loom) {
-            return 0;
+    /// Under loom, each thread of the execution its own index, in the order they first
+    /// read (the counter and the thread-local are loom's, so every execution starts
+    /// afresh).
+    #[cfg(fencebench_loom)]
+    pub fn with_slot<R>(f: impl FnOnce(usize) -> R) -> R {
+        use crate::sync::AtomicUsize;
+        use std::cell::Cell;
+        use std::sync::atomic::Ordering::Relaxed;
+        loom::lazy_static! {
+            static ref NEXT: AtomicUsize = AtomicUsize::new(0);
         }
-        SLOT.with(|s| {
-            let mut v = s.get();
-            if v == usize::MAX {
-                static NEXT: AtomicUsize = AtomicUsize::new(0);
-                // Relaxed: a round-robin hint, nothing is published with it.
-                v = NEXT.fetch_add(1, Relaxed);
-                s.set(v);
+        loom::thread_local! {
+            static INDEX: Cell<usize> = Cell::new(usize::MAX);
+        }
+        let i = INDEX.with(|c| {
+            if c.get() == usize::MAX {
+                // Relaxed: a unique number, nothing is published with it.
+                c.set(NEXT.fetch_add(1, Relaxed));
             }
-            v
-        })
+            c.get()
+        });
+        assert!(
+            i < crate::reclaim::srcu::SLOTS,
+            "more loom threads read than SLOTS"
+        );
+        f(i)
+    }
+
+    /// The owned indices: one per live thread, reused after a thread exits.
+    #[cfg(not(fencebench_loom))]
+    mod owned {
+        use crate::reclaim::srcu::SLOTS;
+        use std::cell::Cell;
+        use std::sync::atomic::{fence, AtomicUsize, Ordering::SeqCst};
+        use std::sync::Mutex;
+
+        /// Indices handed out so far (the next new one): what a scan sums up to.
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        /// Indices of exited threads, for the next thread that needs one.
+        static FREE: Mutex<Vec<usize>> = Mutex::new(Vec::new());
+
+        /// The number of indices handed out so far: no section is counted at or above it
+        /// without fence A of a scan that read it ordering before the section (see
+        /// `Domain::readers_done`).
+        pub fn high() -> usize {
+            // SeqCst: read after fence A, in the total order with the hand-out's
+            // read-modify-write.
+            NEXT.load(SeqCst).min(SLOTS)
+        }
+
+        thread_local! {
+            /// This thread's index while its [`Owner`] lives, `usize::MAX` before and
+            /// after: a constant without destructor, one load on the read side.
+            static INDEX: Cell<usize> = const { Cell::new(usize::MAX) };
+            /// Gives the index back at thread exit.
+            static OWNER: Owner = Owner(take());
+        }
+
+        /// Owns an index; dropping it (thread exit) gives it back.
+        struct Owner(usize);
+
+        impl Drop for Owner {
+            fn drop(&mut self) {
+                INDEX.with(|i| i.set(usize::MAX));
+                // The mutex orders this thread's last counter stores before the next
+                // owner's first loads of them.
+                FREE.lock().unwrap().push(self.0);
+            }
+        }
+
+        /// An index no live thread owns.
+        fn take() -> usize {
+            if let Some(i) = FREE.lock().unwrap().pop() {
+                return i;
+            }
+            let i = NEXT.fetch_add(1, SeqCst);
+            assert!(
+                i < SLOTS,
+                "more than {SLOTS} threads inside SRCU sections at once"
+            );
+            // With the SeqCst hand-out: a scan that summed below `i` (read `NEXT` before
+            // the hand-out, after its fence A) is ordered before this index's sections.
+            fence(SeqCst);
+            i
+        }
+
+        /// Runs `f` with this thread's index, which no other live thread has: the
+        /// thread's records in every domain are written only by it. After the thread's
+        /// index was given back (a thread-local destructor), on one taken for this call.
+        #[inline]
+        pub fn with_slot<R>(f: impl FnOnce(usize) -> R) -> R {
+            let i = INDEX.with(Cell::get);
+            if i != usize::MAX {
+                return f(i);
+            }
+            with_new_slot(f)
+        }
+
+        #[cold]
+        #[inline(never)]
+        fn with_new_slot<R>(f: impl FnOnce(usize) -> R) -> R {
+            if let Ok(i) = OWNER.try_with(|o| o.0) {
+                INDEX.with(|c| c.set(i));
+                return f(i);
+            }
+            let owner = Owner(take());
+            f(owner.0)
+        }
     }
 }

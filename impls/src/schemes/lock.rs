@@ -33,6 +33,7 @@ impl Scheme for Lock {
     }
 
     const INLINE_LOCK: bool = true;
+    const SECTION_HOLDS_LOCK: bool = true;
 
     fn reclaim(_: &(), data: &DriverRef) {
         data.free();

@@ -3,7 +3,7 @@
 
 use crate::memory::pool::DriverRef;
 use crate::model::scheme::{FenceView, Scheme};
-use crate::reclaim::srcu::{slot, Classic, Domain, Fast, Flavor, Registered};
+use crate::reclaim::srcu::{with_slot, Classic, Domain, Fast, Flavor, Registered};
 use std::marker::PhantomData;
 use std::sync::{Arc, Weak};
 
@@ -40,7 +40,7 @@ impl<F: Registered> Scheme for Sleepable<F> {
 
     #[inline]
     fn section<R>(fence: FenceView<'_, Arc<Domain<F>>>, f: impl FnOnce(bool) -> R) -> R {
-        fence.per_fence.read(slot(), || f(true))
+        with_slot(|slot| fence.per_fence.read(slot, || f(true)))
     }
 
     fn reclaim(domain: &Arc<Domain<F>>, data: &DriverRef) {
@@ -70,6 +70,8 @@ impl<F: Registered> Scheme for Sleepable<F> {
         driver.0.barrier();
     }
 
+    /// `srcu-fast`'s scans wait for an RCU grace period, whose barriers are the
+    /// membarrier mode's.
     fn mechanism() -> &'static str {
         if F::ASYMMETRIC {
             crate::sync::membarrier::mode().label()
