@@ -65,6 +65,8 @@ pub enum IoError {
         path: PathBuf,
         source: std::io::Error,
     },
+    /// Not a regular file, or too large to be a result file: refused before reading.
+    Refused { path: PathBuf, why: String },
     /// A directory given in place of a result file holds none.
     NoResults { dir: PathBuf },
     /// The file exists and replacing it was not asked for (`--force`).
@@ -112,6 +114,7 @@ impl fmt::Display for IoError {
             IoError::Write { path, source } => {
                 write!(f, "cannot write {}: {source}", path.display())
             }
+            IoError::Refused { path, why } => write!(f, "{}: refused: {why}", path.display()),
             IoError::Exists { path } => write!(
                 f,
                 "{} exists; pass --force to replace it, or --out another path",

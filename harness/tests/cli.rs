@@ -377,6 +377,98 @@ fn sigint_writes_a_partial_file_and_exits_130() {
     assert!(partial.missing[0].ends_with("of 1000 repetitions"));
 }
 
+/// A run of `unprotected,rcu` on `signal` that would take minutes, with its stderr piped.
+fn long_run(out: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_fencebench"));
+    cmd.args([
+        "run",
+        "--impl",
+        "unprotected,rcu",
+        "--workload",
+        "signal",
+        "--threads",
+        "1",
+        "--duration",
+        "100ms",
+        "--warmup",
+        "0s",
+        "--repeat",
+        "1000",
+        "--out",
+    ])
+    .arg(out)
+    .stdout(std::process::Stdio::null())
+    .stderr(std::process::Stdio::piped());
+    cmd
+}
+
+/// Asserts the run ended with `status` and left a partial file at `out`.
+fn left_a_partial_file(res: Output, status: i32, out: &Path) {
+    let stderr = String::from_utf8_lossy(&res.stderr);
+    assert_eq!(res.status.code(), Some(status), "{stderr}");
+    assert!(stderr.contains("partial"), "{stderr}");
+    let file = fencebench::result::file::read(out).expect("a partial file reads back");
+    assert_eq!(file.partial.expect("marked partial").reason, "SIGINT");
+}
+
+/// Two signals back to back (as `timeout -s INT` delivers them, to the process and then
+/// to its group) are one interrupt: the partial file is written.
+#[test]
+fn two_signals_back_to_back_still_write_the_partial_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("r.json");
+    let child = long_run(&out).spawn().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let pid = child.id().to_string();
+    let kill = Command::new("sh")
+        .args(["-c", &format!("kill -INT {pid}; kill -INT {pid}")])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    left_a_partial_file(child.wait_with_output().unwrap(), 130, &out);
+}
+
+/// The scripted bound the issue came from: `timeout -s INT` signals the process and its
+/// process group.
+#[test]
+fn a_run_under_timeout_s_int_writes_the_partial_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("r.json");
+    let inner = long_run(&out);
+    let res = Command::new("timeout")
+        .args(["-s", "INT", "2"])
+        .arg(inner.get_program())
+        .args(inner.get_args())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .unwrap();
+    // 124: `timeout`'s own status when the time ran out.
+    left_a_partial_file(res, 124, &out);
+}
+
+/// Not a regular file, or too large: one line and exit 2, before reading (the pipe would
+/// block and /dev/zero never end otherwise).
+#[test]
+fn export_refuses_devices_pipes_and_huge_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let pipe = dir.path().join("pipe.json");
+    assert!(Command::new("mkfifo").arg(&pipe).status().unwrap().success());
+    let huge = dir.path().join("huge.json");
+    assert!(Command::new("truncate")
+        .args(["-s", "10G"])
+        .arg(&huge)
+        .status()
+        .unwrap()
+        .success());
+    rejects(&["export", "/dev/zero"], &["/dev/zero", "not a regular file"]);
+    rejects(&[OsStr::new("export"), pipe.as_os_str()], &["named pipe"]);
+    rejects(&[OsStr::new("export"), huge.as_os_str()], &["larger than"]);
+    let out = dir.path().join("out.json");
+    let convert = [OsStr::new("convert"), huge.as_os_str(), "--out".as_ref(), out.as_os_str()];
+    rejects(&convert, &["larger than"]);
+}
+
 #[test]
 fn export_renders_an_existing_file_with_every_figure() {
     let dir = tempfile::tempdir().unwrap();
