@@ -447,13 +447,147 @@ fn a_run_under_timeout_s_int_writes_the_partial_file() {
     left_a_partial_file(res, 124, &out);
 }
 
+/// `compare BASE NEW --fail-on-regression` over synthetic files made from a real run:
+/// 1 for a planted 20 % slowdown, for violations in a safe implementation and for an
+/// instruction count that rose; 0 for the same data twice; 2 for bad input.
+#[test]
+fn compare_fail_on_regression_gates_ci() {
+    use fencebench::result::file::{read, write};
+    let dir = tempfile::tempdir().unwrap();
+    let base = dir.path().join("base.json");
+    let run = fencebench(&tiny_run(
+        "unprotected,rcu",
+        "describe",
+        "1",
+        "2000",
+        &base,
+        &["--repeat", "5", "--counters", "off"],
+    ));
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let mut file = read(&base).unwrap();
+    // Repetitions made distinct and ordered, so the planted change is the only one.
+    let set_rcu = |file: &mut fencebench::result::ResultFile, factor: f64| {
+        let cell = file
+            .cells
+            .iter_mut()
+            .find(|c| c.implementation == "rcu")
+            .unwrap();
+        for (k, rep) in cell.reps.iter_mut().enumerate() {
+            for role in rep.roles.iter_mut().filter(|r| r.primary) {
+                role.ns_per_op = Some(100.0 * factor * (1.0 + 0.001 * (k as f64 - 2.0)));
+            }
+        }
+        let summary = cell.summary.as_mut().unwrap();
+        let role = summary.roles.iter_mut().find(|r| r.primary).unwrap();
+        role.ns_per_op.median = 100.0 * factor;
+        role.ns_per_op.min = 100.0 * factor * 0.998;
+        role.ns_per_op.max = 100.0 * factor * 1.002;
+    };
+    set_rcu(&mut file, 1.0);
+    write(&base, &file).unwrap();
+    let slower = dir.path().join("slower.json");
+    let mut slow = file.clone();
+    set_rcu(&mut slow, 1.2);
+    write(&slower, &slow).unwrap();
+    let unsafe_new = dir.path().join("violations.json");
+    let mut bad = file.clone();
+    let cell = bad
+        .cells
+        .iter_mut()
+        .find(|c| c.implementation == "rcu")
+        .unwrap();
+    cell.summary.as_mut().unwrap().violations = Some(2);
+    write(&unsafe_new, &bad).unwrap();
+    let gate = |a: &Path, b: &Path, extra: &[&str]| {
+        let mut args: Vec<&OsStr> = vec!["compare".as_ref(), a.as_os_str(), b.as_os_str()];
+        args.extend(extra.iter().map(OsStr::new));
+        if extra.is_empty() {
+            args.push("--fail-on-regression".as_ref());
+        }
+        fencebench(&args)
+    };
+    let same = gate(&base, &base, &[]);
+    assert_eq!(
+        same.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&same.stderr)
+    );
+    let slow = gate(&base, &slower, &[]);
+    let stderr = String::from_utf8_lossy(&slow.stderr);
+    assert_eq!(slow.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("describe t=1 rcu: +20.0 % ns/op (significant"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("unprotected"), "{stderr}");
+    let lenient = gate(&base, &slower, &["--fail-on-regression", "25"]);
+    assert_eq!(lenient.status.code(), Some(0));
+    let violations = gate(&base, &unsafe_new, &[]);
+    let stderr = String::from_utf8_lossy(&violations.stderr);
+    assert_eq!(violations.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("rcu: 2 violations in a safe implementation"),
+        "{stderr}"
+    );
+
+    let counts = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../results/instructions.json"),
+    )
+    .unwrap();
+    let mut json: serde_json::Value = serde_json::from_str(&counts).unwrap();
+    let old = dir.path().join("counts-base.json");
+    std::fs::write(&old, json.to_string()).unwrap();
+    let section = &mut json["counts"]["rcu"]["section"];
+    *section = (section.as_f64().unwrap() * 1.1).into();
+    let risen = dir.path().join("counts-new.json");
+    std::fs::write(&risen, json.to_string()).unwrap();
+    assert_eq!(gate(&old, &old, &[]).status.code(), Some(0));
+    let rise = gate(&old, &risen, &[]);
+    let stderr = String::from_utf8_lossy(&rise.stderr);
+    assert_eq!(rise.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("rcu section:"), "{stderr}");
+
+    rejects(
+        &[
+            OsStr::new("compare"),
+            base.as_os_str(),
+            base.as_os_str(),
+            base.as_os_str(),
+            "--fail-on-regression".as_ref(),
+        ],
+        &["exactly two files"],
+    );
+    rejects(
+        &[OsStr::new("compare"), base.as_os_str(), old.as_os_str()],
+        &["compare like with like"],
+    );
+    rejects(
+        &[
+            OsStr::new("compare"),
+            base.as_os_str(),
+            slower.as_os_str(),
+            "--fail-on-regression=x".as_ref(),
+        ],
+        &["not a percentage"],
+    );
+}
+
 /// Not a regular file, or too large: one line and exit 2, before reading (the pipe would
 /// block and /dev/zero never end otherwise).
 #[test]
 fn export_refuses_devices_pipes_and_huge_files() {
     let dir = tempfile::tempdir().unwrap();
     let pipe = dir.path().join("pipe.json");
-    assert!(Command::new("mkfifo").arg(&pipe).status().unwrap().success());
+    assert!(Command::new("mkfifo")
+        .arg(&pipe)
+        .status()
+        .unwrap()
+        .success());
     let huge = dir.path().join("huge.json");
     assert!(Command::new("truncate")
         .args(["-s", "10G"])
@@ -461,11 +595,19 @@ fn export_refuses_devices_pipes_and_huge_files() {
         .status()
         .unwrap()
         .success());
-    rejects(&["export", "/dev/zero"], &["/dev/zero", "not a regular file"]);
+    rejects(
+        &["export", "/dev/zero"],
+        &["/dev/zero", "not a regular file"],
+    );
     rejects(&[OsStr::new("export"), pipe.as_os_str()], &["named pipe"]);
     rejects(&[OsStr::new("export"), huge.as_os_str()], &["larger than"]);
     let out = dir.path().join("out.json");
-    let convert = [OsStr::new("convert"), huge.as_os_str(), "--out".as_ref(), out.as_os_str()];
+    let convert = [
+        OsStr::new("convert"),
+        huge.as_os_str(),
+        "--out".as_ref(),
+        out.as_os_str(),
+    ];
     rejects(&convert, &["larger than"]);
 }
 

@@ -432,10 +432,16 @@ mod tests {
             .set_len(10 * 1024 * 1024 * 1024)
             .unwrap();
         for (path, why) in [
-            (Path::new("/dev/zero"), "not a regular file (a character device)"),
+            (
+                Path::new("/dev/zero"),
+                "not a regular file (a character device)",
+            ),
             (pipe.as_path(), "not a regular file (a named pipe)"),
             (dir.path(), "not a regular file (a directory)"),
-            (huge.as_path(), "larger than the 64 MiB a result file may be"),
+            (
+                huge.as_path(),
+                "larger than the 64 MiB a result file may be",
+            ),
         ] {
             let msg = read(path).unwrap_err().to_string();
             assert_eq!(msg, format!("{}: refused: {why}", path.display()));
