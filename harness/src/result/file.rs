@@ -123,7 +123,7 @@ pub fn write_file(path: &Path, file: &ResultFile, force: bool) -> Result<(), IoE
         path: path.to_path_buf(),
         source,
     };
-    let mut json = serde_json::to_vec(file).map_err(|e| fail(e.into()))?;
+    let mut json = serde_json::to_vec(&file.interned()).map_err(|e| fail(e.into()))?;
     json.push(b'\n');
     let dir = parent(path);
     let name = path.file_name().ok_or_else(|| {

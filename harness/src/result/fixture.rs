@@ -140,6 +140,7 @@ pub(crate) fn v1_file() -> ResultFile {
         }),
         cells,
         partial: None,
+        reasons: Vec::new(),
     }
 }
 
