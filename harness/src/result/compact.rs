@@ -1,5 +1,5 @@
-//! The compact form of a result file (schema 2): latency histograms merged per cell and
-//! role, retained-memory series decimated, and kept only where they are charted (`stall`:
+//! The compact form of a result file (schema 2, and 3 on disk): the primary role's
+//! latency histograms merged per cell (the one charted; every role keeps its percentiles), retained-memory series decimated, and kept only where they are charted (`stall`:
 //! every other workload's retained figures are its peak and mean). A transformation of what the file holds,
 //! never a new measurement: the merged histograms are the ones the summaries' percentiles
 //! were computed from, and decimation keeps each stretch's highest point, so the peak
