@@ -158,6 +158,16 @@ pub struct CompareArgs {
     /// ASCII only, for mail (automatic when stdout is not a terminal)
     #[arg(long)]
     pub ascii: bool,
+    /// A CI gate for exactly two files, BASE and NEW: exit 1, listing the failing cells
+    /// on stderr, when a cell of NEW is slower than BASE by more than PCT percent and the
+    /// Mann–Whitney test (after the Benjamini–Hochberg correction) calls it slower, or
+    /// when an implementation that protects its readers shows violations or lost
+    /// wake-ups in NEW; exit 0 otherwise. For two instruction-count files
+    /// (results/instructions.json) any count that rose by more than PCT fails, when both
+    /// were made by the same rustc. PCT defaults to 5 when the flag is given alone
+    #[arg(long, value_name = "PCT", num_args = 0..=1, default_missing_value = "5",
+          value_parser = parse_percent)]
+    pub fail_on_regression: Option<f64>,
 }
 
 #[derive(Args, Debug)]
@@ -377,6 +387,14 @@ pub(crate) fn parse_threads(s: &str) -> Result<Threads, String> {
         _ => parse_positive(s)
             .map(Threads::Count)
             .map_err(|e| format!("thread count: {e} (or ladder, ladder:N)")),
+    }
+}
+
+/// A threshold in percent: 0 to 1000, `5` or `2.5`.
+pub(crate) fn parse_percent(s: &str) -> Result<f64, String> {
+    match s.trim_end_matches('%').parse::<f64>() {
+        Ok(p) if (0.0..=1000.0).contains(&p) => Ok(p),
+        _ => Err(format!("'{s}' is not a percentage from 0 to 1000")),
     }
 }
 

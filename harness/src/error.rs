@@ -6,6 +6,8 @@
 use std::fmt;
 use std::path::PathBuf;
 
+/// Exit status of a gate that found a regression (`compare --fail-on-regression`).
+pub const REGRESSION: i32 = 1;
 /// Exit status for bad input.
 pub const USAGE: i32 = 2;
 /// Exit status after SIGINT/SIGTERM (128 + SIGINT), as shells report it.
@@ -21,6 +23,11 @@ pub enum Error {
     File(IoError),
     /// Anything else that stops a command, in one line.
     Failed(String),
+    /// `compare --fail-on-regression` found failing cells, one line each.
+    Regression {
+        failures: Vec<String>,
+        threshold_pct: f64,
+    },
     /// The run was interrupted; what had finished is in `partial`.
     Interrupted {
         partial: PathBuf,
@@ -65,6 +72,8 @@ pub enum IoError {
         path: PathBuf,
         source: std::io::Error,
     },
+    /// Not a regular file, or too large to be a result file: refused before reading.
+    Refused { path: PathBuf, why: String },
     /// A directory given in place of a result file holds none.
     NoResults { dir: PathBuf },
     /// The file exists and replacing it was not asked for (`--force`).
@@ -112,6 +121,7 @@ impl fmt::Display for IoError {
             IoError::Write { path, source } => {
                 write!(f, "cannot write {}: {source}", path.display())
             }
+            IoError::Refused { path, why } => write!(f, "{}: refused: {why}", path.display()),
             IoError::Exists { path } => write!(
                 f,
                 "{} exists; pass --force to replace it, or --out another path",
@@ -143,6 +153,18 @@ impl fmt::Display for Error {
             Error::Cli(e) => f.write_str(&one_line(&e.to_string())),
             Error::Invalid(msg) | Error::Failed(msg) => write!(f, "error: {msg}"),
             Error::File(e) => write!(f, "error: {e}"),
+            Error::Regression {
+                failures,
+                threshold_pct,
+            } => {
+                write!(
+                    f,
+                    "regression: {} failing cell{} of NEW against BASE (threshold {threshold_pct} %):",
+                    failures.len(),
+                    if failures.len() == 1 { "" } else { "s" }
+                )?;
+                failures.iter().try_for_each(|l| write!(f, "\n  {l}"))
+            }
             Error::Interrupted {
                 partial,
                 missing,
@@ -170,6 +192,10 @@ impl Error {
             Error::Interrupted { .. } => {
                 eprintln!("{self}");
                 INTERRUPTED
+            }
+            Error::Regression { .. } => {
+                eprintln!("{self}");
+                REGRESSION
             }
             _ => {
                 eprintln!("{self}");

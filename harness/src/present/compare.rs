@@ -10,6 +10,7 @@
 //! chance, and an unflagged ratio must not read as a finding. Below the repetitions a
 //! test at 95% needs, the verdict says so instead of guessing.
 
+use super::gate;
 use super::stats::{benjamini_hochberg, mann_whitney_u, min_p_value, ALPHA};
 use crate::error::IoError;
 use crate::error::{Error, Result};
@@ -60,6 +61,20 @@ pub fn load(args: &[PathBuf]) -> std::result::Result<Vec<Source>, IoError> {
 
 /// `fencebench compare`.
 pub fn execute(opts: CompareOptions) -> Result<()> {
+    if opts.fail_on_regression.is_some() && opts.files.len() != 2 {
+        return Err(Error::Invalid(format!(
+            "--fail-on-regression compares exactly two files, BASE and NEW ({} given)",
+            opts.files.len()
+        )));
+    }
+    let counts_files = opts
+        .files
+        .iter()
+        .filter(|f| gate::is_counts_file(f))
+        .count();
+    if counts_files > 0 {
+        return compare_counts(&opts, counts_files);
+    }
     let sources = load(&opts.files)?;
     let comparison = Comparison::of(&sources);
     if !comparison.differences.is_empty() {
@@ -75,7 +90,53 @@ pub fn execute(opts: CompareOptions) -> Result<()> {
     if !comparison.shared_threads {
         eprintln!("warning: the files share no thread count: no row can be compared across files");
     }
-    crate::stdout::emit(&comparison.render(&sources, opts.format, opts.style))
+    crate::stdout::emit(&comparison.render(&sources, opts.format, opts.style))?;
+    let Some(threshold_pct) = opts.fail_on_regression else {
+        return Ok(());
+    };
+    let (failures, undecided) = gate::result_failures(&comparison, threshold_pct);
+    if undecided > 0 {
+        eprintln!(
+            "warning: {undecided} cell{} had too few repetitions for the test to decide; \
+             the gate cannot fail on them (use --repeat 4 or more)",
+            plural(undecided)
+        );
+    }
+    gate_verdict(failures, threshold_pct)
+}
+
+/// Two instruction-count files: the changed counts, gated when asked.
+fn compare_counts(opts: &CompareOptions, counts_files: usize) -> Result<()> {
+    use crate::present::instructions::Counts;
+    let [base, new] = &opts.files[..] else {
+        return Err(Error::Invalid(
+            "instruction-count files compare two at a time, BASE and NEW".into(),
+        ));
+    };
+    if counts_files != 2 {
+        return Err(Error::Invalid(
+            "one file is an instruction-count file and the other is not: compare like with \
+             like"
+                .into(),
+        ));
+    }
+    let base = Counts::read(base).map_err(Error::Failed)?;
+    let new = Counts::read(new).map_err(Error::Failed)?;
+    let threshold_pct = opts.fail_on_regression.unwrap_or(f64::INFINITY);
+    let (report, failures) = gate::count_changes(&base, &new, threshold_pct);
+    crate::stdout::emit(&report)?;
+    gate_verdict(failures, threshold_pct)
+}
+
+fn gate_verdict(failures: gate::Failures, threshold_pct: f64) -> Result<()> {
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Regression {
+            failures,
+            threshold_pct,
+        })
+    }
 }
 
 /// One compared figure set of one file in one row.
@@ -613,20 +674,7 @@ mod tests {
     }
 
     fn five_reps() -> ResultFile {
-        let mut file = fixture::result_file();
-        file.config.repeat = 5;
-        for cell in &mut file.cells {
-            if let Some(first) = cell.reps.first().cloned() {
-                for k in 3..5 {
-                    let mut rep = first.clone();
-                    for role in &mut rep.roles {
-                        role.ns_per_op = role.ns_per_op.map(|v| v * (1.0 + 0.003 * k as f64));
-                    }
-                    cell.reps.push(rep);
-                }
-            }
-        }
-        file
+        fixture::five_reps()
     }
 
     fn entry<'a>(c: &'a Comparison, w: &str, t: usize, i: &str) -> &'a [Entry] {

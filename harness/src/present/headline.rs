@@ -5,7 +5,7 @@
 //! the files do not hold is named as missing in its cell, never estimated.
 
 use crate::present::instructions::Counts;
-use crate::present::numbers::{milliseconds, num};
+use crate::present::numbers::num;
 use crate::result::{Cell, ResultFile};
 use fencebench_impls::pool::OBJECT_BYTES;
 use std::fmt::Write as _;
@@ -25,8 +25,8 @@ pub fn markdown(files: &[(String, &ResultFile)], counts: Option<(&Counts, String
          cost (one read-side section of the `section` workload, ns per section, median of \
          the repetitions), the exporter's (one create→signal→put of the `signal` workload, \
          with whatever it hands to reclamation), and memory (driver data retired but not \
-         yet freed while one reader stalls, `stall` workload). A cell naming a missing \
-         workload means the committed file holds no such run: run the sweep that has it.\n",
+         yet freed while one reader stalls, `stall` workload). A workload the committed file \
+         holds no run of is said in one line: run the sweep that has it.\n",
     );
     if let Some((counts, source)) = &counts {
         let _ = writeln!(
@@ -55,77 +55,195 @@ fn machine_table(link: &str, file: &ResultFile, counts: Option<&Counts>) -> Stri
             .map_or(String::new(), |c| format!(" ({c})")),
         m.logical_cores
     );
+    out.push_str(&tables(file, counts));
+    out
+}
+
+/// The machine's two tables, each line at most [`WIDTH`] characters so they paste into
+/// mail: one figure per cell, in one unit per column. The first holds the costs (reader,
+/// exporter, memory), the second where the memory goes and how long it and a driver
+/// unload take. A workload the file lacks gets one line instead of columns of
+/// placeholders. `export --format markdown` prints the same tables for one file.
+pub fn tables(file: &ResultFile, counts: Option<&Counts>) -> String {
+    let has = |w: &str| most_threads(file, w).is_some();
     let all = most_threads(file, SECTION);
     let stall_threads = least_threads(file, STALL);
     let unload_threads = most_threads(file, UNLOAD);
-    let at = |t: Option<usize>| t.map_or("n/a".to_string(), |t| format!("{t} threads"));
-    let _ = writeln!(
-        out,
-        "| implementation | ns per section, 1 thread | ns per section, {} | instructions per section | vs unprotected (1 thread) | signal ns (exporter, 1 thread) | retained peak under a {} ms stall ({}) | free delay (mean) | unload latency, median request → freed ({}) |",
-        match all {
-            Some(t) if t == m.logical_cores => format!("all {t} cores"),
-            Some(t) => format!("{t} threads"),
-            None => "all cores".to_string(),
-        },
-        file.config.stall_ms,
-        at(stall_threads),
-        at(unload_threads),
-    );
-    out.push_str("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
-    for name in &file.config.implementations {
-        let primary_ns = |workload: &str, threads: Option<usize>| {
-            figure(file, name, workload, threads, |c| {
-                c.summary
-                    .as_ref()
-                    .and_then(|s| s.primary())
-                    .map(|r| format!("{} ns", num(r.ns_per_op.median)))
-            })
-        };
-        let ratio = figure(file, name, SECTION, Some(1), |c| {
-            let r = c.summary.as_ref()?.primary()?.ratio_to_baseline.as_ref()?;
-            Some(format!("{:.2}×", r.median))
-        });
-        let instructions = match counts {
-            None => "no counts file".to_string(),
-            Some(c) => c
-                .get(name, SECTION)
-                .map_or("not counted".to_string(), |v| format!("{v:.0}")),
-        };
-        let retained = figure(file, name, STALL, stall_threads, |c| {
-            let s = c.summary.as_ref()?;
-            let peak = s.retained_peak;
-            // With `stall --drivers`, how much of it the drivers that nobody stalled in held:
-            // what separates per-driver domains from one process-wide domain.
-            let split = s.retained_split.map_or(String::new(), |r| {
-                format!(
-                    " (stalled driver {}, others {})",
-                    bytes(r.stalled_peak * OBJECT_BYTES as u64),
-                    bytes(r.others_peak * OBJECT_BYTES as u64)
-                )
-            });
-            Some(format!(
-                "{} × {OBJECT_BYTES} B = {}{split}",
-                thousands(peak),
-                bytes(peak * OBJECT_BYTES as u64)
-            ))
-        });
-        let delay = figure(file, name, STALL, stall_threads, |c| {
-            let d = c.summary.as_ref()?.free_delay_mean_ns.as_ref()?;
-            Some(milliseconds(d.median))
-        });
-        let unload = figure(file, name, UNLOAD, unload_threads, |c| {
-            let p = c.summary.as_ref()?.unload_latency?;
-            Some(milliseconds(p.p50 as f64))
-        });
+    let mut out = String::new();
+    for w in [SECTION, SIGNAL, STALL, UNLOAD]
+        .into_iter()
+        .filter(|w| !has(w))
+    {
         let _ = writeln!(
             out,
-            "| `{name}` | {} | {} | {instructions} | {ratio} | {} | {retained} | {delay} | {unload} |",
-            primary_ns(SECTION, Some(1)),
-            primary_ns(SECTION, all),
-            primary_ns(SIGNAL, Some(1)),
+            "No `{w}` run in this file: its columns are left out.\n"
         );
     }
+    let mut legend = Vec::new();
+    let mut first: Vec<(String, Column)> = Vec::new();
+    if has(SECTION) {
+        let n = all.unwrap_or(1);
+        legend.push(format!(
+            "ns/sect: ns per read-side section (`section`) at 1 and {n} threads; \
+             ×unprot: 1 thread, as a ratio to `unprotected`"
+        ));
+        first.push((
+            "ns/sect 1T".into(),
+            Box::new(|f, i| primary_ns(f, i, SECTION, Some(1))),
+        ));
+        first.push((
+            format!("ns/sect {n}T"),
+            Box::new(move |f, i| primary_ns(f, i, SECTION, all)),
+        ));
+        first.push((
+            "×unprot".into(),
+            Box::new(|f, i| {
+                figure(f, i, SECTION, Some(1), |c| {
+                    let r = c.summary.as_ref()?.primary()?.ratio_to_baseline.as_ref()?;
+                    Some(format!("{:.2}", r.median))
+                })
+            }),
+        ));
+    }
+    if let Some(counts) = counts {
+        legend.push("instr/sect: Callgrind instructions per read section".into());
+        first.push((
+            "instr/sect".into(),
+            Box::new(move |_, i| {
+                counts
+                    .get(i, SECTION)
+                    .map_or("not counted".to_string(), |v| format!("{v:.0}"))
+            }),
+        ));
+    }
+    if has(SIGNAL) {
+        legend.push("signal ns: the exporter's create→signal→put (`signal`, 1 thread)".into());
+        first.push((
+            "signal ns".into(),
+            Box::new(|f, i| primary_ns(f, i, SIGNAL, Some(1))),
+        ));
+    }
+    if has(STALL) {
+        legend.push(format!(
+            "retained MiB: peak driver data retired but not freed while a reader stalls \
+             {} ms (`stall`, {} threads, {OBJECT_BYTES}-byte objects)",
+            file.config.stall_ms,
+            stall_threads.unwrap_or(0)
+        ));
+        first.push((
+            "retained MiB".into(),
+            Box::new(move |f, i| {
+                figure(f, i, STALL, stall_threads, |c| {
+                    Some(mib(c.summary.as_ref()?.retained_peak))
+                })
+            }),
+        ));
+    }
+    let mut second: Vec<(String, Column)> = Vec::new();
+    let split = file.cells.iter().any(|c| {
+        c.workload == STALL
+            && c.summary
+                .as_ref()
+                .is_some_and(|s| s.retained_split.is_some())
+    });
+    if split {
+        second.push((
+            "stalled drv MiB".into(),
+            Box::new(move |f, i| {
+                figure(f, i, STALL, stall_threads, |c| {
+                    Some(mib(c.summary.as_ref()?.retained_split?.stalled_peak))
+                })
+            }),
+        ));
+        second.push((
+            "other drvs MiB".into(),
+            Box::new(move |f, i| {
+                figure(f, i, STALL, stall_threads, |c| {
+                    Some(mib(c.summary.as_ref()?.retained_split?.others_peak))
+                })
+            }),
+        ));
+    }
+    if has(STALL) {
+        second.push((
+            "free delay ms".into(),
+            Box::new(move |f, i| {
+                figure(f, i, STALL, stall_threads, |c| {
+                    Some(format!(
+                        "{:.2}",
+                        c.summary.as_ref()?.free_delay_mean_ns.as_ref()?.median / 1e6
+                    ))
+                })
+            }),
+        ));
+    }
+    if has(UNLOAD) {
+        second.push((
+            format!("unload ms ({}T)", unload_threads.unwrap_or(0)),
+            Box::new(move |f, i| {
+                figure(f, i, UNLOAD, unload_threads, |c| {
+                    Some(format!(
+                        "{:.2}",
+                        c.summary.as_ref()?.unload_latency?.p50 as f64 / 1e6
+                    ))
+                })
+            }),
+        ));
+    }
+    if !first.is_empty() {
+        let _ = writeln!(out, "{}.\n", legend.join("; "));
+        out.push_str(&table(file, &first));
+    }
+    if !second.is_empty() {
+        out.push_str(
+            "\nUnder the stall: the retained peak split between the driver the reader stalled \
+             in and the others (`--drivers`), the mean retire → free delay, and the median \
+             unload latency (request → driver memory freed).\n\n",
+        );
+        out.push_str(&table(file, &second));
+    }
     out
+}
+
+/// The widest a line of the tables may be, for mail.
+pub const WIDTH: usize = 100;
+
+/// One column: its header and its figure for (file, implementation).
+type Column<'a> = Box<dyn Fn(&ResultFile, &str) -> String + 'a>;
+
+fn table(file: &ResultFile, columns: &[(String, Column)]) -> String {
+    let mut out = String::from("| implementation |");
+    for (h, _) in columns {
+        let _ = write!(out, " {h} |");
+    }
+    out.push_str("\n|---|");
+    out.push_str(&"---:|".repeat(columns.len()));
+    out.push('\n');
+    for name in &file.config.implementations {
+        let _ = write!(out, "| `{name}` |");
+        for (_, get) in columns {
+            let _ = write!(out, " {} |", get(file, name));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+fn primary_ns(file: &ResultFile, name: &str, workload: &str, threads: Option<usize>) -> String {
+    figure(file, name, workload, threads, |c| {
+        c.summary
+            .as_ref()
+            .and_then(|s| s.primary())
+            .map(|r| num(r.ns_per_op.median))
+    })
+}
+
+/// Objects of the pool as MiB, two decimals.
+fn mib(objects: u64) -> String {
+    format!(
+        "{:.2}",
+        (objects * OBJECT_BYTES as u64) as f64 / (1024.0 * 1024.0)
+    )
 }
 
 /// One cell's figure, or what is missing instead: the workload, the thread count, the
@@ -138,20 +256,12 @@ fn figure(
     get: impl Fn(&Cell) -> Option<String>,
 ) -> String {
     let Some(threads) = threads.filter(|_| most_threads(file, workload).is_some()) else {
-        return format!("no {workload} run");
+        return "not run".to_string();
     };
     match file.cell(implementation, workload, threads) {
-        None => format!("no {workload} run at {threads} thread{}", plural(threads)),
+        None => "not run".to_string(),
         Some(c) if c.skipped.is_some() => "skipped".to_string(),
         Some(c) => get(c).unwrap_or_else(|| "not measured".to_string()),
-    }
-}
-
-fn plural(n: usize) -> &'static str {
-    if n == 1 {
-        ""
-    } else {
-        "s"
     }
 }
 
@@ -168,35 +278,6 @@ fn most_threads(file: &ResultFile, workload: &str) -> Option<usize> {
 
 fn least_threads(file: &ResultFile, workload: &str) -> Option<usize> {
     thread_counts(file, workload).min()
-}
-
-/// `1457056` as `1,457,056`.
-fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, d) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(d);
-    }
-    out
-}
-
-/// Bytes in binary units, three significant digits.
-fn bytes(b: u64) -> String {
-    const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];
-    let mut v = b as f64;
-    let mut unit = 0;
-    while v >= 1024.0 && unit + 1 < UNITS.len() {
-        v /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{b} B")
-    } else {
-        format!("{} {}", num(v), UNITS[unit])
-    }
 }
 
 /// The anchors' published figures, quoted with their sources. Other machines, other
@@ -275,16 +356,17 @@ mod tests {
         }
     }
 
-    fn row<'a>(text: &'a str, name: &str) -> Vec<&'a str> {
+    fn row<'a>(text: &'a str, name: &str, nth: usize) -> Vec<&'a str> {
         let line = text
             .lines()
-            .find(|l| l.starts_with(&format!("| `{name}` |")))
-            .unwrap_or_else(|| panic!("no row for {name} in\n{text}"));
+            .filter(|l| l.starts_with(&format!("| `{name}` |")))
+            .nth(nth)
+            .unwrap_or_else(|| panic!("no row {nth} for {name} in\n{text}"));
         line.trim_matches('|').split(" | ").map(str::trim).collect()
     }
 
     #[test]
-    fn every_column_from_the_files_and_missing_ones_named() {
+    fn figures_match_the_file_and_every_table_line_fits_mail() {
         let file = file();
         let text = markdown(
             &[("m/x.json".into(), &file)],
@@ -292,47 +374,46 @@ mod tests {
         );
         assert!(text.starts_with("## The cost of the contract\n"));
         assert!(text.contains("### testbox (Test CPU) — 2 logical cores — [m/x.json](m/x.json)"));
-        assert!(text.contains("ns per section, all 2 cores"));
-        let rcu = row(&text, "rcu");
-        let section = file
-            .cell("rcu", SECTION, 1)
-            .unwrap()
-            .summary
-            .as_ref()
-            .unwrap();
-        let ns = section.primary().unwrap().ns_per_op.median;
-        assert_eq!(rcu[1], format!("{} ns", num(ns)));
-        assert_eq!(rcu[3], "42");
-        let ratio = section
-            .primary()
-            .unwrap()
-            .ratio_to_baseline
-            .as_ref()
-            .unwrap();
-        assert_eq!(rcu[4], format!("{:.2}×", ratio.median));
+        for line in text.lines().filter(|l| l.starts_with('|')) {
+            assert!(
+                line.chars().count() <= WIDTH,
+                "{} chars: {line}",
+                line.chars().count()
+            );
+        }
+        assert!(text.contains(
+            "| implementation | ns/sect 1T | ns/sect 2T | ×unprot | instr/sect | signal ns | retained MiB |"
+        ), "{text}");
+        let rcu = row(&text, "rcu", 0);
+        let primary = |w: &str, t: usize| {
+            let cell = file.cell("rcu", w, t).unwrap();
+            cell.summary.as_ref().unwrap().primary().unwrap().clone()
+        };
+        assert_eq!(rcu[1], num(primary(SECTION, 1).ns_per_op.median));
+        assert_eq!(rcu[2], num(primary(SECTION, 2).ns_per_op.median));
+        let ratio = primary(SECTION, 1).ratio_to_baseline.unwrap();
+        assert_eq!(rcu[3], format!("{:.2}", ratio.median));
+        assert_eq!(rcu[4], "42");
+        assert_eq!(rcu[5], num(primary(SIGNAL, 1).ns_per_op.median));
         let stall = file
             .cell("rcu", STALL, 2)
             .unwrap()
             .summary
             .as_ref()
             .unwrap();
-        let bytes_shown = bytes(stall.retained_peak * OBJECT_BYTES as u64);
-        assert_eq!(
-            rcu[6],
-            format!(
-                "{} × {OBJECT_BYTES} B = {bytes_shown}",
-                thousands(stall.retained_peak)
-            )
-        );
-        assert!(rcu[7].ends_with(" ms"), "{rcu:?}");
-        assert_eq!(rcu[8], "no unload run");
-        assert_eq!(row(&text, "hazptr")[3], "not counted");
+        assert_eq!(rcu[6], mib(stall.retained_peak));
+        let second = row(&text, "rcu", 1);
+        let delay = stall.free_delay_mean_ns.unwrap().median / 1e6;
+        assert_eq!(second[1], num(delay));
+        assert!(text.contains("No `unload` run in this file"), "{text}");
+        assert!(!text.contains("unload ms"), "{text}");
+        assert_eq!(row(&text, "hazptr", 0)[4], "not counted");
         assert!(text.contains("### The anchors (other machines' numbers"));
         assert!(text.contains("| 192 | 0.36 | 3.8 | 18 | 7,005 | 7,287 |"));
     }
 
     #[test]
-    fn a_split_stall_names_the_stalled_driver_and_the_others() {
+    fn a_split_stall_gets_its_columns_in_the_second_table() {
         let mut file = file();
         let split = RetainedSplit {
             stalled_peak: 3_000,
@@ -345,34 +426,23 @@ mod tests {
             .unwrap();
         stall.summary.as_mut().unwrap().retained_split = Some(split);
         let text = markdown(&[("m/x.json".into(), &file)], None);
-        let shown = format!(
-            " (stalled driver {}, others {})",
-            bytes(3_000 * OBJECT_BYTES as u64),
-            bytes(2 * OBJECT_BYTES as u64)
-        );
-        assert!(row(&text, "rcu")[6].ends_with(&shown), "{text}");
-        assert!(!row(&text, "hazptr")[6].contains("stalled driver"));
+        let rcu = row(&text, "rcu", 1);
+        assert_eq!(rcu[1..3], [mib(3_000), mib(2)], "{text}");
+        assert_eq!(row(&text, "hazptr", 1)[1], "not measured");
     }
 
     #[test]
-    fn a_file_without_the_workloads_says_so_in_every_cell() {
+    fn a_file_without_the_workloads_says_so_in_one_line_each() {
         let mut file = fixture::result_file();
         file.cells.retain(|c| c.workload == "describe");
         let text = markdown(&[("x.json".into(), &file)], None);
-        let rcu = row(&text, "rcu");
-        assert_eq!(
-            rcu[1..],
-            [
-                "no section run",
-                "no section run",
-                "no counts file",
-                "no section run",
-                "no signal run",
-                "no stall run",
-                "no stall run",
-                "no unload run"
-            ]
-        );
+        for w in [SECTION, SIGNAL, STALL, UNLOAD] {
+            assert!(
+                text.contains(&format!("No `{w}` run in this file")),
+                "{text}"
+            );
+        }
+        assert!(!text.contains("| `rcu` |"), "{text}");
     }
 
     #[test]
@@ -398,24 +468,8 @@ mod tests {
             c
         }));
         let text = markdown(&[("x.json".into(), &file)], None);
-        assert!(text.contains("unload latency, median request → freed (2 threads)"));
-        assert_eq!(row(&text, "rcu")[8], "2.50 ms");
-        assert_eq!(row(&text, "hazptr")[8], "not measured");
-    }
-
-    #[test]
-    fn thousands_grouped() {
-        assert_eq!(thousands(0), "0");
-        assert_eq!(thousands(999), "999");
-        assert_eq!(thousands(1000), "1,000");
-        assert_eq!(thousands(1457056), "1,457,056");
-    }
-
-    #[test]
-    fn bytes_in_binary_units() {
-        assert_eq!(bytes(0), "0 B");
-        assert_eq!(bytes(1000), "1000 B");
-        assert_eq!(bytes(128 * 1024), "128 KiB");
-        assert_eq!(bytes(3 * 1024 * 1024 / 2), "1.50 MiB");
+        assert!(text.contains("unload ms (2T)"), "{text}");
+        assert_eq!(row(&text, "rcu", 1)[2], num(2.5));
+        assert_eq!(row(&text, "hazptr", 1)[2], "not measured");
     }
 }

@@ -59,8 +59,7 @@ impl Counts {
     }
 
     pub fn read(path: &Path) -> Result<Counts, String> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let text = crate::result::file::read_bounded(path).map_err(|e| e.to_string())?;
         let counts: Counts = serde_json::from_str(&text)
             .map_err(|e| format!("{} is not an instruction counts file: {e}", path.display()))?;
         if counts.schema != SCHEMA {

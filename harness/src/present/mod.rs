@@ -5,6 +5,7 @@
 pub mod compare;
 pub(crate) mod document;
 pub mod export;
+pub mod gate;
 pub mod headline;
 pub mod instructions;
 pub(crate) mod numbers;

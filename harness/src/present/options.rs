@@ -22,6 +22,8 @@ pub struct CompareOptions {
     pub format: Format,
     pub style: Style,
     pub allow_different_parameters: bool,
+    /// `--fail-on-regression`: the threshold in percent.
+    pub fail_on_regression: Option<f64>,
 }
 
 impl From<cli::CompareArgs> for CompareOptions {
@@ -31,6 +33,7 @@ impl From<cli::CompareArgs> for CompareOptions {
             format: args.format.into(),
             style: Style::for_stdout(args.ascii),
             allow_different_parameters: args.allow_different_parameters,
+            fail_on_regression: args.fail_on_regression,
         }
     }
 }

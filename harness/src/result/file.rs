@@ -123,7 +123,7 @@ pub fn write_file(path: &Path, file: &ResultFile, force: bool) -> Result<(), IoE
         path: path.to_path_buf(),
         source,
     };
-    let mut json = serde_json::to_vec(file).map_err(|e| fail(e.into()))?;
+    let mut json = serde_json::to_vec(&file.interned()).map_err(|e| fail(e.into()))?;
     json.push(b'\n');
     let dir = parent(path);
     let name = path.file_name().ok_or_else(|| {
@@ -166,10 +166,7 @@ pub fn write(path: &Path, file: &ResultFile) -> Result<(), IoError> {
 /// Reads a result file, refusing other schema versions before looking at any other
 /// field, so an old file gives a version error rather than a missing-field one.
 pub fn read(path: &Path) -> Result<ResultFile, IoError> {
-    let text = fs::read_to_string(path).map_err(|source| IoError::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let text = read_bounded(path)?;
     let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| IoError::NotResult {
         path: path.to_path_buf(),
         why: format!("invalid JSON {}", located(&e)),
@@ -199,6 +196,64 @@ pub fn read(path: &Path) -> Result<ResultFile, IoError> {
     })?;
     // Older schemas load into the current one: the same figures, compacted.
     Ok(file.upgraded())
+}
+
+/// The largest file a result (or instruction-count) file may be. A published sweep is
+/// under 1 MB and the longest runs a few MB; anything near this is not a result file, and
+/// reading it whole would only exhaust memory.
+pub const MAX_FILE_BYTES: u64 = 64 << 20;
+
+/// The text of a file this fencebench reads as input, refused before any byte is read
+/// when it is not a regular file (`/dev/zero`, a named pipe, a directory: reading one
+/// could block or never end) or is larger than [`MAX_FILE_BYTES`] (a sparse 10 GB file).
+/// The read itself also stops past the limit, in case the file grows after the check.
+pub fn read_bounded(path: &Path) -> Result<String, IoError> {
+    use std::io::Read;
+    let refuse = |why: String| IoError::Refused {
+        path: path.to_path_buf(),
+        why,
+    };
+    let read_error = |source| IoError::Read {
+        path: path.to_path_buf(),
+        source,
+    };
+    let meta = fs::metadata(path).map_err(read_error)?;
+    if !meta.is_file() {
+        return Err(refuse(format!("not a regular file ({})", file_kind(&meta))));
+    }
+    let too_large = || {
+        refuse(format!(
+            "larger than the {} MiB a result file may be",
+            MAX_FILE_BYTES >> 20
+        ))
+    };
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(too_large());
+    }
+    let mut text = String::new();
+    fs::File::open(path)
+        .map_err(read_error)?
+        .take(MAX_FILE_BYTES + 1)
+        .read_to_string(&mut text)
+        .map_err(read_error)?;
+    if text.len() as u64 > MAX_FILE_BYTES {
+        return Err(too_large());
+    }
+    Ok(text)
+}
+
+/// What a non-regular file is, for the refusal.
+fn file_kind(meta: &fs::Metadata) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    let t = meta.file_type();
+    match () {
+        _ if t.is_dir() => "a directory",
+        _ if t.is_fifo() => "a named pipe",
+        _ if t.is_char_device() => "a character device",
+        _ if t.is_block_device() => "a block device",
+        _ if t.is_socket() => "a socket",
+        _ => "not a plain file",
+    }
 }
 
 /// Reads several files in parallel; the error of the first failing file in `paths`'
@@ -360,6 +415,37 @@ mod tests {
             msg.starts_with(&format!("cannot read {}: ", missing.display())),
             "{msg}"
         );
+    }
+
+    /// Each refused before a byte is read: the test would hang on the pipe, or take
+    /// 10 GB of memory, if the checks came after the read.
+    #[test]
+    fn devices_pipes_and_huge_files_are_refused_unread() {
+        let dir = tempfile::tempdir().unwrap();
+        let pipe = dir.path().join("pipe.json");
+        let c = std::ffi::CString::new(pipe.as_os_str().as_encoded_bytes()).unwrap();
+        // SAFETY: `c` is a valid NUL-terminated path that outlives the call.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        let huge = dir.path().join("huge.json");
+        fs::File::create(&huge)
+            .unwrap()
+            .set_len(10 * 1024 * 1024 * 1024)
+            .unwrap();
+        for (path, why) in [
+            (
+                Path::new("/dev/zero"),
+                "not a regular file (a character device)",
+            ),
+            (pipe.as_path(), "not a regular file (a named pipe)"),
+            (dir.path(), "not a regular file (a directory)"),
+            (
+                huge.as_path(),
+                "larger than the 64 MiB a result file may be",
+            ),
+        ] {
+            let msg = read(path).unwrap_err().to_string();
+            assert_eq!(msg, format!("{}: refused: {why}", path.display()));
+        }
     }
 
     #[test]

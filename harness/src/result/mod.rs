@@ -7,6 +7,11 @@
 //! at most [`compact::SERIES_POINTS`] points per repetition, kept for `stall` only (the
 //! one workload charted over time). Version 1 files load and are
 //! compacted on reading (`fencebench convert` writes them back).
+//!
+//! Version 3 leaves absent figures out instead of writing `null`, stores each reason a
+//! counter is missing once per file ([`ResultFile::reasons`]), and keeps the merged
+//! latency histogram of the primary role only (the one charted; every role's
+//! percentiles stay in its summary). Versions 1 and 2 load and are compacted the same way.
 
 use serde::{Deserialize, Serialize};
 
@@ -19,7 +24,7 @@ pub mod summary;
 
 pub use software::{SoftwareCounters, SoftwareSummary};
 
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 /// The oldest schema this fencebench reads.
 pub const OLDEST_SCHEMA: u32 = 1;
 
@@ -38,6 +43,11 @@ pub struct ResultFile {
     /// Set when the run was interrupted: the file holds the cells that finished.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub partial: Option<Partial>,
+    /// On disk only (version 3): every distinct reason a counter is missing, each stored
+    /// once and named where it applies as `@<index>` (the same reason repeats for every
+    /// role of every repetition). Empty in memory: reading expands the names.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reasons: Vec<String>,
 }
 
 /// What an interrupted run did not measure.
@@ -290,13 +300,20 @@ pub struct RoleRep {
 /// when its counter could not be opened or did not run.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Counters {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cycles_per_op: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub instructions_per_op: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cache_misses_per_op: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub branch_misses_per_op: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ipc: Option<f64>,
     /// time_running ÷ time_enabled of the group (1.0: never multiplexed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub running_fraction: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub missing: Option<String>,
     /// Software events (task-clock, context switches, migrations, page faults).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -334,21 +351,29 @@ pub struct RoleSummary {
     pub primary: bool,
     pub ns_per_op: Stat,
     pub ops_per_sec: Stat,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cycles_per_op: Option<Stat>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub instructions_per_op: Option<Stat>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cache_misses_per_op: Option<Stat>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub branch_misses_per_op: Option<Stat>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ipc: Option<Stat>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub counters_missing: Option<String>,
     /// Software events per operation, over the repetitions.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub software: Option<SoftwareSummary>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub latency: Option<Percentiles>,
     /// The sampled latencies of every repetition, merged (V2+DEFLATE base64).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub histogram: Option<String>,
     /// ns/op as a ratio to `unprotected`'s median in the same run: median ratio, and the
     /// range of this implementation's repetitions over the baseline median.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ratio_to_baseline: Option<Stat>,
 }
 

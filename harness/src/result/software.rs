@@ -9,20 +9,30 @@ use serde::{Deserialize, Serialize};
 /// reason in `missing` when its event could not open.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SoftwareCounters {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub task_clock_ns_per_op: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub context_switches_per_op: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cpu_migrations_per_op: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub page_faults_per_op: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub missing: Option<String>,
 }
 
 /// The software figures of a role over its repetitions: median [min–max].
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SoftwareSummary {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub task_clock_ns_per_op: Option<Stat>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub context_switches_per_op: Option<Stat>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cpu_migrations_per_op: Option<Stat>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub page_faults_per_op: Option<Stat>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub missing: Option<String>,
 }
 

@@ -53,6 +53,7 @@ pub fn execute(opts: RunOptions) -> Result<()> {
         harness_overhead: outcome.overhead,
         cells: outcome.cells,
         partial,
+        reasons: Vec::new(),
     };
     if let Some(p) = &file.partial {
         // The file first: a second signal may end the process at any moment.

@@ -8,8 +8,21 @@ use crate::result::ResultFile;
 pub(super) struct Markdown;
 
 impl Exporter for Markdown {
+    /// The report, with the headline tables of `results/README.md` for this file (without
+    /// instruction counts, which live in another file) before the per-workload tables.
     fn render(&self, file: &ResultFile, style: Style) -> String {
-        lay_out(&document(file), Layout::Markdown, style)
+        let report = lay_out(&document(file), Layout::Markdown, style);
+        let mut headline = format!(
+            "## The cost of the contract\n\n{}\n",
+            crate::present::headline::tables(file, None)
+        );
+        if style.ascii {
+            headline = headline.replace('×', "x").replace('→', "->");
+        }
+        match report.find("\n## ") {
+            Some(at) => format!("{}\n{headline}{}", &report[..at], &report[at..]),
+            None => report + "\n" + &headline,
+        }
     }
 }
 

@@ -144,8 +144,10 @@ mod tests {
         ] {
             assert!(out.lines().any(|l| l == line), "missing {line:?} in\n{out}");
         }
-        // stall × 1 thread: every cell skipped, so no table, one note.
-        assert_eq!(out.lines().filter(|l| l.starts_with("## ")).count(), 5);
+        // The headline tables of results/README.md first, then per cell group; stall × 1
+        // thread: every cell skipped, so no table, one note.
+        assert!(out.contains("\n## The cost of the contract\n"), "{out}");
+        assert_eq!(out.lines().filter(|l| l.starts_with("## ")).count(), 6);
         assert!(
             out.contains("- Not run, so not shown: stall × 1 (stall needs at least 2 threads).")
         );
@@ -292,6 +294,8 @@ mod tests {
             .collect();
         assert_eq!(names, ["unprotected", "rcu", "hazptr"]);
         let titles: Vec<&str> = out.lines().filter_map(|l| l.strip_prefix("## ")).collect();
+        assert_eq!(titles[0], "The cost of the contract");
+        let titles = &titles[1..];
         assert!(titles[0].starts_with("stall · 2 threads"), "{titles:?}");
         assert!(titles[1].starts_with("wait · 1 thread"), "{titles:?}");
     }

@@ -11,6 +11,7 @@ use crate::present::numbers::{num, si};
 use crate::present::plural;
 use crate::result::hist::decode_hist;
 use crate::result::{Cell, ResultFile, RoleSummary};
+use fencebench_impls::IMPLEMENTATIONS;
 use plotters::coord::ranged1d::SegmentedCoord;
 use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint};
 use plotters::coord::types::{RangedCoordf64, RangedCoordusize};
@@ -31,8 +32,11 @@ use axis::LogAxis;
 
 const SIZE: (u32, u32) = (960, 600);
 const FONT: &str = "sans-serif";
-/// Tableau 10: distinguishable, and an implementation keeps its colour in every chart.
-const COLOURS: [RGBColor; 10] = [
+/// Tableau 20: the ten strong colours, then their ten pale companions. An implementation's
+/// colour is keyed by its row in the implementation table, so it is the same in every
+/// chart of every file and a new row gets a colour of its own (a test keeps the table
+/// within the palette).
+const COLOURS: [RGBColor; 20] = [
     RGBColor(31, 119, 180),
     RGBColor(255, 127, 14),
     RGBColor(44, 160, 44),
@@ -43,6 +47,16 @@ const COLOURS: [RGBColor; 10] = [
     RGBColor(127, 127, 127),
     RGBColor(188, 189, 34),
     RGBColor(23, 190, 207),
+    RGBColor(174, 199, 232),
+    RGBColor(255, 187, 120),
+    RGBColor(152, 223, 138),
+    RGBColor(255, 152, 150),
+    RGBColor(197, 176, 213),
+    RGBColor(196, 156, 148),
+    RGBColor(247, 182, 210),
+    RGBColor(199, 199, 199),
+    RGBColor(219, 219, 141),
+    RGBColor(158, 218, 229),
 ];
 /// The workload whose retained driver data is plotted over time.
 const STALL: &str = "stall";
@@ -228,11 +242,26 @@ fn implementations(file: &ResultFile) -> Vec<(&str, RGBColor)> {
             names.push(&c.implementation);
         }
     }
+    let mut unknown = 0;
     names
         .into_iter()
-        .enumerate()
-        .map(|(i, n)| (n, COLOURS[i % COLOURS.len()]))
+        .map(|n| {
+            // A name no longer in the table (an older file) takes the colours after it.
+            let row = IMPLEMENTATIONS
+                .iter()
+                .position(|i| *i == n)
+                .unwrap_or_else(|| {
+                    unknown += 1;
+                    IMPLEMENTATIONS.len() + unknown - 1
+                });
+            (n, colour(row))
+        })
         .collect()
+}
+
+/// The colour of the implementation in row `row` of the implementation table.
+fn colour(row: usize) -> RGBColor {
+    COLOURS[row % COLOURS.len()]
 }
 
 /// The cells of a workload (at one thread count, or all) that have figures, in
@@ -436,6 +465,32 @@ mod tests {
             msg.starts_with("latency of hazptr on describe × 1: "),
             "{msg}"
         );
+    }
+
+    #[test]
+    fn every_implementation_has_a_colour_of_its_own_in_every_file() {
+        let colours: Vec<RGBColor> = (0..IMPLEMENTATIONS.len()).map(colour).collect();
+        for (i, a) in colours.iter().enumerate() {
+            for (j, b) in colours.iter().enumerate().skip(i + 1) {
+                assert_ne!(
+                    a, b,
+                    "{} and {} share a colour",
+                    IMPLEMENTATIONS[i], IMPLEMENTATIONS[j]
+                );
+            }
+        }
+        // The same implementation keeps its colour whatever else the file ran.
+        let mut file = fixture::result_file();
+        let rcu = |f: &ResultFile| {
+            let found = implementations(f).into_iter().find(|(n, _)| *n == "rcu");
+            found.map(|(_, c)| c)
+        };
+        let before = rcu(&file);
+        file.config.implementations.retain(|n| n != "unprotected");
+        file.cells.retain(|c| c.implementation != "unprotected");
+        assert_eq!(rcu(&file), before);
+        let row = IMPLEMENTATIONS.iter().position(|i| *i == "rcu").unwrap();
+        assert_eq!(before, Some(colour(row)));
     }
 
     #[test]
