@@ -282,6 +282,11 @@ pub struct RunArgs {
     /// 100 ms of warm-up
     #[arg(long)]
     pub quick: bool,
+    /// The run is inside a QEMU guest booted with `-icount shift=0` (one nanosecond of
+    /// guest clock per executed instruction): record and show its figures as instructions
+    /// per operation ("instr/op"), never as time (scripts/kernel-vm.sh --count-instructions)
+    #[arg(long)]
+    pub icount: bool,
     /// Run a fixed number of operations per primary thread instead of a timed window
     #[arg(long, value_name = "N", value_parser = parse_positive_u64, conflicts_with_all = ["duration", "warmup"])]
     pub ops: Option<u64>,

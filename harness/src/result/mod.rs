@@ -119,6 +119,41 @@ pub struct RunConfig {
     /// (`--max-retained`); absent in version 1 files.
     #[serde(default)]
     pub max_resident_bytes: Option<u64>,
+    /// What the clock deltas count: absent (older files) or `ns` for time, [`UNIT_ICOUNT`]
+    /// for a run inside a QEMU guest with `-icount shift=0`, whose clock advances one
+    /// nanosecond per executed instruction: its figures are instruction counts, never time,
+    /// so every table says so and `compare` will not mix them with timed files.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
+}
+
+/// [`RunConfig::unit`] of a run under QEMU icount (`fencebench run --icount`).
+pub const UNIT_ICOUNT: &str = "instr";
+
+impl RunConfig {
+    /// Whether the figures are instructions counted by QEMU icount rather than time.
+    pub fn icount(&self) -> bool {
+        self.unit.as_deref() == Some(UNIT_ICOUNT)
+    }
+
+    /// The label of the per-operation figure: "ns/op", or "instr/op (icount)" (distinct
+    /// from the hardware counters' "instr/op" column, which a guest run never fills).
+    pub fn per_op(&self) -> &'static str {
+        if self.icount() {
+            "instr/op (icount)"
+        } else {
+            "ns/op"
+        }
+    }
+
+    /// The unit of single-operation figures (latency percentiles): "ns" or "instr".
+    pub fn unit_name(&self) -> &'static str {
+        if self.icount() {
+            "instr"
+        } else {
+            "ns"
+        }
+    }
 }
 
 /// Median with min and max over repetitions.
