@@ -593,6 +593,18 @@ mod tests {
     use super::*;
     use crate::result::fixture;
 
+    #[test]
+    fn an_icount_file_is_not_compared_with_a_timed_one_unless_told() {
+        let a = fixture::result_file();
+        let mut b = fixture::result_file();
+        b.config.unit = Some(crate::result::UNIT_ICOUNT.into());
+        let sources = [source("a", a), source("b", b)];
+        let c = Comparison::of(&sources);
+        assert_eq!(c.differences, ["unit: ns/op in A vs instr/op (icount) in B"]);
+        let out = c.render(&sources, Format::Markdown, Style::default());
+        assert!(out.contains("B instr/op (icount)") && out.contains("A ns/op"), "{out}");
+    }
+
     fn source(name: &str, file: ResultFile) -> Source {
         Source {
             path: PathBuf::from(format!("results/{name}.json")),

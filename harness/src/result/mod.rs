@@ -443,6 +443,22 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_unit_is_ns_unless_the_file_says_icount() {
+        let mut config = fixture::result_file().config;
+        assert_eq!((config.icount(), config.per_op()), (false, "ns/op"));
+        // Files from before the field read as time, and a timed run writes no field.
+        let json = serde_json::to_value(&config).unwrap();
+        assert!(json.get("unit").is_none());
+        config.unit = Some(UNIT_ICOUNT.into());
+        assert_eq!(config.per_op(), "instr/op (icount)");
+        assert_eq!(config.unit_name(), "instr");
+        let json = serde_json::to_string(&config).unwrap();
+        assert!(json.contains(r#""unit":"instr""#), "{json}");
+        let back: RunConfig = serde_json::from_str(&json).unwrap();
+        assert!(back.icount());
+    }
+
+    #[test]
     fn stat_median_min_max() {
         let s = Stat::of([3.0, 1.0, 2.0]).unwrap();
         assert_eq!((s.median, s.min, s.max), (2.0, 1.0, 3.0));
