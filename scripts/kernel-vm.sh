@@ -29,11 +29,13 @@
 # *release* fencebench, runs the conformance suite, one discarded warm-up pass (boot-time
 # work runs in the same virtual time), then `fencebench run --icount` with the one-thread
 # workloads whose figures mean something as instructions (default: kernel, unprotected
-# and rcu; section, describe, signal; 20000 ops, 3 repetitions; --run replaces these),
-# and `fencebench kernel-paths` (each kernel path's instructions net of the syscall). The
-# result file comes back over the console and is written to FILE (default
-# target/kernel-vm/<suite>/icount.json; only when everything succeeded), the paths table
-# beside it as FILE with .paths.json.
+# and rcu; section, describe, signal; 100000 ops, enough that the timer tick averages
+# out; 3 repetitions; --run replaces these), `fencebench kernel-paths` (each kernel
+# path's instructions net of the syscall), and a function_graph trace of those paths from
+# sync_file_ioctl and vgem_fence_signal_ioctl (which calls run: its durations include the
+# tracer's own cost, so they are not costs). The files come back over the console and
+# are written only when everything succeeded: FILE (default
+# target/kernel-vm/<suite>/icount.json), FILE with .paths.json and with .trace.txt.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -253,7 +255,7 @@ if [ -z "$count" ]; then
     cp "$race_tests" "$root/bin/race-tests"
 fi
 if [ -n "$count" ] && [ -z "$run_args" ]; then
-    run_args="--impl kernel,unprotected,rcu --workload section,describe,signal --threads 1 --ops 20000 --repeat 3"
+    run_args="--impl kernel,unprotected,rcu --workload section,describe,signal --threads 1 --ops 100000 --repeat 3"
 fi
 printf '%s\n' "$count" >"$root/count"
 cp "$ext"/modules/*.ko "$root/modules/"
@@ -293,8 +295,22 @@ if [ $status -eq 0 ] && [ -n "$count" ]; then
     run=$?
     fencebench kernel-paths --icount --ops 20000 --repeat 3 --out /tmp/paths.json
     paths=$?
+    # Which calls each path runs: one pass of the paths under the function_graph tracer.
+    t=/sys/kernel/tracing
+    mount -t tracefs nodev $t 2>/dev/null
+    if [ -w $t/set_graph_function ]; then
+        echo sync_file_ioctl >$t/set_graph_function
+        echo vgem_fence_signal_ioctl >>$t/set_graph_function
+        echo function_graph >$t/current_tracer
+        echo >$t/trace
+        fencebench kernel-paths --ops 1 --repeat 1 >/dev/null 2>&1
+        echo nop >$t/current_tracer
+        cat $t/trace >/tmp/trace.json
+    else
+        echo "no function_graph tracer in this kernel" >/tmp/trace.json
+    fi
     if [ $run -eq 0 ] && [ $paths -eq 0 ]; then
-        for f in result paths; do
+        for f in result paths trace; do
             echo "FENCEBENCH-$f-BEGIN"
             gzip -c /tmp/$f.json | base64
             echo "FENCEBENCH-$f-END"
@@ -354,13 +370,14 @@ if [ -n "$count" ]; then
     paths_out=${out%.json}.paths.json
     mkdir -p "$(dirname "$out")"
     # Decoded into temporary files first: a torn transfer leaves no result behind.
-    for f in result paths; do
+    for f in result paths trace; do
         sed -n "/^FENCEBENCH-$f-BEGIN\$/,/^FENCEBENCH-$f-END\$/p" "$log" | sed '1d;$d' \
             | base64 -d | gzip -dc >"$out.$f.tmp" 2>/dev/null && [ -s "$out.$f.tmp" ] \
             || { rm -f "$out".*.tmp; echo "kernel-vm: suite $suite: the guest's $f file did not come back whole (console: $log)" >&2; exit 3; }
     done
     mv "$out.result.tmp" "$out"
     mv "$out.paths.tmp" "$paths_out"
+    mv "$out.trace.tmp" "${out%.json}.trace.txt"
     echo "kernel-vm: instruction counts of Linux $release written to $out and $paths_out"
     exit 0
 fi

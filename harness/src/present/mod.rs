@@ -3,6 +3,7 @@
 //! reads result files; nothing here runs a measurement.
 
 pub mod compare;
+pub mod counted;
 pub(crate) mod document;
 pub mod export;
 pub mod headline;
