@@ -1,12 +1,12 @@
 //! `fencebench kernel-check`: the kernel conformance suite on the running kernel.
 
 use crate::error::{Error, Result};
-use crate::stdout::emit;
 use crate::result::{Stat, UNIT_ICOUNT};
+use crate::stdout::emit;
 use fencebench_impls::kernel_check::{self, KernelGeneration, Report};
 use fencebench_impls::kernel_paths::{self, FLOOR, PATHS};
-use std::path::Path;
 use serde_json::json;
+use std::path::Path;
 
 /// Prints the suite's report, as text or (`json`) one JSON object a script reads
 /// instead of the text; an error when a check failed or no vgem device exists.
@@ -92,8 +92,9 @@ pub fn paths(ops: u64, repeat: usize, icount: bool, out: Option<&Path>) -> Resul
         "paths": rows,
     });
     if let Some(out) = out {
-        std::fs::write(out, format!("{file:#}\n"))
-            .map_err(|e| Error::Failed(format!("kernel-paths: cannot write {}: {e}", out.display())))?;
+        std::fs::write(out, format!("{file:#}\n")).map_err(|e| {
+            Error::Failed(format!("kernel-paths: cannot write {}: {e}", out.display()))
+        })?;
     }
     emit(&table)?;
     Ok(())

@@ -600,9 +600,15 @@ mod tests {
         b.config.unit = Some(crate::result::UNIT_ICOUNT.into());
         let sources = [source("a", a), source("b", b)];
         let c = Comparison::of(&sources);
-        assert_eq!(c.differences, ["unit: ns/op in A vs instr/op (icount) in B"]);
+        assert_eq!(
+            c.differences,
+            ["unit: ns/op in A vs instr/op (icount) in B"]
+        );
         let out = c.render(&sources, Format::Markdown, Style::default());
-        assert!(out.contains("B instr/op (icount)") && out.contains("A ns/op"), "{out}");
+        assert!(
+            out.contains("B instr/op (icount)") && out.contains("A ns/op"),
+            "{out}"
+        );
     }
 
     fn source(name: &str, file: ResultFile) -> Source {

@@ -6,6 +6,7 @@
 //! and a kernel-to-kernel difference is the code's own: the contract's difference is
 //! shown beside each contract kernel, against the newest pre-contract one.
 
+use crate::present::calls;
 use crate::result::{ResultFile, Stat};
 use fencebench_impls::kernel_check::KernelGeneration;
 use serde::Deserialize;
@@ -37,6 +38,8 @@ pub struct Kernel {
     pub release: String,
     pub run: Option<(PathBuf, ResultFile)>,
     pub paths: Option<(PathBuf, Paths)>,
+    /// The function_graph trace of the paths (`<release>.trace.txt`).
+    pub trace: Option<(PathBuf, Vec<calls::Traced>)>,
 }
 
 impl Kernel {
@@ -79,15 +82,24 @@ pub fn read(dir: &Path) -> Result<Vec<Kernel>, String> {
                     release: release.to_string(),
                     run: None,
                     paths: None,
+                    trace: None,
                 });
                 kernels.len() - 1
             }
         }
     };
     for path in names {
-        let name = path.file_name().unwrap_or_default().to_string_lossy().into_owned();
+        let name = path
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
         let bad = |e: String| format!("{}: {e}", path.display());
-        if let Some(release) = name.strip_suffix(".paths.json") {
+        if let Some(release) = name.strip_suffix(".trace.txt") {
+            let text = std::fs::read_to_string(&path).map_err(|e| bad(e.to_string()))?;
+            let i = slot(&mut kernels, release);
+            kernels[i].trace = Some((path, calls::parse(&text)));
+        } else if let Some(release) = name.strip_suffix(".paths.json") {
             let text = std::fs::read_to_string(&path).map_err(|e| bad(e.to_string()))?;
             let paths: Paths = serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;
             let i = slot(&mut kernels, release);
@@ -199,7 +211,8 @@ pub fn markdown(kernels: &[Kernel], link: &dyn Fn(&Path) -> String) -> Option<St
         .flat_map(|k| {
             let run = k.run.as_ref().map(|(p, _)| p.as_path());
             let paths = k.paths.as_ref().map(|(p, _)| p.as_path());
-            run.into_iter().chain(paths)
+            let trace = k.trace.as_ref().map(|(p, _)| p.as_path());
+            run.into_iter().chain(paths).chain(trace)
         })
         .map(|p| {
             let l = link(p);
@@ -210,7 +223,15 @@ pub fn markdown(kernels: &[Kernel], link: &dyn Fn(&Path) -> String) -> Option<St
 
     let with_paths: Vec<&Kernel> = kernels.iter().filter(|k| k.paths.is_some()).collect();
     if let Some(first) = with_paths.first() {
-        let rows: Vec<String> = first.paths.as_ref().unwrap().1.paths.iter().map(|r| r.path.clone()).collect();
+        let rows: Vec<String> = first
+            .paths
+            .as_ref()
+            .unwrap()
+            .1
+            .paths
+            .iter()
+            .map(|r| r.path.clone())
+            .collect();
         out.push_str(
             "### Each kernel path, net of the syscall (`fencebench kernel-paths`)\n\n\
              instr/op of each path less the syscall floor's (an ioctl the sync_file rejects); \
@@ -249,7 +270,29 @@ pub fn markdown(kernels: &[Kernel], link: &dyn Fn(&Path) -> String) -> Option<St
                 .find(|c| c.threads == 1 && c.workload == w && c.implementation == i)?;
             Some(c.summary.as_ref()?.primary()?.ns_per_op.median)
         };
-        table(&mut out, "workload · implementation (instr/op)", &rows, &with_runs, &figure);
+        table(
+            &mut out,
+            "workload · implementation (instr/op)",
+            &rows,
+            &with_runs,
+            &figure,
+        );
+    }
+
+    let traced: Vec<(String, Vec<calls::Traced>)> = kernels
+        .iter()
+        .filter_map(|k| Some((k.short().to_string(), k.trace.as_ref()?.1.clone())))
+        .collect();
+    if !traced.is_empty() {
+        out.push_str(
+            "\n### Which calls the contract added\n\n\
+             The kernel's function_graph tracer (`set_graph_function sync_file_ioctl`, \
+             `vgem_fence_signal_ioctl`) on one pass of the paths: the functions one call runs \
+             (nested calls included) and how often. **(contract)** marks the calls the \
+             access contract brought: RCU read sections, the name helpers, the detach. Calls, \
+             not costs: the tracer adds hundreds of instructions per traced call.\n",
+        );
+        out.push_str(&calls::markdown(&traced));
     }
     Some(out)
 }
@@ -271,6 +314,7 @@ mod tests {
         let k = |r: &str, net: f64| Kernel {
             release: r.into(),
             run: None,
+            trace: None,
             paths: Some((
                 PathBuf::from(format!("{r}.paths.json")),
                 Paths {
@@ -278,7 +322,11 @@ mod tests {
                     unit: "instr".into(),
                     paths: vec![PathRow {
                         path: "FILE_INFO, unsignalled".into(),
-                        per_op: Stat { median: net + 500.0, min: net + 500.0, max: net + 500.0 },
+                        per_op: Stat {
+                            median: net + 500.0,
+                            min: net + 500.0,
+                            max: net + 500.0,
+                        },
                         net: Some(net),
                     }],
                 },
@@ -293,9 +341,14 @@ mod tests {
         let out = markdown(&kernels, &|p| p.display().to_string()).unwrap();
         assert!(out.contains("instr/op") && !out.contains("ns/op"), "{out}");
         assert!(
-            out.contains("| Linux 6.1.0-50 | Linux 6.12.117 | Linux 7.2.13 | contract: 7.2.13 − 6.12.117 |"),
+            out.contains(
+                "| Linux 6.1.0-50 | Linux 6.12.117 | Linux 7.2.13 | contract: 7.2.13 − 6.12.117 |"
+            ),
             "{out}"
         );
-        assert!(out.contains("| FILE_INFO, unsignalled | 1,000 | 1,100 | 1,400 | +300 |"), "{out}");
+        assert!(
+            out.contains("| FILE_INFO, unsignalled | 1,000 | 1,100 | 1,400 | +300 |"),
+            "{out}"
+        );
     }
 }

@@ -2,6 +2,7 @@
 //! comparisons of several files, and the published results document. Everything here
 //! reads result files; nothing here runs a measurement.
 
+pub mod calls;
 pub mod compare;
 pub mod counted;
 pub(crate) mod document;

@@ -53,7 +53,11 @@ pub fn measure(ops: u64) -> Result<Vec<f64>, String> {
         Ok(())
     })?;
     per_op[1] = bracket(&mut || Ok(()))?;
-    let info = |fd| uapi::file_info(fd).map(drop).map_err(|e| fail("FILE_INFO", e));
+    let info = |fd| {
+        uapi::file_info(fd)
+            .map(drop)
+            .map_err(|e| fail("FILE_INFO", e))
+    };
     let poll = |fd| {
         uapi::wait_readable(fd, std::time::Duration::ZERO)
             .map(drop)

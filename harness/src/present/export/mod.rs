@@ -136,13 +136,21 @@ mod tests {
         let out = render(&file, Format::Markdown, Style::default());
         let header = table(&out, DESCRIBE_1)[0];
         assert!(header.contains("| instr/op (icount) |"), "{header}");
-        assert!(!header.contains("ns/op") && !header.contains("p99 ns"), "{header}");
+        assert!(
+            !header.contains("ns/op") && !header.contains("p99 ns"),
+            "{header}"
+        );
         assert!(out.contains("instructions counted by QEMU icount"), "{out}");
         let csv = render(&file, Format::Csv, Style::default());
         let header = csv.lines().next().unwrap();
         assert!(header.contains("icount_instr_per_op"), "{header}");
         assert!(header.contains("latency_p99_instr"), "{header}");
-        assert!(!header.split(',').any(|c| c.ends_with("_ns") || c == "ns_per_op"), "{header}");
+        assert!(
+            !header
+                .split(',')
+                .any(|c| c.ends_with("_ns") || c == "ns_per_op"),
+            "{header}"
+        );
     }
 
     #[test]
