@@ -21,7 +21,7 @@ if ! scripts/kernel-vm.sh --count-instructions --suite "$suite" --out "$out" \
     --run "--impl kernel,unprotected,rcu --workload describe,section --threads 1 --ops 100000 --repeat 3" \
     >"$log" 2>&1; then
     tail -n 3 "$log" >&2
-    echo "kernel-icount: the $suite kernel's count run failed (log: $log, console: target/kernel-vm/$suite/console.log)" >&2
+    echo "kernel-icount: the $suite kernel's count run failed (log: $log, console: target/kernel-vm/$suite/console-icount.log)" >&2
     exit 1
 fi
 release=$(sed -n 's/.*instruction counts of Linux \([^ ]*\) written.*/\1/p' "$log")

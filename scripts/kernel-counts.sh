@@ -2,7 +2,8 @@
 # The real kernel's dma-fence, counted: instruction counts (instr/op, never time) of four
 # distribution kernels under QEMU icount, each with scripts/kernel-vm.sh
 # --count-instructions, into DIR (default results/qemu-icount/) as <release>.json (the
-# workloads) and <release>.paths.json (each kernel path net of the syscall floor).
+# workloads), <release>.paths.json (each kernel path net of the syscall floor) and
+# <release>.trace.txt (the function_graph trace of those paths: which calls they run).
 #
 #   scripts/kernel-counts.sh [--dir DIR] [SUITE...]
 #
@@ -30,15 +31,16 @@ start=$SECONDS
 for suite in "${suites[@]}"; do
     t=$SECONDS
     out=target/icount/$suite.json
-    rm -f "$out" "${out%.json}.paths.json"
+    rm -f "$out" "${out%.json}.paths.json" "${out%.json}.trace.txt"
     scripts/kernel-vm.sh --count-instructions --suite "$suite" --out "$out" >"target/icount/$suite.log" 2>&1 || {
         tail -n 1 "target/icount/$suite.log" >&2
-        echo "kernel-counts: suite $suite failed (log: target/icount/$suite.log, console: target/kernel-vm/$suite/console.log)" >&2
+        echo "kernel-counts: suite $suite failed (log: target/icount/$suite.log, console: target/kernel-vm/$suite/console-icount.log)" >&2
         exit 1
     }
     release=$(cat "target/kernel-vm/$suite/extracted/release")
     cp "$out" "$dir/$release.json"
     cp "${out%.json}.paths.json" "$dir/$release.paths.json"
+    cp "${out%.json}.trace.txt" "$dir/$release.trace.txt"
     echo "kernel-counts: $suite: Linux $release → $dir/$release.json ($((SECONDS - t)) s)"
 done
 echo "kernel-counts: ${#suites[@]} kernels in $((SECONDS - start)) s; now: cargo run --release -q -- report results"

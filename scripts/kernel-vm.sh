@@ -304,8 +304,10 @@ if [ $status -eq 0 ] && [ -n "$count" ]; then
         echo function_graph >$t/current_tracer
         echo >$t/trace
         fencebench kernel-paths --ops 1 --repeat 1 >/dev/null 2>&1
-        echo nop >$t/current_tracer
+        # Stopped and read before the tracer is switched off: switching clears the buffer.
+        echo 0 >$t/tracing_on
         cat $t/trace >/tmp/trace.json
+        echo nop >$t/current_tracer
     else
         echo "no function_graph tracer in this kernel" >/tmp/trace.json
     fi
@@ -351,7 +353,8 @@ if [ -n "$count" ]; then
     limit=${KERNEL_VM_TIMEOUT:-1200}
 fi
 echo "kernel-vm: booting $release under qemu (${cpus[*]})"
-log="$cache/console.log"
+# Its own log in count mode, so a count and a conformance run of one suite can run at once.
+log="$cache/console${count:+-icount}.log"
 timeout "$limit" qemu-system-x86_64 "${cpus[@]}" -m 1024 \
     -kernel "$ext/vmlinuz" -initrd "$initrd" \
     -append "console=ttyS0 quiet loglevel=3 panic=-1" \

@@ -68,7 +68,7 @@ pub fn paths(ops: u64, repeat: usize, icount: bool, out: Option<&Path>) -> Resul
     );
     for (i, path) in PATHS.iter().enumerate() {
         let s = stat(i);
-        let net = (i > 1).then(|| s.median - floor);
+        let net = (i > 1).then_some(s.median - floor);
         table.push_str(&format!(
             "| {path} | {:.0} [{:.0}–{:.0}] | {} |\n",
             s.median,

@@ -30,7 +30,12 @@ pub fn parse(trace: &str) -> Vec<Traced> {
             depth = depth.saturating_sub(1);
             continue;
         }
-        let Some(name) = text.split('(').next().filter(|n| {
+        // A module's function reads `vgem_fence_get_driver_name [vgem]();`.
+        let name = text
+            .split('(')
+            .next()
+            .and_then(|n| n.split_whitespace().next());
+        let Some(name) = name.filter(|n| {
             !n.is_empty()
                 && n.chars()
                     .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
@@ -155,6 +160,7 @@ mod tests {
  0)               |  sync_file_ioctl() {
  0)   0.456 us    |    __rcu_read_lock();
  0)   0.300 us    |    dma_fence_driver_name();
+ 0)   0.703 us    |    vgem_fence_get_driver_name [vgem]();
  0)               |    dma_fence_get_status() {
  0)   0.400 us    |      _raw_spin_lock_irqsave();
  0)   1.000 us    |    }
@@ -163,6 +169,7 @@ mod tests {
  0)               |  sync_file_ioctl() {
  0)   0.456 us    |    __rcu_read_lock();
  0)   0.300 us    |    dma_fence_driver_name();
+ 0)   0.703 us    |    vgem_fence_get_driver_name [vgem]();
  0)               |    dma_fence_get_status() {
  0)   0.400 us    |      _raw_spin_lock_irqsave();
  0)   1.000 us    |    }
@@ -186,6 +193,7 @@ mod tests {
             [
                 "__rcu_read_lock",
                 "dma_fence_driver_name",
+                "vgem_fence_get_driver_name",
                 "dma_fence_get_status",
                 "_raw_spin_lock_irqsave",
                 "__rcu_read_unlock"
