@@ -2,9 +2,10 @@
 # Determinism of the real kernel's instruction counts: boots one contract kernel (sid's
 # newest) under QEMU icount (`scripts/kernel-vm.sh --count-instructions`, describe and
 # section, one thread, 100000 operations so that periodic kernel work, once a second of
-# virtual time, weighs little) and fails unless every repetition of the kernel and
-# unprotected cells is within ±0.5 % of its cell's median (rcu's reclaimer threads share
-# the one vCPU, so its cells vary by a few per cent and are shown, not gated),
+# virtual time, weighs little) and fails unless every repetition of the kernel cells is
+# within ±0.5 % of its cell's median (the models' cells are shown, not gated: at tens of
+# instructions an op, 100000 ops span about one timer tick, which moves them by up to
+# 1.5 %),
 # the kernel row is there, and unprotected's describe is within ±1 % of the figure
 # committed in results/qemu-icount/ for the same kernel release. The kernel packages are
 # cached under target/kernel-vm/ as for .ci/kernel.sh (which installs the tools).
@@ -39,7 +40,7 @@ spread=$(awk '{ k = $1 " " $2; n[k]++; v[k, n[k]] = $3 }
               worst = 0; for (i = 1; i <= m; i++) { d = (a[i] - med) / med; if (d < 0) d = -d; if (d > worst) worst = d }
               printf "%s %.0f %.4f\n", k, med, worst * 100 } }' <<<"$figures" | sort)
 echo "$spread" | awk '{ printf "  %-9s %-12s %8s instr/op, repetitions within ±%s %%\n", $1, $2, $3, $4 }'
-bad=$(awk '$2 != "rcu" && $4 > 0.5' <<<"$spread")
+bad=$(awk '$2 == "kernel" && $4 > 0.5' <<<"$spread")
 [ -z "$bad" ] || { echo "kernel-icount: repetitions disagree by more than ±0.5 %: $bad (log: $log)" >&2; exit 1; }
 committed=results/qemu-icount/$release.json
 [ -f "$committed" ] || { echo "kernel-icount: no committed counts for Linux $release ($committed)" >&2; exit 1; }
