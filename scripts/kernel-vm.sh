@@ -4,6 +4,8 @@
 #
 #   scripts/kernel-vm.sh [--suite SUITE | --package PKG] [--expect-generation pre-contract|contract]
 #                        [--run "fencebench run arguments"]
+#   scripts/kernel-vm.sh --count-instructions [--suite SUITE | --package PKG] [--out FILE]
+#                        [--run "fencebench run arguments"]
 #
 # SUITE is a suite of the distribution this machine runs (default: its own, e.g.
 # bookworm); PKG a kernel image package name (default: the suite's linux-image-amd64).
@@ -20,6 +22,20 @@
 # the suite's exit status, or 3 if the guest never reported one or the tests failed. With --run,
 # the guest also runs `fencebench run ARGS --impl kernel,...` to show the kernel row in
 # the result tables; its timings are emulated (TCG) and must never be published.
+#
+# --count-instructions counts instead of timing: one vCPU under `-icount shift=0,sleep=off`,
+# so the guest's clock advances one nanosecond per executed instruction and every figure
+# is an instruction count (user and kernel), the same on any host. The guest gets a static
+# *release* fencebench, runs the conformance suite, one discarded warm-up pass (boot-time
+# work runs in the same virtual time), then `fencebench run --icount` with the one-thread
+# workloads whose figures mean something as instructions (default: kernel, unprotected
+# and rcu; section, describe, signal; 100000 ops, enough that the timer tick averages
+# out; 3 repetitions; --run replaces these), `fencebench kernel-paths` (each kernel
+# path's instructions net of the syscall), and a function_graph trace of those paths from
+# sync_file_ioctl and vgem_fence_signal_ioctl (which calls run: its durations include the
+# tracer's own cost, so they are not costs). The files come back over the console and
+# are written only when everything succeeded: FILE (default
+# target/kernel-vm/<suite>/icount.json), FILE with .paths.json and with .trace.txt.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -27,12 +43,16 @@ suite=""
 package=""
 expect=""
 run_args=""
+count=""
+out=""
 while [ $# -gt 0 ]; do
     case "$1" in
         --suite) suite="$2"; shift 2 ;;
         --package) package="$2"; shift 2 ;;
         --expect-generation) expect="$2"; shift 2 ;;
         --run) run_args="$2"; shift 2 ;;
+        --count-instructions) count=1; shift ;;
+        --out) out="$2"; shift 2 ;;
         -h|--help) sed -n '2,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
         *) echo "kernel-vm: unknown argument '$1' (see --help)" >&2; exit 2 ;;
     esac
@@ -42,7 +62,9 @@ case "$expect" in
     *) echo "kernel-vm: --expect-generation must be pre-contract or contract, got '$expect'" >&2; exit 2 ;;
 esac
 
-die() { echo "kernel-vm: $*" >&2; exit 1; }
+die() { echo "kernel-vm: ${suite:+suite $suite: }$*" >&2; exit 1; }
+[ -z "$out" ] || [ -n "$count" ] || die "--out needs --count-instructions"
+
 for tool in qemu-system-x86_64 busybox cpio dpkg-deb apt-get gzip depmod xz; do
     command -v "$tool" >/dev/null || die "$tool is missing (apt-get install qemu-system-x86 busybox-static cpio kmod xz-utils)"
 done
@@ -169,7 +191,7 @@ if [ ! -s "$ext/vmlinuz" ] || [ ! -s "$ext/modules.order" ]; then
     basename "$moddir" >"$ext/release"
     # vgem's line lists every module it needs; load those last-listed first, vgem last.
     line=$(grep -E '(^|/)vgem\.ko(\.xz|\.zst|\.gz)?:' "$moddir/modules.dep") \
-        || die "$(cat "$ext/release") does not build vgem as a module"
+        || { rm -rf "$ext"; die "$(basename "$moddir") does not build vgem as a module (no vgem in its modules.dep)"; }
     deps=$(echo "${line#*:}" | tr ' ' '\n' | sed '/^$/d' | tac)
     for m in $deps "${line%%:*}"; do
         src="$moddir/$m"
@@ -191,10 +213,18 @@ echo "kernel-vm: kernel $release, modules: $(tr '\n' ' ' <"$ext/modules.order")"
 # --- A static fencebench --------------------------------------------------------------
 # Unoptimised and without debug info: timings in the guest are emulated and never
 # published, and this builds in about a quarter of a release build's CPU time.
-echo "kernel-vm: building a static fencebench (target/static)"
-RUSTFLAGS="-Ctarget-feature=+crt-static" CARGO_TARGET_DIR=target/static CARGO_PROFILE_DEV_DEBUG=false \
-    cargo build -q -p fencebench --target x86_64-unknown-linux-gnu
-bin=target/static/x86_64-unknown-linux-gnu/debug/fencebench
+# Count mode builds it optimised: instruction counts of debug code would count the debug code.
+if [ -n "$count" ]; then
+    echo "kernel-vm: building a static release fencebench (target/static)"
+    RUSTFLAGS="-Ctarget-feature=+crt-static" CARGO_TARGET_DIR=target/static \
+        cargo build -q --release -p fencebench --target x86_64-unknown-linux-gnu
+    bin=target/static/x86_64-unknown-linux-gnu/release/fencebench
+else
+    echo "kernel-vm: building a static fencebench (target/static)"
+    RUSTFLAGS="-Ctarget-feature=+crt-static" CARGO_TARGET_DIR=target/static CARGO_PROFILE_DEV_DEBUG=false \
+        cargo build -q -p fencebench --target x86_64-unknown-linux-gnu
+    bin=target/static/x86_64-unknown-linux-gnu/debug/fencebench
+fi
 # The test binaries whose vgem tests are ignored where there is no vgem device (the smoke
 # suite's `kernel::` tests, the impls conformance and race suites' `kernel` cases): each
 # one's path from cargo's machine-readable output.
@@ -206,9 +236,12 @@ static_test() {
     [ -x "$path" ] || die "cannot find the static $1 $2 test binary"
     echo "$path"
 }
-smoke_tests=$(static_test fencebench smoke)
-conformance_tests=$(static_test fencebench-impls conformance)
-race_tests=$(static_test fencebench-impls race)
+# Count mode skips them: the default mode runs them, and they add minutes to a count.
+if [ -z "$count" ]; then
+    smoke_tests=$(static_test fencebench smoke)
+    conformance_tests=$(static_test fencebench-impls conformance)
+    race_tests=$(static_test fencebench-impls race)
+fi
 
 # --- The initramfs ----------------------------------------------------------------------
 root=$(mktemp -d)
@@ -216,9 +249,15 @@ trap 'rm -rf "$root" ${apt_dir:+"$apt_dir"}' EXIT
 mkdir -p "$root"/{bin,dev,proc,sys,tmp,modules}
 cp "$busybox_bin" "$root/bin/busybox"
 cp "$bin" "$root/bin/fencebench"
-cp "$smoke_tests" "$root/bin/smoke-tests"
-cp "$conformance_tests" "$root/bin/conformance-tests"
-cp "$race_tests" "$root/bin/race-tests"
+if [ -z "$count" ]; then
+    cp "$smoke_tests" "$root/bin/smoke-tests"
+    cp "$conformance_tests" "$root/bin/conformance-tests"
+    cp "$race_tests" "$root/bin/race-tests"
+fi
+if [ -n "$count" ] && [ -z "$run_args" ]; then
+    run_args="--impl kernel,unprotected,rcu --workload section,describe,signal --threads 1 --ops 100000 --repeat 3"
+fi
+printf '%s\n' "$count" >"$root/count"
 cp "$ext"/modules/*.ko "$root/modules/"
 cp "$ext/modules.order" "$root/modules/order"
 printf '%s\n' "$expect" >"$root/expect"
@@ -240,6 +279,48 @@ expect=$(cat /expect)
 fencebench kernel-check ${expect:+--expect-generation "$expect"}
 status=$?
 echo "FENCEBENCH-KERNEL-CHECK-EXIT=$status"
+count=$(cat /count)
+if [ $status -eq 0 ] && [ -n "$count" ]; then
+    # Instructions under icount: a warm-up pass first (boot-time work runs in the same
+    # virtual time), discarded; then the counted run and the kernel paths, each result
+    # file back over the console as base64 of its gzip.
+    args="$(cat /run-args) --counters off --pin off --sample-every 0 --format markdown"
+    release=$(uname -r)
+    echo "== warm-up pass (discarded)"
+    fencebench run $args --icount --out /tmp/warmup.json >/dev/null 2>&1
+    echo "== fencebench run $args --icount (instructions, not time)"
+    fencebench run $args --icount --machine qemu-icount \
+        --machine-desc "QEMU TCG, -icount shift=0 (instructions, not time), 1 vCPU, Linux $release" \
+        --out /tmp/result.json
+    run=$?
+    fencebench kernel-paths --icount --ops 20000 --repeat 3 --out /tmp/paths.json
+    paths=$?
+    # Which calls each path runs: one pass of the paths under the function_graph tracer.
+    t=/sys/kernel/tracing
+    mount -t tracefs nodev $t 2>/dev/null
+    if [ -w $t/set_graph_function ]; then
+        echo sync_file_ioctl >$t/set_graph_function
+        echo vgem_fence_signal_ioctl >>$t/set_graph_function
+        echo function_graph >$t/current_tracer
+        echo >$t/trace
+        fencebench kernel-paths --ops 1 --repeat 1 >/dev/null 2>&1
+        # Stopped and read before the tracer is switched off: switching clears the buffer.
+        echo 0 >$t/tracing_on
+        cat $t/trace >/tmp/trace.json
+        echo nop >$t/current_tracer
+    else
+        echo "no function_graph tracer in this kernel" >/tmp/trace.json
+    fi
+    if [ $run -eq 0 ] && [ $paths -eq 0 ]; then
+        for f in result paths trace; do
+            echo "FENCEBENCH-$f-BEGIN"
+            gzip -c /tmp/$f.json | base64
+            echo "FENCEBENCH-$f-END"
+        done
+    fi
+    echo "FENCEBENCH-COUNT-EXIT=$((run + paths))"
+    poweroff -f
+fi
 if [ $status -eq 0 ]; then
     echo "== the vgem tests (ignored without a vgem device)"
     tests=0
@@ -264,17 +345,44 @@ trap 'rm -rf "$root" "$initrd" ${apt_dir:+"$apt_dir"}' EXIT
 # --- Boot ------------------------------------------------------------------------------
 # TCG: KVM hangs the guest on the machines this was written on, and TCG needs no device.
 accel=${KERNEL_VM_ACCEL:-tcg}
-echo "kernel-vm: booting $release under qemu ($accel)"
-log="$cache/console.log"
-timeout "${KERNEL_VM_TIMEOUT:-300}" qemu-system-x86_64 -accel "$accel" -m 1024 -smp 2 \
+cpus=(-accel "$accel" -smp 2)
+limit=${KERNEL_VM_TIMEOUT:-300}
+if [ -n "$count" ]; then
+    # One vCPU, one instruction per guest nanosecond, no sleeping ahead of the host.
+    cpus=(-accel tcg -icount shift=0,sleep=off -smp 1)
+    limit=${KERNEL_VM_TIMEOUT:-1200}
+fi
+echo "kernel-vm: booting $release under qemu (${cpus[*]})"
+# Its own log in count mode, so a count and a conformance run of one suite can run at once.
+log="$cache/console${count:+-icount}.log"
+timeout "$limit" qemu-system-x86_64 "${cpus[@]}" -m 1024 \
     -kernel "$ext/vmlinuz" -initrd "$initrd" \
     -append "console=ttyS0 quiet loglevel=3 panic=-1" \
     -nodefaults -nographic -no-reboot -monitor none -serial stdio </dev/null | tr -d '\r' | tee "$log" \
     || true
 status=$(sed -n 's/^FENCEBENCH-KERNEL-CHECK-EXIT=\([0-9]*\)$/\1/p' "$log" | tail -n1)
 if [ -z "$status" ]; then
-    echo "kernel-vm: the guest never reported the suite's exit status (console: $log)" >&2
+    echo "kernel-vm: suite $suite: the guest never reported the suite's exit status (it did not boot, or hung; console: $log)" >&2
     exit 3
+fi
+if [ -n "$count" ]; then
+    [ "$status" -eq 0 ] || { echo "kernel-vm: suite $suite: the kernel conformance suite failed (console: $log)" >&2; exit 3; }
+    grep -q '^FENCEBENCH-COUNT-EXIT=0$' "$log" \
+        || { echo "kernel-vm: suite $suite: the guest's counted run failed or never reported (console: $log)" >&2; exit 3; }
+    out=${out:-$cache/icount.json}
+    paths_out=${out%.json}.paths.json
+    mkdir -p "$(dirname "$out")"
+    # Decoded into temporary files first: a torn transfer leaves no result behind.
+    for f in result paths trace; do
+        sed -n "/^FENCEBENCH-$f-BEGIN\$/,/^FENCEBENCH-$f-END\$/p" "$log" | sed '1d;$d' \
+            | base64 -d | gzip -dc >"$out.$f.tmp" 2>/dev/null && [ -s "$out.$f.tmp" ] \
+            || { rm -f "$out".*.tmp; echo "kernel-vm: suite $suite: the guest's $f file did not come back whole (console: $log)" >&2; exit 3; }
+    done
+    mv "$out.result.tmp" "$out"
+    mv "$out.paths.tmp" "$paths_out"
+    mv "$out.trace.tmp" "${out%.json}.trace.txt"
+    echo "kernel-vm: instruction counts of Linux $release written to $out and $paths_out"
+    exit 0
 fi
 if [ "$status" -eq 0 ]; then
     grep -q '^FENCEBENCH-KERNEL-TESTS-EXIT=0$' "$log" \

@@ -78,6 +78,10 @@ pub enum Command {
     /// A failed check, or no vgem device, is an error. scripts/kernel-vm.sh runs it on
     /// distribution kernels under QEMU.
     KernelCheck(KernelCheckArgs),
+    /// Each kernel dma-fence path on its own (FILE_INFO and poll on an unsignalled and a
+    /// signalled fence, signal, create) and the syscall floor, so each path's cost net of
+    /// the syscall shows; needs a vgem device (scripts/kernel-vm.sh --count-instructions)
+    KernelPaths(KernelPathsArgs),
 }
 
 impl Command {
@@ -108,6 +112,23 @@ pub struct ListArgs {
     /// unavailable here; workloads with summary) for scripts
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct KernelPathsArgs {
+    /// Operations per path and repetition
+    #[arg(long, value_name = "N", default_value_t = 20000, value_parser = parse_positive_u64)]
+    pub ops: u64,
+    /// Repetitions after one discarded warm-up; figures are median [min-max]
+    #[arg(long, value_name = "N", default_value_t = 3, value_parser = parse_positive)]
+    pub repeat: usize,
+    /// The clock counts instructions (a QEMU guest under -icount shift=0): label the
+    /// figures instr/op, never time
+    #[arg(long)]
+    pub icount: bool,
+    /// Write the figures as JSON here
+    #[arg(long, value_name = "PATH")]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -292,6 +313,11 @@ pub struct RunArgs {
     /// 100 ms of warm-up
     #[arg(long)]
     pub quick: bool,
+    /// The run is inside a QEMU guest booted with `-icount shift=0` (one nanosecond of
+    /// guest clock per executed instruction): record and show its figures as instructions
+    /// per operation ("instr/op"), never as time (scripts/kernel-vm.sh --count-instructions)
+    #[arg(long)]
+    pub icount: bool,
     /// Run a fixed number of operations per primary thread instead of a timed window
     #[arg(long, value_name = "N", value_parser = parse_positive_u64, conflicts_with_all = ["duration", "warmup"])]
     pub ops: Option<u64>,

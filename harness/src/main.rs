@@ -35,5 +35,8 @@ fn execute(cli: Cli) -> Result<()> {
         Command::Instructions(args) => present::instructions::execute(args.into()),
         Command::PmuCheck(args) => pmu::execute(args.file.as_deref()),
         Command::KernelCheck(args) => kernel::execute(args.expect_generation, args.json),
+        Command::KernelPaths(args) => {
+            kernel::paths(args.ops, args.repeat, args.icount, args.out.as_deref())
+        }
     }
 }

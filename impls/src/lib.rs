@@ -51,6 +51,7 @@ pub use sync::membarrier;
 #[cfg(not(fencebench_loom))]
 pub use {
     kernel::check as kernel_check,
+    kernel::paths as kernel_paths,
     kernel::{Kernel, KernelFence},
     peers::{ArcSwapped, HazptrHaphazard, HyalineSeize, RcuCrossbeam, Sdd},
 };

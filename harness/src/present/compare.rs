@@ -171,6 +171,9 @@ pub struct CompareRow {
 #[derive(Debug, Serialize)]
 pub struct Comparison {
     pub files: Vec<(String, String)>,
+    /// Each file's per-operation label, in file order: "ns/op", or "instr/op (icount)"
+    /// for instructions counted under QEMU icount.
+    pub per_op: Vec<String>,
     pub confidence: f64,
     /// Parameters that differ between the files, as `name: a vs b`.
     pub differences: Vec<String>,
@@ -208,6 +211,8 @@ fn shaping(c: &RunConfig) -> Vec<(&'static str, String)> {
         ("wait timeout", format!("{} ms", c.wait_timeout_ms)),
         ("counters", c.counters.to_string()),
         ("pinning", c.pin.to_string()),
+        // Instructions counted under QEMU icount are no time: never compared as one.
+        ("unit", c.per_op().to_string()),
     ]
 }
 
@@ -240,6 +245,10 @@ impl Comparison {
         mark_significant(&mut rows);
         Comparison {
             files,
+            per_op: sources
+                .iter()
+                .map(|s| s.file.config.per_op().to_string())
+                .collect(),
             confidence: 1.0 - ALPHA,
             differences: differences(sources),
             shared_threads: shared_threads(sources),
@@ -374,10 +383,14 @@ impl Comparison {
             .flat_map(|r| &r.entries)
             .filter(|e| e.verdict.starts_with("too few"))
             .count();
+        let mut units = self.per_op.clone();
+        units.dedup();
         let mut footnotes = vec![
-            "ns/op: per thread of the primary role, median [min–max] over that file's \
-             repetitions. \"vs A\": the file's median ÷ A's median (below 1 is faster)."
-                .to_string(),
+            format!(
+                "{}: per thread of the primary role, median [min–max] over that file's \
+                 repetitions. \"vs A\": the file's median ÷ A's median (below 1 is faster).",
+                units.join(", ")
+            ),
             format!(
                 "{FLAG} marks a significant change: a two-sided Mann–Whitney U test of the \
                  repetitions against A's at {:.0}% confidence, Benjamini–Hochberg-corrected over \
@@ -427,7 +440,7 @@ impl Comparison {
         let tags: Vec<&str> = self.files.iter().map(|(t, _)| t.as_str()).collect();
         let mut columns: Vec<String> = vec!["threads".into(), "implementation".into()];
         for (i, t) in tags.iter().enumerate() {
-            columns.push(format!("{t} ns/op"));
+            columns.push(format!("{t} {}", self.per_op[i]));
             if i > 0 {
                 columns.push(format!("{t} vs A"));
             }
@@ -640,6 +653,24 @@ fn keys(sources: &[Source]) -> Vec<(&str, usize, &str)> {
 mod tests {
     use super::*;
     use crate::result::fixture;
+
+    #[test]
+    fn an_icount_file_is_not_compared_with_a_timed_one_unless_told() {
+        let a = fixture::result_file();
+        let mut b = fixture::result_file();
+        b.config.unit = Some(crate::result::UNIT_ICOUNT.into());
+        let sources = [source("a", a), source("b", b)];
+        let c = Comparison::of(&sources);
+        assert_eq!(
+            c.differences,
+            ["unit: ns/op in A vs instr/op (icount) in B"]
+        );
+        let out = c.render(&sources, Format::Markdown, Style::default());
+        assert!(
+            out.contains("B instr/op (icount)") && out.contains("A ns/op"),
+            "{out}"
+        );
+    }
 
     fn source(name: &str, file: ResultFile) -> Source {
         Source {

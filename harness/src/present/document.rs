@@ -411,12 +411,13 @@ fn table(file: &ResultFile, workload: &str, threads: usize) -> Table {
         .collect();
     cells.sort_by_key(|c| c.implementation != BASELINE);
 
+    let p99 = format!("p99 {}", file.config.unit_name());
     let mut columns: Vec<String> = [
         "implementation",
         &format!("vs {BASELINE}"),
-        "ns/op",
+        file.config.per_op(),
         "ops/s",
-        "p99 ns",
+        &p99,
         "cycles/op",
         "instr/op",
         software_columns(workload).0,
@@ -685,19 +686,30 @@ impl Notes {
 }
 
 fn footnotes(file: &ResultFile) -> Vec<String> {
+    let per_op = file.config.per_op();
     let mut notes = vec![
         format!(
-            "Ratios divide ns/op by {BASELINE}'s median for the same workload and thread count \
+            "Ratios divide {per_op} by {BASELINE}'s median for the same workload and thread count \
              in this run."
         ),
         format!(
-            "Figures are median [min–max] over {} repetition{}. ns/op is per thread of the \
+            "Figures are median [min–max] over {} repetition{}. {per_op} is per thread of the \
              primary role (threads × window ÷ operations); ops/s is that role's total; p99 is \
              its sampled operation latency.",
             file.config.repeat,
             plural(file.config.repeat)
         ),
     ];
+    if file.config.icount() {
+        notes.push(
+            "instr/op (icount): instructions counted by QEMU icount (shift=0: the guest's clock \
+             advances one nanosecond per executed instruction), not time. They count every \
+             instruction the one vCPU executes in the window (user and kernel, other threads \
+             and interrupts included); they cannot see cache misses, the real cost of atomics \
+             and fences, or contention. ops/s is per second of that instruction clock."
+                .to_string(),
+        );
+    }
     let cores = file.machine.logical_cores;
     if cores <= 2 {
         notes.push(format!(

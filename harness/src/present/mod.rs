@@ -2,7 +2,9 @@
 //! comparisons of several files, and the published results document. Everything here
 //! reads result files; nothing here runs a measurement.
 
+pub mod calls;
 pub mod compare;
+pub mod counted;
 pub(crate) mod document;
 pub mod export;
 pub mod gate;

@@ -7,6 +7,7 @@
 use crate::error::IoError;
 use crate::error::{Error, Result};
 use crate::present::compare::{self, Source};
+use crate::present::counted;
 use crate::present::export::markdown_section;
 use crate::present::headline;
 use crate::present::instructions::{self, Counts};
@@ -51,7 +52,9 @@ pub fn latest_per_machine(dir: &Path) -> Result<Vec<PathBuf>> {
     for entry in fs::read_dir(dir).map_err(unreadable)? {
         let path = entry.map_err(unreadable)?.path();
         let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
-        let published = name.is_some_and(|n| n != RUNS && !n.starts_with('.'));
+        // The icount counts are instructions, not a machine's timed sweep: their own section.
+        let published =
+            name.is_some_and(|n| n != RUNS && n != counted::DIR_NAME && !n.starts_with('.'));
         if published && path.is_dir() {
             machines.push(path);
         }
@@ -110,6 +113,11 @@ pub fn generate(dir: &Path, out: &Path) -> Result<Published> {
     let mut text = markdown(&paths, &files, &charts, counts.clone(), &|target| {
         link(base, target)
     });
+    let kernels = counted::read(&dir.join(counted::DIR_NAME)).map_err(Error::Failed)?;
+    if let Some(section) = counted::markdown(&kernels, &|target| link(base, target)) {
+        text.push('\n');
+        text.push_str(&section);
+    }
     if let Some((counts, source)) = &counts {
         text.push('\n');
         text.push_str(&instructions::markdown(counts, source));

@@ -120,6 +120,7 @@ pub(crate) fn v1_file() -> ResultFile {
             mix: "90/9/1".into(),
             wait_timeout_ms: 1000,
             max_resident_bytes: None,
+            unit: None,
         },
         harness_overhead: Some(Overhead {
             implementation: "hazptr".into(),

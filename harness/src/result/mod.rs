@@ -129,6 +129,41 @@ pub struct RunConfig {
     /// (`--max-retained`); absent in version 1 files.
     #[serde(default)]
     pub max_resident_bytes: Option<u64>,
+    /// What the clock deltas count: absent (older files) or `ns` for time, [`UNIT_ICOUNT`]
+    /// for a run inside a QEMU guest with `-icount shift=0`, whose clock advances one
+    /// nanosecond per executed instruction: its figures are instruction counts, never time,
+    /// so every table says so and `compare` will not mix them with timed files.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
+}
+
+/// [`RunConfig::unit`] of a run under QEMU icount (`fencebench run --icount`).
+pub const UNIT_ICOUNT: &str = "instr";
+
+impl RunConfig {
+    /// Whether the figures are instructions counted by QEMU icount rather than time.
+    pub fn icount(&self) -> bool {
+        self.unit.as_deref() == Some(UNIT_ICOUNT)
+    }
+
+    /// The label of the per-operation figure: "ns/op", or "instr/op (icount)" (distinct
+    /// from the hardware counters' "instr/op" column, which a guest run never fills).
+    pub fn per_op(&self) -> &'static str {
+        if self.icount() {
+            "instr/op (icount)"
+        } else {
+            "ns/op"
+        }
+    }
+
+    /// The unit of single-operation figures (latency percentiles): "ns" or "instr".
+    pub fn unit_name(&self) -> &'static str {
+        if self.icount() {
+            "instr"
+        } else {
+            "ns"
+        }
+    }
 }
 
 /// Median with min and max over repetitions.
@@ -431,6 +466,22 @@ pub(crate) mod fixture;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_unit_is_ns_unless_the_file_says_icount() {
+        let mut config = fixture::result_file().config;
+        assert_eq!((config.icount(), config.per_op()), (false, "ns/op"));
+        // Files from before the field read as time, and a timed run writes no field.
+        let json = serde_json::to_value(&config).unwrap();
+        assert!(json.get("unit").is_none());
+        config.unit = Some(UNIT_ICOUNT.into());
+        assert_eq!(config.per_op(), "instr/op (icount)");
+        assert_eq!(config.unit_name(), "instr");
+        let json = serde_json::to_string(&config).unwrap();
+        assert!(json.contains(r#""unit":"instr""#), "{json}");
+        let back: RunConfig = serde_json::from_str(&json).unwrap();
+        assert!(back.icount());
+    }
 
     #[test]
     fn stat_median_min_max() {

@@ -17,6 +17,7 @@ use crate::present::export;
 use crate::result::file::Destination;
 use crate::result::{
     Availability, CounterAvailability, Machine, Partial, ResultFile, RunConfig, SCHEMA_VERSION,
+    UNIT_ICOUNT,
 };
 use counters::CounterGroup;
 use options::RunOptions;
@@ -49,7 +50,7 @@ pub fn execute(opts: RunOptions) -> Result<()> {
         tool: format!("fencebench {}", env!("CARGO_PKG_VERSION")),
         created: humantime::format_rfc3339_seconds(created).to_string(),
         machine,
-        config: run_config(spec, opts.quick),
+        config: run_config(spec, opts.quick, opts.icount),
         harness_overhead: outcome.overhead,
         cells: outcome.cells,
         partial,
@@ -113,7 +114,7 @@ fn probe_machine(opts: &RunOptions) -> Machine {
 
 /// The run's configuration as the result file records it: the one place a
 /// [`SuiteSpec`] becomes a [`RunConfig`].
-fn run_config(spec: &SuiteSpec, quick: bool) -> RunConfig {
+fn run_config(spec: &SuiteSpec, quick: bool, icount: bool) -> RunConfig {
     let (duration_ms, warmup_ms, ops_budget) = match spec.rep.window {
         Window::Timed { warmup, duration } => {
             (duration.as_millis() as u64, warmup.as_millis() as u64, None)
@@ -141,6 +142,7 @@ fn run_config(spec: &SuiteSpec, quick: bool) -> RunConfig {
         mix: params.mix.to_string(),
         wait_timeout_ms: params.wait_timeout.as_millis() as u64,
         max_resident_bytes: Some(spec.rep.max_resident),
+        unit: icount.then(|| UNIT_ICOUNT.to_string()),
     }
 }
 

@@ -31,6 +31,9 @@ pub struct RunOptions {
     pub machine: Option<String>,
     pub machine_desc: Option<String>,
     pub quick: bool,
+    /// The run is inside a QEMU guest under `-icount shift=0`: its figures are
+    /// instruction counts, recorded as such (`RunConfig::unit`).
+    pub icount: bool,
     pub out: Destination,
     pub format: Format,
     pub style: Style,
@@ -132,6 +135,7 @@ impl RunOptions {
             machine: args.machine,
             machine_desc,
             quick,
+            icount: args.icount,
             out,
             format: args.format.into(),
             style: Style::for_stdout(args.ascii),

@@ -3,6 +3,7 @@
 
 pub mod backend;
 pub mod check;
+pub mod paths;
 mod uapi;
 
 pub use backend::{Kernel, KernelFence};

@@ -236,6 +236,16 @@ pub(crate) fn wait_readable(sync_file: BorrowedFd<'_>, timeout: Duration) -> io:
     }
 }
 
+/// `ioctl` with a command sync_file rejects (`ENOTTY`): the syscall's floor, the
+/// descriptor lookup and the dispatch, and nothing of any fence path.
+pub(crate) fn rejected_ioctl(sync_file: BorrowedFd<'_>) {
+    use rustix::ioctl::NoArg;
+    const UNKNOWN: Opcode = opcode::none(b'>', 0xff);
+    // SAFETY: a command with no argument; sync_file's ioctl rejects it before reading
+    // anything.
+    let _ = unsafe { ioctl(sync_file, NoArg::<UNKNOWN>::new()) };
+}
+
 /// The running kernel's release (`uname -r`).
 pub(crate) fn kernel_release() -> String {
     rustix::system::uname()

@@ -153,8 +153,30 @@ impl Exporter for Csv {
                 }
             }
         }
-        csv_text(&COLUMNS, &rows)
+        if c.icount() {
+            csv_text(&icount_columns(), &rows)
+        } else {
+            csv_text(&COLUMNS, &rows)
+        }
     }
+}
+
+/// The header of a file whose clock counted instructions (QEMU icount): every figure
+/// read from the guest's clock is named in instructions, never ns.
+fn icount_columns() -> Vec<&'static str> {
+    COLUMNS
+        .iter()
+        .map(|c| match *c {
+            "ns_per_op" => "icount_instr_per_op",
+            other => match other.strip_suffix("_ns") {
+                Some(stem) => Box::leak(format!("{stem}_instr").into_boxed_str()),
+                None => match other.strip_suffix("_ns_per_op") {
+                    Some(stem) => Box::leak(format!("{stem}_instr_per_op").into_boxed_str()),
+                    None => other,
+                },
+            },
+        })
+        .collect()
 }
 
 /// A cell summary's percentiles picked by `f`.

@@ -130,6 +130,30 @@ mod tests {
         "wait · 2 threads · reader ×2 + signaller ×1 · figures for the reader role";
 
     #[test]
+    fn an_icount_file_says_instr_per_op_and_never_ns() {
+        let mut file = fixture::result_file();
+        file.config.unit = Some(crate::result::UNIT_ICOUNT.into());
+        let out = render(&file, Format::Markdown, Style::default());
+        let header = table(&out, DESCRIBE_1)[0];
+        assert!(header.contains("| instr/op (icount) |"), "{header}");
+        assert!(
+            !header.contains("ns/op") && !header.contains("p99 ns"),
+            "{header}"
+        );
+        assert!(out.contains("instructions counted by QEMU icount"), "{out}");
+        let csv = render(&file, Format::Csv, Style::default());
+        let header = csv.lines().next().unwrap();
+        assert!(header.contains("icount_instr_per_op"), "{header}");
+        assert!(header.contains("latency_p99_instr"), "{header}");
+        assert!(
+            !header
+                .split(',')
+                .any(|c| c.ends_with("_ns") || c == "ns_per_op"),
+            "{header}"
+        );
+    }
+
+    #[test]
     fn markdown_has_header_one_table_per_cell_group_and_footnotes() {
         let out = render(&fixture::result_file(), Format::Markdown, Style::default());
         assert!(out.starts_with("# fencebench results: testbox\n"));

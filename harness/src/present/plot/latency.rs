@@ -60,7 +60,7 @@ pub(super) fn latency<DB: DrawingBackend>(
     chart
         .configure_mesh()
         .x_desc("percentile (nines scale) of the sampled operations, all repetitions")
-        .y_desc("latency ns (log scale)")
+        .y_desc(format!("latency {} (log scale)", file.config.unit_name()))
         .x_labels(right.ceil() as usize + 1)
         .x_label_formatter(&|x| nines_label(*x))
         .y_label_formatter(&tick)

@@ -178,7 +178,7 @@ fn specs(file: &ResultFile) -> Vec<Spec> {
             add(
                 Kind::NsPerOp(threads),
                 "ns-per-op",
-                "ns/op per implementation",
+                &format!("{} per implementation", file.config.per_op()),
             );
             if cells.iter().any(|c| latency_histogram(c).is_some()) {
                 add(Kind::Latency(threads), "latency", "latency percentiles");

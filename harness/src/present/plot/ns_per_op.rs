@@ -11,6 +11,7 @@ pub(super) fn ns_per_op<DB: DrawingBackend>(
     threads: usize,
     area: &DrawingArea<DB, Shift>,
 ) -> std::result::Result<(), Drawing> {
+    let per_op = file.config.per_op();
     let cells = group(file, workload, Some(threads));
     let stats: Vec<(&str, &RoleSummary, RGBColor)> = cells
         .iter()
@@ -26,8 +27,12 @@ pub(super) fn ns_per_op<DB: DrawingBackend>(
         .map_err(drawing)?;
     chart
         .configure_mesh()
-        .x_desc("implementation: median ns/op (ratio to unprotected); bars at min and max")
-        .y_desc("ns/op per thread of the primary role (log scale)")
+        .x_desc(format!(
+            "implementation: median {per_op} (ratio to unprotected); bars at min and max"
+        ))
+        .y_desc(format!(
+            "{per_op} per thread of the primary role (log scale)"
+        ))
         .x_label_formatter(&|_| String::new())
         .y_label_formatter(&tick)
         .label_style((FONT, 16))
