@@ -80,21 +80,29 @@ pub fn tables(file: &ResultFile, counts: Option<&Counts>) -> String {
         );
     }
     let mut legend = Vec::new();
+    // An icount file's figures are instructions counted by QEMU, never nanoseconds.
+    let (u, unit_words) = if file.config.icount() {
+        ("icount", "instructions counted by QEMU icount (not time)")
+    } else {
+        ("ns", "ns")
+    };
     let mut first: Vec<(String, Column)> = Vec::new();
     if has(SECTION) {
         let n = all.unwrap_or(1);
         legend.push(format!(
-            "ns/sect: ns per read-side section (`section`) at 1 and {n} threads; \
+            "{u}/sect: {unit_words} per read-side section (`section`) at 1 and {n} threads; \
              ×unprot: 1 thread, as a ratio to `unprotected`"
         ));
         first.push((
-            "ns/sect 1T".into(),
+            format!("{u}/sect 1T"),
             Box::new(|f, i| primary_ns(f, i, SECTION, Some(1))),
         ));
-        first.push((
-            format!("ns/sect {n}T"),
-            Box::new(move |f, i| primary_ns(f, i, SECTION, all)),
-        ));
+        if n != 1 {
+            first.push((
+                format!("{u}/sect {n}T"),
+                Box::new(move |f, i| primary_ns(f, i, SECTION, all)),
+            ));
+        }
         first.push((
             "×unprot".into(),
             Box::new(|f, i| {
@@ -117,9 +125,11 @@ pub fn tables(file: &ResultFile, counts: Option<&Counts>) -> String {
         ));
     }
     if has(SIGNAL) {
-        legend.push("signal ns: the exporter's create→signal→put (`signal`, 1 thread)".into());
+        legend.push(format!(
+            "signal {u}: the exporter's create→signal→put (`signal`, 1 thread)"
+        ));
         first.push((
-            "signal ns".into(),
+            format!("signal {u}"),
             Box::new(|f, i| primary_ns(f, i, SIGNAL, Some(1))),
         ));
     }
@@ -410,6 +420,32 @@ mod tests {
         assert_eq!(row(&text, "hazptr", 0)[4], "not counted");
         assert!(text.contains("### The anchors (other machines' numbers"));
         assert!(text.contains("| 192 | 0.36 | 3.8 | 18 | 7,005 | 7,287 |"));
+    }
+
+    #[test]
+    fn an_icount_file_says_icount_never_ns() {
+        let mut file = file();
+        file.config.unit = Some(crate::result::UNIT_ICOUNT.into());
+        let text = tables(&file, None);
+        assert!(
+            text.contains(
+                "| implementation | icount/sect 1T | icount/sect 2T | ×unprot | signal icount |"
+            ),
+            "{text}"
+        );
+        assert!(
+            !text.contains("ns/sect") && !text.contains("signal ns"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn one_thread_count_gets_one_section_column() {
+        let mut file = file();
+        file.cells.retain(|c| c.threads == 1);
+        let text = tables(&file, None);
+        assert!(text.contains("| ns/sect 1T | ×unprot |"), "{text}");
+        assert!(!text.contains("ns/sect 2T"), "{text}");
     }
 
     #[test]
