@@ -31,7 +31,7 @@
 # workloads whose figures mean something as instructions (default: kernel, unprotected
 # and rcu; section, describe, signal; 100000 ops, enough that the timer tick averages
 # out; 3 repetitions; --run replaces these), `fencebench kernel-paths` (each kernel
-# path's instructions net of the syscall), and a function_graph trace of those paths from
+# path's instructions net of the syscall, 100000 operations a path for the same reason), and a function_graph trace of those paths from
 # sync_file_ioctl and vgem_fence_signal_ioctl (which calls run: its durations include the
 # tracer's own cost, so they are not costs). The files come back over the console and
 # are written only when everything succeeded: FILE (default
@@ -293,7 +293,7 @@ if [ $status -eq 0 ] && [ -n "$count" ]; then
         --machine-desc "QEMU TCG, -icount shift=0 (instructions, not time), 1 vCPU, Linux $release" \
         --out /tmp/result.json
     run=$?
-    fencebench kernel-paths --icount --ops 20000 --repeat 3 --out /tmp/paths.json
+    fencebench kernel-paths --icount --ops 100000 --repeat 3 --out /tmp/paths.json
     paths=$?
     # Which calls each path runs: one pass of the paths under the function_graph tracer.
     t=/sys/kernel/tracing
