@@ -27,8 +27,16 @@ pub const PATHS: [&str; 8] = [
 /// The syscall floor: `ioctl` with a command sync_file does not know (ENOTTY).
 pub const FLOOR: &str = "syscall floor (rejected ioctl)";
 
+/// How long a repetition waits, before its first bracket, for the kernel's deferred work.
+const SETTLE: std::time::Duration = std::time::Duration::from_millis(200);
+
 /// One repetition: per path, in [`PATHS`] order, clock units per operation.
 pub fn measure(ops: u64) -> Result<Vec<f64>, String> {
+    // The previous repetition closed `ops` sync_files and fences, whose frees the kernel
+    // defers (RCU callbacks, delayed fput): let them run now, outside every bracket, or
+    // they land in the floor's window (which then moved by 9 instructions an op from one
+    // repetition to the next). Under icount with sleep=off idle time costs no host time.
+    std::thread::sleep(SETTLE);
     let card = uapi::find_vgem()?;
     let drm = uapi::open(&card).map_err(|e| format!("open {}: {e}", card.display()))?;
     let fail = |what: &str, e: std::io::Error| format!("{what}: {e}");
