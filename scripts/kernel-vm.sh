@@ -227,12 +227,14 @@ else
 fi
 # The test binaries whose vgem tests are ignored where there is no vgem device (the smoke
 # suite's `kernel::` tests, the impls conformance and race suites' `kernel` cases): each
-# one's path from cargo's machine-readable output.
+# one's path from cargo's machine-readable output, picked by its test target's name (the
+# same output also names the fencebench binary, in whichever order cargo finished them).
 static_test() {
     local path
     path=$(RUSTFLAGS="-Ctarget-feature=+crt-static" CARGO_TARGET_DIR=target/static CARGO_PROFILE_DEV_DEBUG=false \
         cargo test -q -p "$1" --test "$2" --no-run --target x86_64-unknown-linux-gnu \
-        --message-format=json | sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | tail -n1)
+        --message-format=json | grep -F "\"kind\":[\"test\"],\"crate_types\":[\"bin\"],\"name\":\"$2\"" \
+        | sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | tail -n1)
     [ -x "$path" ] || die "cannot find the static $1 $2 test binary"
     echo "$path"
 }
