@@ -9,9 +9,8 @@
 //! gate does).
 
 use crate::present::compare::Comparison;
-use crate::present::instructions::{Counts, OPERATIONS};
+use crate::present::instructions::{check_ops, Counts, Verdict, OPERATIONS};
 use fencebench_impls::{for_each_impl, Implementation};
-use std::fmt::Write as _;
 use std::path::Path;
 
 /// What failed, one short line per cell; empty when the gate passes.
@@ -72,46 +71,18 @@ pub fn is_counts_file(path: &Path) -> bool {
         .is_some_and(|v| v.get("counts").is_some() && v.get("schema_version").is_none())
 }
 
-/// Every count that changed from `base` to `new`, one line each, and the failures: a
-/// count that rose by more than `threshold_pct` with the same compiler on both sides.
+/// The instruction gate of `compare`: every operation's count, `threshold_pct` percent
+/// of growth allowed ([`check_ops`]).
 pub fn count_changes(base: &Counts, new: &Counts, threshold_pct: f64) -> (String, Failures) {
-    let same_compiler = base.rustc == new.rustc;
-    let mut report = String::new();
-    let mut failures = Vec::new();
-    if !same_compiler {
-        let _ = writeln!(
-            report,
-            "BASE built by {}, NEW by {}: differences are reported, not gated",
-            base.rustc, new.rustc
-        );
-    }
-    for (name, ops) in &new.counts {
-        for (op, _) in OPERATIONS {
-            let (Some(was), Some(now)) = (base.get(name, op), ops.get(*op).copied()) else {
-                continue;
-            };
-            if now == was {
-                continue;
-            }
-            let change = if was > 0.0 {
-                now / was - 1.0
-            } else {
-                f64::INFINITY
-            };
-            let line = format!(
-                "{name} {op}: {was:.1} -> {now:.1} instructions ({:+.1} %)",
-                change * 100.0
-            );
-            let _ = writeln!(report, "{line}");
-            if same_compiler && change > threshold_pct / 100.0 {
-                failures.push(line);
-            }
-        }
-    }
+    let ops = OPERATIONS.iter().map(|(op, _)| *op);
+    let Verdict {
+        mut report,
+        regressions,
+    } = check_ops(base, new, ops, threshold_pct / 100.0);
     if report.is_empty() {
         report.push_str("instruction counts: no count changed\n");
     }
-    (report, failures)
+    (report, regressions)
 }
 
 #[cfg(test)]

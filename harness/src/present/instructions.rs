@@ -212,10 +212,23 @@ pub struct Verdict {
     pub regressions: Vec<String>,
 }
 
-/// Compares `new` with the committed `base`. Regressions count only on the same rustc;
-/// an implementation or operation missing from either side is reported, not failed
-/// (a new implementation has no baseline until the next re-baseline).
+/// Compares `new` with the committed `base` with the gate's operations and tolerance.
 pub fn check(base: &Counts, new: &Counts) -> Verdict {
+    check_ops(base, new, GATED.iter().copied(), TOLERANCE)
+}
+
+/// Compares the counts of `ops` in `new` with `base`: a count that grew by more than
+/// `tolerance` (a fraction) is a regression, but only on the same rustc, since another
+/// compiler generates other code. An implementation or operation missing from `base` is
+/// reported, not failed (a new implementation has no baseline until the next re-baseline).
+/// One function for the instruction gate and for `compare --fail-on-regression`, so the
+/// two can never judge the same pair of files differently.
+pub fn check_ops<'a>(
+    base: &Counts,
+    new: &Counts,
+    ops: impl IntoIterator<Item = &'a str> + Clone,
+    tolerance: f64,
+) -> Verdict {
     let same_compiler = base.rustc == new.rustc;
     let mut report = String::new();
     let mut regressions = Vec::new();
@@ -226,24 +239,31 @@ pub fn check(base: &Counts, new: &Counts) -> Verdict {
             base.rustc, new.rustc
         );
     }
-    for (name, ops) in &new.counts {
-        for op in GATED {
-            let Some(now) = ops.get(*op).copied() else {
+    for (name, counts) in &new.counts {
+        for op in ops.clone() {
+            let Some(now) = counts.get(op).copied() else {
                 continue;
             };
             let Some(was) = base.get(name, op) else {
                 let _ = writeln!(report, "{name} {op}: {now:.1} (no baseline)");
                 continue;
             };
-            let growth = if was > 0.0 { now / was - 1.0 } else { 0.0 };
+            if now == was {
+                continue;
+            }
+            let growth = if was > 0.0 {
+                now / was - 1.0
+            } else {
+                f64::INFINITY
+            };
             let line = format!(
                 "{name} {op}: {was:.1} -> {now:.1} instructions ({:+.1} %)",
                 growth * 100.0
             );
-            if same_compiler && growth > TOLERANCE {
-                regressions.push(line.clone());
-                let _ = writeln!(report, "{line}  REGRESSION (> {:.0} %)", TOLERANCE * 100.0);
-            } else if now != was {
+            if same_compiler && growth > tolerance {
+                let _ = writeln!(report, "{line}  REGRESSION (> {:.1} %)", tolerance * 100.0);
+                regressions.push(line);
+            } else {
                 let _ = writeln!(report, "{line}");
             }
         }
