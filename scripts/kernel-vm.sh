@@ -388,11 +388,13 @@ timeout "$limit" qemu-system-x86_64 "${cpus[@]}" -m 1024 \
     -append "console=ttyS0 quiet loglevel=3 panic=-1" \
     -nodefaults -nographic -no-reboot -monitor none -serial stdio </dev/null 2>&1 | tr -d '\r' | tee "$log" \
     || true
-if grep -q '^FENCEBENCH-NO-VGEM$' "$log"; then
+# The marker may follow the firmware's screen-clearing escapes on the console's first line.
+if grep -q 'FENCEBENCH-NO-VGEM$' "$log"; then
     echo "kernel-vm: suite $suite: the guest has no vgem device (Linux $release: vgem missing or not loaded; console: $log)" >&2
     exit 3
 fi
-if grep -qE '^\[ *[0-9.]+\] (Kernel panic|Oops:|BUG:)' "$log"; then
+# Not anchored: the first kernel line may follow the firmware's screen-clearing escapes.
+if grep -qE '\[ *[0-9.]+\] (Kernel panic|Oops:|BUG:)' "$log"; then
     echo "kernel-vm: suite $suite: the guest kernel crashed ($(grep -m1 -oE '(Kernel panic|Oops:|BUG:).*' "$log"); console: $log)" >&2
     exit 3
 fi
