@@ -196,7 +196,11 @@ fn icount_windows_run_no_sampler_inside() {
             Window::Ops(n) => n,
             Window::Timed { .. } => 1,
         };
-        assert!(quiet.roles[0].ops >= budget, "{window:?}: {:?}", quiet.roles[0]);
+        assert!(
+            quiet.roles[0].ops >= budget,
+            "{window:?}: {:?}",
+            quiet.roles[0]
+        );
     }
 }
 

@@ -214,8 +214,10 @@ mod tests {
         );
         assert_eq!(t[4].top, "vgem_fence_signal_ioctl");
         // The FILE_INFO for no fence's info, after the two that fill one, is neither.
-        let picked: Vec<(&str, *const Traced)> =
-            paths(&t).into_iter().map(|(p, c)| (p, c as *const _)).collect();
+        let picked: Vec<(&str, *const Traced)> = paths(&t)
+            .into_iter()
+            .map(|(p, c)| (p, c as *const _))
+            .collect();
         assert_eq!(
             picked,
             [
