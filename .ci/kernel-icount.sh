@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Determinism of the real kernel's instruction counts: boots one contract kernel (sid's
 # newest) under QEMU icount (`scripts/kernel-vm.sh --count-instructions`, describe and
-# section, one thread, 100000 operations so that periodic kernel work, once a second of
-# virtual time, weighs little) and fails unless every repetition of the kernel cells is
-# within ±0.5 % of its cell's median (the models' cells are shown, not gated: at tens of
-# instructions an op, 100000 ops span about one timer tick, which moves them by up to
-# 1.5 %),
-# the kernel row is there, and unprotected's describe is within ±1 % of the figure
-# committed in results/qemu-icount/ for the same kernel release. The kernel packages are
-# cached under target/kernel-vm/ as for .ci/kernel.sh (which installs the tools).
+# section, one thread, 100000 operations) and fails unless every repetition of every cell
+# is within ±0.5 % of its cell's median (nothing of the harness runs inside a window
+# under --icount, and each repetition first waits for the kernel's deferred work of the
+# one before), the models' section cells within ±1 % (their windows, under 5 million
+# instructions, hold one timer tick more or less: up to 0.53 % seen), the kernel row is
+# there, and unprotected's describe is within ±1 % of the figure committed in
+# results/qemu-icount/ for the same kernel release. The kernel packages are cached under
+# target/kernel-vm/ as for .ci/kernel.sh (which installs the tools).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$SECONDS
@@ -21,8 +21,8 @@ echo "==> instruction counts on the $suite kernel under QEMU icount"
 if ! scripts/kernel-vm.sh --count-instructions --suite "$suite" --out "$out" \
     --run "--impl kernel,unprotected,rcu --workload describe,section --threads 1 --ops 100000 --repeat 3" \
     >"$log" 2>&1; then
-    tail -n 3 "$log" >&2
-    echo "kernel-icount: the $suite kernel's count run failed (log: $log, console: target/kernel-vm/$suite/console-icount.log)" >&2
+    # kernel-vm's own last line names the suite and the console log.
+    echo "kernel-icount: $(tail -n 1 "$log" | sed 's/^kernel-vm: //') (log: $log)" >&2
     exit 1
 fi
 release=$(sed -n 's/.*instruction counts of Linux \([^ ]*\) written.*/\1/p' "$log")
@@ -40,8 +40,8 @@ spread=$(awk '{ k = $1 " " $2; n[k]++; v[k, n[k]] = $3 }
               worst = 0; for (i = 1; i <= m; i++) { d = (a[i] - med) / med; if (d < 0) d = -d; if (d > worst) worst = d }
               printf "%s %.0f %.4f\n", k, med, worst * 100 } }' <<<"$figures" | sort)
 echo "$spread" | awk '{ printf "  %-9s %-12s %8s instr/op, repetitions within ±%s %%\n", $1, $2, $3, $4 }'
-bad=$(awk '$2 == "kernel" && $4 > 0.5' <<<"$spread")
-[ -z "$bad" ] || { echo "kernel-icount: repetitions disagree by more than ±0.5 %: $bad (log: $log)" >&2; exit 1; }
+bad=$(awk '$4 > (($1 == "section" && $2 != "kernel") ? 1 : 0.5)' <<<"$spread")
+[ -z "$bad" ] || { echo "kernel-icount: repetitions disagree by more than ±0.5 % (a model's section ±1 %): $bad (log: $log)" >&2; exit 1; }
 committed=results/qemu-icount/$release.json
 [ -f "$committed" ] || { echo "kernel-icount: no committed counts for Linux $release ($committed)" >&2; exit 1; }
 want=$(cargo run --release -q -p fencebench -- export "$committed" --format csv \

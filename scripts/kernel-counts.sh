@@ -9,8 +9,9 @@
 #
 # SUITEs default to: bookworm (6.1, pre-contract), trixie (6.12, the newest pre-contract
 # LTS), sid (the newest 7.2.x) and trixie-backports (the newest 7.3.x); the kernel is
-# each suite's linux-image-amd64. A suite that fails stops the script with its error, and
-# leaves DIR as it was for that suite. Then `fencebench report results` regenerates
+# each suite's linux-image-amd64. The files reach DIR only once every suite has counted:
+# a suite that fails stops the script with one line (the suite, what failed, its console
+# log) and exit status 1, and DIR is left as it was. Then `fencebench report results` regenerates
 # results/README.md's "The real kernel, counted". The host does not matter: icount
 # figures are the same on any machine.
 set -euo pipefail
@@ -26,21 +27,29 @@ while [ $# -gt 0 ]; do
     esac
 done
 [ ${#suites[@]} -gt 0 ] || suites=(bookworm trixie sid trixie-backports)
-mkdir -p "$dir" target/icount
+mkdir -p target/icount
 start=$SECONDS
+releases=()
 for suite in "${suites[@]}"; do
     t=$SECONDS
     out=target/icount/$suite.json
+    log=target/icount/$suite.log
     rm -f "$out" "${out%.json}.paths.json" "${out%.json}.trace.txt"
-    scripts/kernel-vm.sh --count-instructions --suite "$suite" --out "$out" >"target/icount/$suite.log" 2>&1 || {
-        tail -n 1 "target/icount/$suite.log" >&2
-        echo "kernel-counts: suite $suite failed (log: target/icount/$suite.log, console: target/kernel-vm/$suite/console-icount.log)" >&2
+    scripts/kernel-vm.sh --count-instructions --suite "$suite" --out "$out" >"$log" 2>&1 || {
+        # kernel-vm's own last line names the suite and the console log.
+        why=$(tail -n 1 "$log" | sed "s/^kernel-vm: //; s/^suite $suite: //")
+        echo "kernel-counts: suite $suite: $why; nothing written to $dir (log: $log)" >&2
         exit 1
     }
-    release=$(cat "target/kernel-vm/$suite/extracted/release")
+    releases+=("$(cat "target/kernel-vm/$suite/extracted/release")")
+    echo "kernel-counts: $suite: Linux ${releases[-1]} counted ($((SECONDS - t)) s)"
+done
+mkdir -p "$dir"
+for i in "${!suites[@]}"; do
+    out=target/icount/${suites[$i]}.json release=${releases[$i]}
     cp "$out" "$dir/$release.json"
     cp "${out%.json}.paths.json" "$dir/$release.paths.json"
     cp "${out%.json}.trace.txt" "$dir/$release.trace.txt"
-    echo "kernel-counts: $suite: Linux $release → $dir/$release.json ($((SECONDS - t)) s)"
+    echo "kernel-counts: ${suites[$i]}: Linux $release → $dir/$release.json"
 done
 echo "kernel-counts: ${#suites[@]} kernels in $((SECONDS - start)) s; now: cargo run --release -q -- report results"

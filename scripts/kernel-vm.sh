@@ -36,6 +36,13 @@
 # tracer's own cost, so they are not costs). The files come back over the console and
 # are written only when everything succeeded: FILE (default
 # target/kernel-vm/<suite>/icount.json), FILE with .paths.json and with .trace.txt.
+#
+# A kernel without vgem, a guest that does not boot and one that never reports end the
+# script with one line on stderr naming the suite and the console log, exit status 3, and
+# nothing written. KERNEL_VM_FAULT reproduces each, for .ci/kernel-bad-input.sh:
+# `no-vgem` leaves vgem out of the initramfs, `no-init` makes its /init unexecutable (the
+# kernel panics: no working init), `hang` makes /init sleep forever (set KERNEL_VM_TIMEOUT,
+# seconds, default 300, or 1200 when counting).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -63,6 +70,11 @@ case "$expect" in
 esac
 
 die() { echo "kernel-vm: ${suite:+suite $suite: }$*" >&2; exit 1; }
+fault=${KERNEL_VM_FAULT:-}
+case "$fault" in
+    ""|no-vgem|no-init|hang) ;;
+    *) die "KERNEL_VM_FAULT must be no-vgem, no-init or hang, got '$fault'" ;;
+esac
 [ -z "$out" ] || [ -n "$count" ] || die "--out needs --count-instructions"
 
 for tool in qemu-system-x86_64 busybox cpio dpkg-deb apt-get gzip depmod xz; do
@@ -191,7 +203,7 @@ if [ ! -s "$ext/vmlinuz" ] || [ ! -s "$ext/modules.order" ]; then
     basename "$moddir" >"$ext/release"
     # vgem's line lists every module it needs; load those last-listed first, vgem last.
     line=$(grep -E '(^|/)vgem\.ko(\.xz|\.zst|\.gz)?:' "$moddir/modules.dep") \
-        || { rm -rf "$ext"; die "$(basename "$moddir") does not build vgem as a module (no vgem in its modules.dep)"; }
+        || { rm -rf "$ext"; die "Linux $(basename "$moddir") does not build vgem as a module (no vgem in its modules.dep; not booted, so no console log)"; }
     deps=$(echo "${line#*:}" | tr ' ' '\n' | sed '/^$/d' | tac)
     for m in $deps "${line%%:*}"; do
         src="$moddir/$m"
@@ -257,11 +269,16 @@ if [ -z "$count" ]; then
     cp "$race_tests" "$root/bin/race-tests"
 fi
 if [ -n "$count" ] && [ -z "$run_args" ]; then
-    run_args="--impl kernel,unprotected,rcu --workload section,describe,signal --threads 1 --ops 100000 --repeat 3"
+    run_args="--impl kernel,unprotected,rcu --workload section,describe,signal --threads 1 --ops 100000 --repeat 5"
 fi
 printf '%s\n' "$count" >"$root/count"
 cp "$ext"/modules/*.ko "$root/modules/"
-cp "$ext/modules.order" "$root/modules/order"
+if [ "$fault" = no-vgem ]; then
+    rm "$root/modules/vgem.ko"
+    grep -vx vgem.ko "$ext/modules.order" >"$root/modules/order"
+else
+    cp "$ext/modules.order" "$root/modules/order"
+fi
 printf '%s\n' "$expect" >"$root/expect"
 printf '%s\n' "$run_args" >"$root/run-args"
 cat >"$root/init" <<'EOF'
@@ -277,6 +294,7 @@ for m in $(cat /modules/order); do
 done
 i=0
 while [ ! -e /dev/dri/card0 ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+[ -e /dev/dri/card0 ] || echo "FENCEBENCH-NO-VGEM"
 expect=$(cat /expect)
 fencebench kernel-check ${expect:+--expect-generation "$expect"}
 status=$?
@@ -340,6 +358,10 @@ fi
 poweroff -f
 EOF
 chmod +x "$root/init"
+case "$fault" in
+    no-init) chmod -x "$root/init" ;;
+    hang) printf '#!/bin/busybox sh\nwhile :; do /bin/busybox sleep 3600; done\n' >"$root/init" ;;
+esac
 initrd="$cache/initramfs-$$.cpio.gz"
 (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$initrd"
 trap 'rm -rf "$root" "$initrd" ${apt_dir:+"$apt_dir"}' EXIT
@@ -364,9 +386,15 @@ log="$cache/console${count:+-icount}.log"
 timeout "$limit" qemu-system-x86_64 "${cpus[@]}" -m 1024 \
     -kernel "$ext/vmlinuz" -initrd "$initrd" \
     -append "console=ttyS0 quiet loglevel=3 panic=-1" \
-    -nodefaults -nographic -no-reboot -monitor none -serial stdio </dev/null | tr -d '\r' | tee "$log" \
+    -nodefaults -nographic -no-reboot -monitor none -serial stdio </dev/null 2>&1 | tr -d '\r' | tee "$log" \
     || true
-if grep -qE '^\[ *[0-9.]+\] (Kernel panic|Oops:|BUG:)' "$log"; then
+# The marker may follow the firmware's screen-clearing escapes on the console's first line.
+if grep -q 'FENCEBENCH-NO-VGEM$' "$log"; then
+    echo "kernel-vm: suite $suite: the guest has no vgem device (Linux $release: vgem missing or not loaded; console: $log)" >&2
+    exit 3
+fi
+# Not anchored: the first kernel line may follow the firmware's screen-clearing escapes.
+if grep -qE '\[ *[0-9.]+\] (Kernel panic|Oops:|BUG:)' "$log"; then
     echo "kernel-vm: suite $suite: the guest kernel crashed ($(grep -m1 -oE '(Kernel panic|Oops:|BUG:).*' "$log"); console: $log)" >&2
     exit 3
 fi

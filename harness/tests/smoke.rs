@@ -23,6 +23,7 @@ fn spec(threads: usize) -> RepSpec {
         pin: true,
         retained_every: Duration::from_millis(1),
         max_resident: u64::MAX,
+        icount: false,
     }
 }
 
@@ -160,6 +161,48 @@ smoke_tests!(
     #[ignore = "needs a vgem device (/dev/dri/card*): scripts/kernel-vm.sh runs it in a guest"]
     kernel => "kernel",
 );
+
+/// Under `--icount` the coordinator sleeps through the window, woken at its end, in both
+/// kinds of window: retained memory is sampled once, at the close, where an ordinary run
+/// samples every millisecond.
+#[test]
+fn icount_windows_run_no_sampler_inside() {
+    type I = fencebench_impls::Rcu;
+    let mut spec = spec(2);
+    spec.params.signallers = Some(1);
+    spec.retained_every = Duration::from_millis(1);
+    for window in [
+        Window::Ops(200_000),
+        Window::Timed {
+            warmup: Duration::from_millis(5),
+            duration: Duration::from_millis(50),
+        },
+    ] {
+        spec.window = window;
+        let workload = fencebench_workloads::Section::<I>::new(&spec.params).unwrap();
+        spec.icount = false;
+        let sampled = run_rep::<I, _>(&spec, &workload);
+        spec.icount = true;
+        let quiet = run_rep::<I, _>(&spec, &workload);
+        drop(workload);
+        I::quiesce();
+        assert!(
+            sampled.retained_series.len() > 2,
+            "{window:?}: {:?}",
+            sampled.retained_series
+        );
+        assert_eq!(quiet.retained_series.len(), 1, "{window:?}");
+        let budget = match window {
+            Window::Ops(n) => n,
+            Window::Timed { .. } => 1,
+        };
+        assert!(
+            quiet.roles[0].ops >= budget,
+            "{window:?}: {:?}",
+            quiet.roles[0]
+        );
+    }
+}
 
 /// `section --signallers 1`: readers' sections race the signaller's retirement; the safe
 /// implementations still read nothing freed, and signalled fences' sections end early.

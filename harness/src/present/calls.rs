@@ -58,13 +58,16 @@ pub fn parse(trace: &str) -> Vec<Traced> {
     out
 }
 
-/// FILE_INFO calls are the sync_file_ioctl calls that fill a fence's info (the rejected
-/// ioctl calls nothing); in the paths' order the last two are the unsignalled and the
+/// FILE_INFO calls are the sync_file_ioctl calls that fill a fence's info, the ones that
+/// allocate it (the rejected ioctl calls nothing, a FILE_INFO for no fence's info
+/// allocates nothing); in the paths' order the last two are the unsignalled and the
 /// signalled fence's. The signal is the last vgem_fence_signal_ioctl.
 pub fn paths(traced: &[Traced]) -> Vec<(&'static str, &Traced)> {
     let info: Vec<&Traced> = traced
         .iter()
-        .filter(|t| t.top == "sync_file_ioctl" && t.calls.len() > 2)
+        .filter(|t| {
+            t.top == "sync_file_ioctl" && t.calls.iter().any(|c| c.starts_with("__kmalloc"))
+        })
         .collect();
     let mut out = Vec::new();
     if info.len() >= 2 {
@@ -158,6 +161,7 @@ mod tests {
 # |     |   |                     |   |   |   |
  0)   0.880 us    |  sync_file_ioctl();
  0)               |  sync_file_ioctl() {
+ 0)   0.861 us    |    __kmalloc_noprof();
  0)   0.456 us    |    __rcu_read_lock();
  0)   0.300 us    |    dma_fence_driver_name();
  0)   0.703 us    |    vgem_fence_get_driver_name [vgem]();
@@ -167,6 +171,7 @@ mod tests {
  0)   0.456 us    |    __rcu_read_unlock();
  0) + 12.345 us   |  }
  0)               |  sync_file_ioctl() {
+ 0)   0.861 us    |    __kmalloc_noprof();
  0)   0.456 us    |    __rcu_read_lock();
  0)   0.300 us    |    dma_fence_driver_name();
  0)   0.703 us    |    vgem_fence_get_driver_name [vgem]();
@@ -174,6 +179,13 @@ mod tests {
  0)   0.400 us    |      _raw_spin_lock_irqsave();
  0)   1.000 us    |    }
  0)   0.456 us    |    __rcu_read_unlock();
+ 0) + 12.345 us   |  }
+ 0)               |  sync_file_ioctl() {
+ 0)               |    sync_file_get_name() {
+ 0)   0.456 us    |      __rcu_read_lock();
+ 0)   0.456 us    |      __rcu_read_unlock();
+ 0)   1.000 us    |    }
+ 0)   0.300 us    |    kfree();
  0) + 12.345 us   |  }
  0)               |  vgem_fence_signal_ioctl() {
  0)   0.300 us    |    dma_fence_signal();
@@ -183,7 +195,7 @@ mod tests {
     #[test]
     fn top_level_calls_and_their_callees_and_the_contract_marked() {
         let t = parse(TRACE);
-        assert_eq!(t.len(), 4);
+        assert_eq!(t.len(), 5);
         assert_eq!(
             (t[0].top.as_str(), t[0].calls.len()),
             ("sync_file_ioctl", 0)
@@ -191,6 +203,7 @@ mod tests {
         assert_eq!(
             t[1].calls,
             [
+                "__kmalloc_noprof",
                 "__rcu_read_lock",
                 "dma_fence_driver_name",
                 "vgem_fence_get_driver_name",
@@ -199,12 +212,26 @@ mod tests {
                 "__rcu_read_unlock"
             ]
         );
-        assert_eq!(t[3].top, "vgem_fence_signal_ioctl");
+        assert_eq!(t[4].top, "vgem_fence_signal_ioctl");
+        // The FILE_INFO for no fence's info, after the two that fill one, is neither.
+        let picked: Vec<(&str, *const Traced)> = paths(&t)
+            .into_iter()
+            .map(|(p, c)| (p, c as *const _))
+            .collect();
+        assert_eq!(
+            picked,
+            [
+                ("FILE_INFO, unsignalled", &t[1] as *const _),
+                ("FILE_INFO, signalled", &t[2] as *const _),
+                ("signal (VGEM_FENCE_SIGNAL)", &t[4] as *const _),
+            ]
+        );
         let out = markdown(&[("7.2.13".into(), t)]);
         assert!(
             out.contains("| `__rcu_read_lock` **(contract)** | 1 |"),
             "{out}"
         );
         assert!(out.contains("| `dma_fence_signal` | 1 |"), "{out}");
+        assert!(!out.contains("sync_file_get_name"), "{out}");
     }
 }

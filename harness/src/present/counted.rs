@@ -199,9 +199,11 @@ pub fn markdown(kernels: &[Kernel], link: &dyn Fn(&Path) -> String) -> Option<St
          --count-instructions`: the guest's clock advances one nanosecond per executed \
          instruction, so every figure is **instructions per operation (instr/op), not \
          time**, user and kernel together, the same on any host (the machine that ran QEMU \
-         does not matter). A warm-up pass is discarded; figures are medians of 3 \
-         repetitions. icount counts every instruction the vCPU executes in the window, \
-         interrupts included; it cannot see cache misses, the real cost of atomics and \
+         does not matter). A warm-up pass is discarded; figures are medians of the \
+         repetitions (5 of each workload, 3 of each path). icount counts every instruction \
+         the vCPU executes in the window, interrupts included (nothing of the harness runs \
+         there, and each repetition first lets the kernel's deferred work of the one \
+         before run); it cannot see cache misses, the real cost of atomics and \
          fences, or contention. The Callgrind counts of the models (below) count the \
          operation alone in userspace; icount counts the operation as the workload runs \
          it, syscall and kernel included.\n\n",

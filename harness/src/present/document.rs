@@ -449,7 +449,7 @@ fn table(file: &ResultFile, workload: &str, threads: usize) -> Table {
     let mut notes = Notes::default();
     let mut rows: Vec<Row> = cells
         .iter()
-        .map(|cell| row(cell, split, &mut notes))
+        .map(|cell| row(cell, split, file.config.icount(), &mut notes))
         .collect();
     let mut notes = notes.lines(file);
     // A column that is n/a in every row says nothing: leave it out, and say so.
@@ -508,7 +508,9 @@ fn title(cells: &[&Cell], workload: &str, threads: usize) -> String {
     title
 }
 
-fn row(cell: &Cell, split: bool, notes: &mut Notes) -> Row {
+/// `icount`: the file ran under QEMU icount, whose coordinator samples retained memory
+/// only at each window's close, so its retained figures are no peak.
+fn row(cell: &Cell, split: bool, icount: bool, notes: &mut Notes) -> Row {
     let name = match &cell.version {
         Some(version) => format!("{} ({version})", cell.implementation),
         None => cell.implementation.clone(),
@@ -544,7 +546,7 @@ fn row(cell: &Cell, split: bool, notes: &mut Notes) -> Row {
         texts.push(or_na(summary.wake_latency.map(|p| p.p99.to_string())));
     }
     texts.push(match summary.retained_mean {
-        _ if cell.unobservable.is_some() => NA.to_string(),
+        _ if cell.unobservable.is_some() || icount => NA.to_string(),
         Some(mean) => format!("{} ({})", summary.retained_peak, num(mean.median)),
         None => summary.retained_peak.to_string(),
     });
@@ -560,7 +562,7 @@ fn row(cell: &Cell, split: bool, notes: &mut Notes) -> Row {
     }
     if split {
         texts.push(match summary.retained_split {
-            Some(s) if cell.unobservable.is_none() => {
+            Some(s) if cell.unobservable.is_none() && !icount => {
                 format!("{} / {}", s.stalled_peak, s.others_peak)
             }
             _ => NA.to_string(),
@@ -706,7 +708,10 @@ fn footnotes(file: &ResultFile) -> Vec<String> {
              advances one nanosecond per executed instruction), not time. They count every \
              instruction the one vCPU executes in the window (user and kernel, other threads \
              and interrupts included); they cannot see cache misses, the real cost of atomics \
-             and fences, or contention. ops/s is per second of that instruction clock."
+             and fences, or contention. ops/s is per second of that instruction clock. \
+             Nothing of the harness runs in the window (retained memory is sampled only at \
+             its close, so the retained columns are n/a), and each repetition first waits \
+             for the kernel's deferred work of the one before."
                 .to_string(),
         );
     }

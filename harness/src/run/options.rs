@@ -122,6 +122,7 @@ impl RunOptions {
                 pin: args.pin == OnOff::On,
                 retained_every: Duration::from_millis(5),
                 max_resident: max_retained,
+                icount: args.icount,
             },
             overhead: args.sample_every != 0,
             cores,

@@ -45,7 +45,17 @@ pub struct RepSpec {
     /// The repetition ends early once the process's resident memory exceeds this many
     /// bytes (`--max-retained`): a stalled reader must not take the machine down.
     pub max_resident: u64,
+    /// Inside a QEMU guest under `-icount` (`--icount`), where the window's clock counts
+    /// every instruction the vCPU runs: nothing of the harness may run inside the window,
+    /// so the coordinator sleeps through it (retained memory is sampled at its close only,
+    /// the resident-memory limit is not checked, a signal is noticed when it ends), and each
+    /// repetition first waits [`SETTLE`] for the kernel's deferred work of the one before.
+    pub icount: bool,
 }
+
+/// How long a repetition under icount waits before its window: the previous cell's
+/// deferred frees (RCU callbacks, exited threads) run then, not in the next window.
+pub const SETTLE: Duration = Duration::from_millis(200);
 
 const WARMUP: u8 = 0;
 const MEASURE: u8 = 1;
@@ -95,6 +105,8 @@ struct Control {
     phase: AtomicU8,
     stop: AtomicBool,
     primaries_left: AtomicUsize,
+    /// Woken at STOP: under icount the coordinator parks through the window.
+    coordinator: std::thread::Thread,
 }
 
 impl Control {
@@ -103,6 +115,9 @@ impl Control {
             self.stop.store(true, Relaxed);
         }
         self.phase.store(phase, Release);
+        if phase == STOP {
+            self.coordinator.unpark();
+        }
     }
 }
 
@@ -180,12 +195,18 @@ fn coordinate(
     ops_start: Option<PoolStats>,
 ) -> Coordinated {
     let mut ended_early = None;
+    // Under icount one sleep spans the whole warm-up: no wake-up inside it.
+    let every = if spec.icount {
+        Duration::MAX
+    } else {
+        spec.retained_every
+    };
     let (start, start_stats) = match spec.window {
         Window::Timed { warmup, .. } => {
             let warm = Instant::now();
             while ended_early.is_none() && warm.elapsed() < warmup {
                 let left = warmup.saturating_sub(warm.elapsed());
-                std::thread::sleep(spec.retained_every.min(left));
+                std::thread::sleep(every.min(left));
                 ended_early = must_end(spec, warm);
             }
             let st = sampler.totals();
@@ -195,6 +216,12 @@ fn coordinate(
         Window::Ops(_) => (Instant::now(), ops_start.expect("taken before the barrier")),
     };
     match spec.window {
+        // Under icount nothing of the coordinator's runs inside the window: the series
+        // holds the close's sample only.
+        Window::Timed { duration, .. } if spec.icount => {
+            std::thread::sleep(duration);
+            control.set(STOP);
+        }
         Window::Timed { duration, .. } => {
             let end = start + duration;
             while ended_early.is_none() {
@@ -207,6 +234,12 @@ fn coordinate(
                 ended_early = must_end(spec, start);
             }
             control.set(STOP);
+        }
+        Window::Ops(_) if spec.icount => {
+            // Spurious wake-ups only loop; the last primary thread unparks at STOP.
+            while !control.stop.load(Acquire) {
+                std::thread::park();
+            }
         }
         Window::Ops(_) => {
             while !control.stop.load(Acquire) {
@@ -256,7 +289,11 @@ pub fn run_rep<I: Implementation, W: Workload<I>>(spec: &RepSpec, workload: &W) 
         primaries_left: AtomicUsize::new(
             roles.iter().filter(|r| r.primary).map(|r| r.threads).sum(),
         ),
+        coordinator: std::thread::current(),
     };
+    if spec.icount {
+        std::thread::sleep(SETTLE);
+    }
     let barrier = Barrier::new(threads + 1);
     let pools = workload.pools();
     let sampler = RetainedSampler::new(&pools, workload.stalled_pools());

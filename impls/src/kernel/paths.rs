@@ -1,5 +1,6 @@
 //! Each dma-fence path of the running kernel on its own, for `fencebench kernel-paths`:
-//! FILE_INFO and poll on an unsignalled and a signalled fence, the exporter's signal,
+//! FILE_INFO and poll on an unsignalled and a signalled fence (FILE_INFO also asking for
+//! no fence's info, which leaves the status and the sync_file's name), the exporter's signal,
 //! creating a fence (attach + export), and the syscall floor (an ioctl the sync_file
 //! rejects), so each path's own cost is its figure less the floor's.
 //!
@@ -13,7 +14,7 @@ use std::os::fd::AsFd;
 use std::time::Instant;
 
 /// The paths in the order they are reported; the floor first.
-pub const PATHS: [&str; 8] = [
+pub const PATHS: [&str; 10] = [
     FLOOR,
     "clock read (empty bracket)",
     "FILE_INFO, unsignalled",
@@ -22,6 +23,8 @@ pub const PATHS: [&str; 8] = [
     "poll, signalled",
     "signal (VGEM_FENCE_SIGNAL)",
     "create (attach + export)",
+    "FILE_INFO name only, unsignalled",
+    "FILE_INFO name only, signalled",
 ];
 
 /// The syscall floor: `ioctl` with a command sync_file does not know (ENOTTY).
@@ -29,6 +32,11 @@ pub const FLOOR: &str = "syscall floor (rejected ioctl)";
 
 /// How long a repetition waits, before its first bracket, for the kernel's deferred work.
 const SETTLE: std::time::Duration = std::time::Duration::from_millis(200);
+
+/// The create and signal loop closes its sync_files this many at a time, between
+/// brackets, then waits [`CLOSE_SETTLE`] for the frees the closes defer.
+const CLOSE_BATCH: usize = 250;
+const CLOSE_SETTLE: std::time::Duration = std::time::Duration::from_millis(20);
 
 /// One repetition: per path, in [`PATHS`] order, clock units per operation.
 pub fn measure(ops: u64) -> Result<Vec<f64>, String> {
@@ -71,15 +79,27 @@ pub fn measure(ops: u64) -> Result<Vec<f64>, String> {
             .map(drop)
             .map_err(|e| fail("poll", e))
     };
+    let name_only = |fd| {
+        uapi::file_name_only(fd)
+            .map(drop)
+            .map_err(|e| fail("FILE_INFO (no fence info)", e))
+    };
     per_op[2] = bracket(&mut || info(sync.as_fd()))?;
     per_op[4] = bracket(&mut || poll(sync.as_fd()))?;
+    per_op[8] = bracket(&mut || name_only(sync.as_fd()))?;
     uapi::signal_fence(drm.as_fd(), fence).map_err(|e| fail("signal", e))?;
     per_op[3] = bracket(&mut || info(sync.as_fd()))?;
     per_op[5] = bracket(&mut || poll(sync.as_fd()))?;
+    per_op[9] = bracket(&mut || name_only(sync.as_fd()))?;
     drop(sync);
     // Create and signal, one fence at a time on the one buffer (vgem attaches a write
     // fence only once the previous one signalled); closing the sync_file is not counted.
+    // Nor is what a close defers (frees the kernel runs from RCU callbacks and softirqs),
+    // which otherwise ran inside whichever bracket a timer tick fell in, mostly create's,
+    // and moved signal's figure between runs: the files close in batches, between
+    // brackets, each batch followed by a wait for that deferred work.
     let (mut create, mut signal) = (0u128, 0u128);
+    let mut open = Vec::with_capacity(CLOSE_BATCH);
     for _ in 0..ops {
         let t0 = Instant::now();
         let id = uapi::attach_fence(drm.as_fd(), handle).map_err(|e| fail("attach", e))?;
@@ -89,8 +109,13 @@ pub fn measure(ops: u64) -> Result<Vec<f64>, String> {
         let t2 = Instant::now();
         create += (t1 - t0).as_nanos();
         signal += (t2 - t1).as_nanos();
-        drop(file);
+        open.push(file);
+        if open.len() == CLOSE_BATCH {
+            open.clear();
+            std::thread::sleep(CLOSE_SETTLE);
+        }
     }
+    drop(open);
     per_op[6] = signal as f64 / n;
     per_op[7] = create as f64 / n;
     drop(dmabuf);

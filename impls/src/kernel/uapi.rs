@@ -214,6 +214,25 @@ pub(crate) fn file_info(sync_file: BorrowedFd<'_>) -> io::Result<([u8; 32], Sync
     Ok((arg.name, fence))
 }
 
+/// `SYNC_IOC_FILE_INFO` asking for no fence's info (`num_fences` 0): the kernel counts the
+/// fences, takes the status and formats the sync_file's name, and fills no
+/// `sync_fence_info`; kernel-paths counts it to split FILE_INFO's cost.
+pub(crate) fn file_name_only(sync_file: BorrowedFd<'_>) -> io::Result<[u8; 32]> {
+    let mut arg = SyncFileInfo {
+        name: [0; 32],
+        status: 0,
+        flags: 0,
+        num_fences: 0,
+        pad: 0,
+        sync_fence_info: 0,
+    };
+    // SAFETY: the opcode is derived from `SyncFileInfo`, which mirrors
+    // `struct sync_file_info`; with `num_fences` 0 the kernel never dereferences
+    // `sync_fence_info` (it only reports the count), so it writes `arg` alone.
+    unsafe { ioctl(sync_file, Updater::<SYNC_IOC_FILE_INFO, _>::new(&mut arg)) }?;
+    Ok(arg.name)
+}
+
 /// Polls a sync_file for readability (signalled) for up to `timeout`; zero polls once.
 /// True once signalled.
 pub(crate) fn wait_readable(sync_file: BorrowedFd<'_>, timeout: Duration) -> io::Result<bool> {
