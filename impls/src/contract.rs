@@ -436,8 +436,10 @@ pub trait Fence: Clone + Send + Sync + 'static {
     /// through the safe helpers.
     fn wait(&self, timeout: Duration) -> WaitOutcome;
 
-    /// Both names, seqno and status read in one protected section, as the `sync_file`
-    /// info ioctl and `dma_fence_describe` do. The hot read path being measured. The
+    /// `SYNC_IOC_FILE_INFO` on a sync_file of this fence: in one protected section the
+    /// driver name, the timeline name (each helper testing the signalled state on its
+    /// own, so a racing signal can leave the real driver name beside
+    /// [`SIGNALED_TIMELINE`]), then the status. The hot read path being measured. The
     /// status is `dma_fence_get_status`'s: it asks the driver's `signaled` op, which may
     /// signal the fence from here (after the section).
     fn info(&self) -> FenceInfo;

@@ -420,10 +420,9 @@ impl<S: Scheme> Inner<S> {
         if let Some(op) = &self.name_op {
             op(kind);
         }
-        let (d, t, _) = self.data.read_names();
         match kind {
-            NameKind::Driver => d,
-            NameKind::Timeline => t,
+            NameKind::Driver => self.data.read_driver_name(),
+            NameKind::Timeline => self.data.read_timeline_name(),
         }
     }
 
