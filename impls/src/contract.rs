@@ -90,9 +90,11 @@ pub enum Generation {
     /// Linux 6.17: readers test `SIGNALED` inside the section; `dma_fence_describe`
     /// prints `"<driver> <timeline> seq <n> [un]signalled"`.
     V6_17,
-    /// Linux 7.x: a detachable `ops` pointer cleared under the fence lock at signal;
+    /// Linux 7.x: a detachable `ops` pointer cleared under the fence lock at signal
+    /// (for a driver with neither a `release` nor a `wait` op, [`DriverOps`]);
     /// `dma_fence_describe` (6.19 onwards) prints
-    /// `"<context>:<seqno> <timeline> <driver> unsignalled"`, and no names once signalled.
+    /// `"<context>:<seqno> <timeline> <driver> unsignalled"`, and no names once signalled
+    /// (`"<context>:<seqno>   signalled"`: the empty names keep their spaces).
     V7,
 }
 
@@ -131,7 +133,8 @@ impl fmt::Display for FenceInfo {
                 "{}:{} {} {} unsignalled",
                 self.context, self.seqno, self.obj_name, self.driver_name
             ),
-            Generation::V7 => write!(f, "{}:{} signalled", self.context, self.seqno),
+            // 6.19's `"%llu:%llu %s %s %ssignalled"` with both names and "un" empty.
+            Generation::V7 => write!(f, "{}:{}   signalled", self.context, self.seqno),
         }
     }
 }
@@ -152,6 +155,39 @@ pub struct TimelineConfig {
     /// [`Fence::is_signaled`] and [`Fence::info`] then signal the fence from the reader's
     /// side, as `dma_fence_is_signaled` and `sync_file`'s info do. `None`: no `signaled` op (the common case).
     pub hw_seqno: Option<Arc<AtomicU64>>,
+    /// Which other ops the driver provides ([`DriverOps`]).
+    pub ops: DriverOps,
+}
+
+/// Called each time the model calls a driver's name op (`get_driver_name` or
+/// `get_timeline_name`), inside the caller's read-side section, after the helper found the
+/// fence attached: whatever it does, the caller's section lasts that long.
+pub type NameOp = Arc<dyn Fn(NameKind) + Send + Sync>;
+
+/// Which name op [`NameOp`] stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NameKind {
+    /// `get_driver_name`.
+    Driver,
+    /// `get_timeline_name`.
+    Timeline,
+}
+
+/// The ops of the driver's `dma_fence_ops` beyond the names (and the `signaled` op, which
+/// [`TimelineConfig::hw_seqno`] stands for). The default is a driver with the names alone.
+#[derive(Clone, Default)]
+pub struct DriverOps {
+    /// Whether it has an `enable_signaling` op: enabling signalling fires the
+    /// `enable_signal` tracepoint only then (7.x `__dma_fence_enable_signaling`).
+    pub enable_signaling: bool,
+    /// Whether it has a `release` or a `wait` op. On 7.x signal then leaves `ops` set, so
+    /// the ops (and the module) stay until the fence is released: the 7.x implementations
+    /// keep such a driver's data until the last reference goes, as `refcount` does, and
+    /// report it pinned at unload. Readers still see the detached names once `SIGNALED` is
+    /// set. The 6.17 generation never clears `ops` and ignores it. vgem has a `release` op.
+    pub release_or_wait: bool,
+    /// The driver's name ops' side effect ([`NameOp`]); `None`: they only return the name.
+    pub name_op: Option<NameOp>,
 }
 
 impl TimelineConfig {
@@ -163,6 +199,7 @@ impl TimelineConfig {
             pool: Pool::new(),
             trace: None,
             hw_seqno: None,
+            ops: DriverOps::default(),
         }
     }
 
@@ -181,6 +218,24 @@ impl TimelineConfig {
     /// Gives the driver a `signaled` op backed by `hw_seqno` (see [`Self::hw_seqno`]).
     pub fn with_hw_seqno(mut self, hw_seqno: Arc<AtomicU64>) -> Self {
         self.hw_seqno = Some(hw_seqno);
+        self
+    }
+
+    /// Gives the driver an `enable_signaling` op ([`DriverOps::enable_signaling`]).
+    pub fn with_enable_signaling_op(mut self) -> Self {
+        self.ops.enable_signaling = true;
+        self
+    }
+
+    /// Gives the driver a `release` op ([`DriverOps::release_or_wait`]), as vgem has.
+    pub fn with_release_op(mut self) -> Self {
+        self.ops.release_or_wait = true;
+        self
+    }
+
+    /// Gives the driver's name ops a side effect ([`NameOp`]).
+    pub fn with_name_op(mut self, op: NameOp) -> Self {
+        self.ops.name_op = Some(op);
         self
     }
 }
@@ -299,7 +354,7 @@ pub trait Timeline: Send + Sync {
     /// (`dma_fence_allocate_private_stub`) for implementations that cannot share one.
     fn stub(&self) -> Self::Fence {
         let f = self.create();
-        f.signal().expect("fresh fence already signalled");
+        f.signal();
         f
     }
 
@@ -338,14 +393,22 @@ pub trait Fence: Clone + Send + Sync + 'static {
     /// The `emit` tracepoint: the driver submitted the fence to hardware.
     fn emit(&self);
 
-    /// `dma_fence_signal`: marks the fence signalled, stores the timestamp, runs every
-    /// queued callback exactly once, then hands the driver data to the implementation's
-    /// reclamation rule.
-    fn signal(&self) -> Result<(), AlreadySignaled>;
+    /// `dma_fence_signal` (Linux 7.0: returns nothing): marks the fence signalled, stores
+    /// the timestamp, runs every queued callback exactly once, then hands the driver data
+    /// to the implementation's reclamation rule. On a signalled fence it does nothing.
+    fn signal(&self);
+
+    /// `dma_fence_check_and_signal` (7.0): signals as [`signal`](Self::signal) does and
+    /// reports whether the fence was already signalled (then it did nothing).
+    fn check_and_signal(&self) -> bool;
 
     /// `dma_fence_is_signaled`: the bit, else the driver's `signaled` op (called under
     /// protection: it lives in driver data), which may signal the fence from here.
     fn is_signaled(&self) -> bool;
+
+    /// `dma_fence_test_signaled_flag` (7.0): the `SIGNALED` bit alone, never asking the
+    /// driver's op.
+    fn test_signaled_flag(&self) -> bool;
 
     /// `dma_fence_enable_sw_signaling`: sets `ENABLE_SIGNAL` first, then checks `SIGNALED`.
     fn enable_signaling(&self);
@@ -366,15 +429,31 @@ pub trait Fence: Clone + Send + Sync + 'static {
     /// Signal time (ns since the process clock epoch), once signalled.
     fn timestamp(&self) -> Option<u64>;
 
-    /// Waits up to `timeout` for the signal: spins briefly, then parks. Zero polls.
-    /// Fires `wait_start`/`wait_end`, which read the names under protection.
+    /// `dma_fence_wait_timeout` with the default wait: enables signalling, then waits up
+    /// to `timeout` for the `SIGNALED` bit (the bit alone, as `dma_fence_default_wait`
+    /// tests it: the driver's `signaled` op is not asked): spins briefly, then parks. Zero
+    /// polls the bit. Fires `wait_start`/`wait_end` (a poll included), which read the names
+    /// through the safe helpers.
     fn wait(&self, timeout: Duration) -> WaitOutcome;
 
-    /// Both names, seqno and status read in one protected section, as the `sync_file`
-    /// info ioctl and `dma_fence_describe` do. The hot read path being measured. The
+    /// `SYNC_IOC_FILE_INFO` on a sync_file of this fence: in one protected section the
+    /// driver name, the timeline name (each helper testing the signalled state on its
+    /// own, so a racing signal can leave the real driver name beside
+    /// [`SIGNALED_TIMELINE`]), then the status. The hot read path being measured. The
     /// status is `dma_fence_get_status`'s: it asks the driver's `signaled` op, which may
     /// signal the fence from here (after the section).
     fn info(&self) -> FenceInfo;
+
+    /// The `dma_fence_describe()` line of the implementation's generation. The default
+    /// formats one [`info`](Self::info); the models follow the kernel's function: in one
+    /// section, 6.17 reads the timeline name, then the driver name, then asks
+    /// `dma_fence_is_signaled`; 6.19 onwards asks `dma_fence_is_signaled` first and
+    /// only if unsignalled reads the timeline name, then the driver name. Each name
+    /// helper tests the signalled state on its own, so a describe racing signal can print
+    /// one real name and one detached constant.
+    fn describe(&self) -> String {
+        self.info().to_string()
+    }
 
     /// One read-side section and nothing else, refscale's reader: enter protection, test
     /// `SIGNALED` (or load the detachable pointer), read one word of driver data (the ops

@@ -18,13 +18,16 @@ pub enum TraceEvent {
 }
 
 impl TraceEvent {
-    /// Whether the event can race with signalling, so must read the names through the
-    /// safe (protected, detached-aware) helpers. `init`, `emit`, `enable_signal` and
-    /// `signaled` fire from the exporter or under the fence lock and read them directly.
+    /// Whether the event reads the names through the safe (protected, detached-aware)
+    /// helpers, the `dma_fence` event class of `include/trace/events/dma_fence.h`: `emit`,
+    /// `wait_start`, `wait_end`, `destroy`. `init`, `enable_signal` and `signaled` (the
+    /// `dma_fence_ops` class) cannot race with signalling (before publication, under the
+    /// fence lock having seen the fence unsignalled, in signal before `ops` is cleared)
+    /// and call the driver's name ops directly.
     pub fn may_race_signal(self) -> bool {
         matches!(
             self,
-            TraceEvent::WaitStart | TraceEvent::WaitEnd | TraceEvent::Destroy
+            TraceEvent::Emit | TraceEvent::WaitStart | TraceEvent::WaitEnd | TraceEvent::Destroy
         )
     }
 }

@@ -48,7 +48,7 @@ fn late_use<I: Implementation>() {
                 assert_eq!(f.info().driver_name.as_str(), DRIVER);
                 f.with_names(|d, t| assert_eq!((d.as_str(), t.as_str()), (DRIVER, TIMELINE)));
                 assert!(f.section().is_some());
-                f.signal().unwrap();
+                f.signal();
                 assert_eq!(f.driver_name().as_str(), DETACHED_DRIVER);
             }))
         });

@@ -124,7 +124,7 @@ impl<I: Implementation, const TRACE: bool> Workload<I> for ReadRace<I, TRACE> {
                 // reader may signal it first, through the op. Release: pairs with the op's
                 // Acquire load.
                 self.hw[*index].store(old.seqno(), Release);
-                let _ = old.signal();
+                old.signal();
             }
         }
     }

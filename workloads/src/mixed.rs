@@ -68,7 +68,7 @@ impl<I: Implementation> Workload<I> for Mixed<I> {
             }
         } else {
             let old = self.rings[w.index].advance(&self.timelines[w.index], &mut w.pos);
-            let _ = old.signal();
+            old.signal();
         }
     }
 

@@ -85,7 +85,7 @@ impl<I: Implementation> Workload<I> for Section<I> {
             }
             Worker::Signaller { index, pos } => {
                 let old = self.rings[*index].advance(&self.timelines[*index], pos);
-                let _ = old.signal();
+                old.signal();
             }
         }
     }

@@ -40,7 +40,7 @@ impl<I: Implementation> Workload<I> for Signal<I> {
     fn op(&self, &mut i: &mut usize, _: &Ctx) {
         let fence = self.timelines[i].create();
         fence.emit();
-        let _ = fence.signal();
+        fence.signal();
     }
 
     fn finish(&self, _: usize) -> WorkerReport {

@@ -135,7 +135,7 @@ impl<I: Implementation> Workload<I> for Stall<I> {
                 let timeline = &self.timelines[self.ring_timeline[ring]];
                 let old = self.rings[ring].advance(timeline, &mut pos[*driver]);
                 *driver = (*driver + 1) % self.drivers;
-                let _ = old.signal();
+                old.signal();
             }
             Worker::Staller { snapshot } => {
                 // Driver 0's rings (every ring when each signaller has its own driver).

@@ -170,7 +170,7 @@ impl<I: Implementation> Workload<I> for Unload<I> {
                 *self.published[slot].lock().unwrap() = new.fences.clone();
                 let old = std::mem::replace(&mut *self.drivers[slot].lock().unwrap(), new);
                 for f in &old.fences {
-                    let _ = f.signal();
+                    f.signal();
                 }
                 drop(old.fences);
                 // Two clock reads per unload (inside `unload`): milliseconds, not a hot path.

@@ -124,7 +124,7 @@ impl<I: Implementation> Workload<I> for Wait<I> {
                 while mb.taken.load(Acquire) < seq * mb.waiters && !ctx.stopping() {
                     backoff.wait();
                 }
-                let _ = fence.signal();
+                fence.signal();
             }
             Worker::Waiter {
                 mailbox,

@@ -320,19 +320,29 @@ impl Fence for KernelFence {
     /// The `emit` tracepoint is the driver's; nothing to do from userspace.
     fn emit(&self) {}
 
-    fn signal(&self) -> Result<(), AlreadySignaled> {
+    fn signal(&self) {
+        self.check_and_signal();
+    }
+
+    /// `VGEM_FENCE_SIGNAL`; already signalled if this process signalled it before, or
+    /// vgem's 10 s timer did (`ETIMEDOUT`).
+    fn check_and_signal(&self) -> bool {
         if self.0.signaled.swap(true, AcqRel) {
-            return Err(AlreadySignaled);
+            return true;
         }
         match self.0.timeline.release(&self.0, true) {
-            Ok(()) => Ok(()),
-            // vgem's 10 s timer signalled it first.
-            Err(e) if e.raw_os_error() == Some(libc::ETIMEDOUT) => Err(AlreadySignaled),
+            Ok(()) => false,
+            Err(e) if e.raw_os_error() == Some(libc::ETIMEDOUT) => true,
             Err(e) => panic!("kernel: VGEM_FENCE_SIGNAL failed: {e}"),
         }
     }
 
     fn is_signaled(&self) -> bool {
+        self.poll(Duration::ZERO)
+    }
+
+    /// A sync_file's poll reports the bit (vgem has no `signaled` op).
+    fn test_signaled_flag(&self) -> bool {
         self.poll(Duration::ZERO)
     }
 

@@ -394,6 +394,27 @@ impl DriverRef {
         (Name::from_words(d), Name::from_words(t), ok)
     }
 
+    /// Copies the driver name alone (one `get_driver_name` op, as one
+    /// `dma_fence_driver_name()` helper reads it); a violation as in
+    /// [`read_names`](Self::read_names).
+    #[inline]
+    pub fn read_driver_name(&self) -> Name {
+        // Relaxed: validated against the generation afterwards (`validate`).
+        let d = std::array::from_fn(|i| self.slot().driver[i].load(Relaxed));
+        self.validate();
+        Name::from_words(d)
+    }
+
+    /// Copies the timeline name alone (one `get_timeline_name` op); a violation as in
+    /// [`read_names`](Self::read_names).
+    #[inline]
+    pub fn read_timeline_name(&self) -> Name {
+        // Relaxed: validated against the generation afterwards (`validate`).
+        let t = std::array::from_fn(|i| self.slot().timeline[i].load(Relaxed));
+        self.validate();
+        Name::from_words(t)
+    }
+
     /// Reads the ops word (the `fence->ops` table pointer of the model).
     #[inline]
     pub fn read_ops(&self) -> Option<u64> {

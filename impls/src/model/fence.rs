@@ -12,6 +12,7 @@ use crate::sync::{AtomicI32, AtomicU64};
 use crate::trace::{TraceEvent, TraceRecord, TraceSink};
 use std::any::Any;
 use std::cell::UnsafeCell;
+use std::fmt::Write as _;
 use std::marker::PhantomData;
 use std::ops::Deref;
 use std::sync::atomic::Ordering::{Acquire, Relaxed};
@@ -108,6 +109,9 @@ impl<S: Scheme> Timeline for GuardedTimeline<S> {
             data,
             trace: c.trace.clone(),
             hw_seqno: c.hw_seqno.clone(),
+            enable_signaling_op: c.ops.enable_signaling,
+            keeps_ops: keeps_ops::<S>(&c.ops),
+            name_op: c.ops.name_op.clone(),
             _s: PhantomData,
         }));
         fence.trace_direct(TraceEvent::Init);
@@ -129,7 +133,8 @@ impl<S: Scheme> Timeline for GuardedTimeline<S> {
     fn unload(&self) -> Unload {
         let requested_ns = now_ns();
         let retained = || self.config.pool.stats().retained;
-        if S::RECLAIM_AT_SIGNAL {
+        // A 7.x driver that keeps its ops pins its data (and module) as `refcount` does.
+        if S::RECLAIM_AT_SIGNAL && !keeps_ops::<S>(&self.config.ops) {
             // A reader still holds the data (or its section): retry, sleeping so a long
             // section does not cost a core.
             let mut backoff = Backoff::new(0, 16);
@@ -163,10 +168,15 @@ fn shared_stub<S: Scheme>() -> GuardedFence<S> {
         return stub.clone();
     }
     let stub = Guarded::<S>::timeline(TimelineConfig::new("stub", "stub")).create();
-    stub.signal()
-        .expect("a new stub fence was already signalled");
+    stub.signal();
     stubs.push(Box::new(stub.clone()));
     stub
+}
+
+/// Whether signal leaves this driver's `ops` set: a 7.x driver with a `release` or a
+/// `wait` op ([`DriverOps::release_or_wait`]); the 6.17 generation never clears `ops`.
+fn keeps_ops<S: Scheme>(ops: &DriverOps) -> bool {
+    matches!(S::GENERATION, Generation::V7) && ops.release_or_wait
 }
 
 /// The exporter's lock, held; released on drop.
@@ -195,6 +205,12 @@ pub struct Inner<S: Scheme> {
     trace: Option<TraceSink>,
     /// The driver's `signaled` op's view of the hardware ([`TimelineConfig::hw_seqno`]).
     hw_seqno: Option<Arc<std::sync::atomic::AtomicU64>>,
+    /// [`DriverOps::enable_signaling`].
+    enable_signaling_op: bool,
+    /// Signal leaves `ops` set ([`keeps_ops`]): the data stays until release.
+    keeps_ops: bool,
+    /// [`DriverOps::name_op`].
+    name_op: Option<NameOp>,
     _s: PhantomData<S>,
 }
 
@@ -246,8 +262,9 @@ impl<S: Scheme> Inner<S> {
             }
             return S::section(self.view(), f);
         }
+        // A fence whose ops signal left set (`keeps_ops`) is detached by the bit alone.
         S::section(self.view(), |protected| {
-            f(protected && (!S::CHECKS_SIGNALED_BIT || !self.signaled()))
+            f(protected && (!(S::CHECKS_SIGNALED_BIT || self.keeps_ops) || !self.signaled()))
         })
     }
 
@@ -373,22 +390,64 @@ impl<S: Scheme> Inner<S> {
         }
     }
 
-    /// Tracepoints that cannot race with signalling read the names directly.
+    /// The `dma_fence_ops` event class: `fence->ops->get_*_name()` called directly, for
+    /// the events that cannot race with signalling (`init`, `enable_signal`, `signaled`).
     fn trace_direct(&self, event: TraceEvent) {
         if let Some(sink) = &self.trace {
-            let (d, t, _) = self.data.read_names();
+            let d = self.name_op_read(NameKind::Driver);
+            let t = self.name_op_read(NameKind::Timeline);
             sink(&self.record(event, d, t));
         }
     }
 
-    /// Tracepoints that can race with signalling use the safe, detached-aware path.
+    /// The `dma_fence` event class: the safe helpers, one after the other, inside one
+    /// read-side section (`emit`, `wait_start`, `wait_end`, `destroy`).
     fn trace_safe(&self, event: TraceEvent) {
         if let Some(sink) = &self.trace {
-            let (d, t) = self.read(detached_names, |data| {
-                let (d, t, _) = data.read_names();
-                (d, t)
+            let (d, t) = self.in_section(|attached| {
+                (
+                    self.driver_name_in(attached, false),
+                    self.timeline_name_in(attached, true),
+                )
             });
             sink(&self.record(event, d, t));
+        }
+    }
+
+    /// The driver's name op: its side effect, then the name from driver data. Only
+    /// where the data is protected and attached, or cannot be retired yet.
+    fn name_op_read(&self, kind: NameKind) -> Name {
+        if let Some(op) = &self.name_op {
+            op(kind);
+        }
+        match kind {
+            NameKind::Driver => self.data.read_driver_name(),
+            NameKind::Timeline => self.data.read_timeline_name(),
+        }
+    }
+
+    /// `dma_fence_driver_name()` inside the caller's section, which found the data
+    /// `attached`. `recheck`: a helper after another in the same section tests the
+    /// `SIGNALED` bit again on its own, as each kernel helper does, so a signal between
+    /// two helpers gives one real name and one constant. The recheck can only detach:
+    /// the section's protection holds whatever its first test found attached.
+    #[inline]
+    fn driver_name_in(&self, attached: bool, recheck: bool) -> Name {
+        if attached && !(recheck && self.signaled()) {
+            self.name_op_read(NameKind::Driver)
+        } else {
+            Name::new(DETACHED_DRIVER)
+        }
+    }
+
+    /// `dma_fence_timeline_name()` inside the caller's section: as
+    /// [`driver_name_in`](Self::driver_name_in).
+    #[inline]
+    fn timeline_name_in(&self, attached: bool, recheck: bool) -> Name {
+        if attached && !(recheck && self.signaled()) {
+            self.name_op_read(NameKind::Timeline)
+        } else {
+            Name::new(SIGNALED_TIMELINE)
         }
     }
 }
@@ -403,8 +462,9 @@ impl<S: Scheme> Drop for Inner<S> {
     /// reclaim on release, reclaimed.
     fn drop(&mut self) {
         self.trace_safe(TraceEvent::Destroy);
-        // `signal()` reclaimed already (it returned before the last reference went).
-        let reclaimed = self.signaled() && S::RECLAIM_AT_SIGNAL;
+        // `signal()` reclaimed already (it returned before the last reference went),
+        // unless the driver kept its ops: its data goes now.
+        let reclaimed = self.signaled() && S::RECLAIM_AT_SIGNAL && !self.keeps_ops;
         if !self.signaled() {
             let pending = self.with_lock(|locked| {
                 if locked.callbacks.is_empty() {
@@ -424,6 +484,10 @@ impl<S: Scheme> Drop for Inner<S> {
             }
         }
         self.retire();
+        if self.keeps_ops && self.signaled() {
+            // The ops signal left set go with the fence.
+            S::detach(&self.per_fence);
+        }
         if !reclaimed {
             S::reclaim(&self.per_fence, &self.data);
         }
@@ -440,11 +504,19 @@ impl<S: Scheme> Fence for GuardedFence<S> {
     }
 
     fn emit(&self) {
-        self.trace_direct(TraceEvent::Emit);
+        self.trace_safe(TraceEvent::Emit);
     }
 
-    fn signal(&self) -> Result<(), AlreadySignaled> {
-        self.signal_fence()
+    fn signal(&self) {
+        let _ = self.signal_fence();
+    }
+
+    fn check_and_signal(&self) -> bool {
+        self.signal_fence().is_err()
+    }
+
+    fn test_signaled_flag(&self) -> bool {
+        self.signaled()
     }
 
     #[inline]
@@ -525,8 +597,9 @@ impl<S: Scheme> Fence for GuardedFence<S> {
         self.enable_signaling();
         self.trace_safe(TraceEvent::WaitStart);
         // A poll reads no clock: it is on the hot path of the trace and mixed workloads.
+        // `dma_fence_default_wait` tests the bit alone, never the driver's `signaled` op.
         let outcome = if timeout.is_zero() {
-            if self.is_signaled() {
+            if self.signaled() {
                 WaitOutcome::Signaled(MIN_REMAINING)
             } else {
                 WaitOutcome::TimedOut
@@ -549,12 +622,8 @@ impl<S: Scheme> Fence for GuardedFence<S> {
     fn info(&self) -> FenceInfo {
         let mut signalled_here = false;
         let info = self.in_section(|attached| {
-            let (driver_name, obj_name) = if attached {
-                let (d, t, _) = self.data.read_names();
-                (d, t)
-            } else {
-                detached_names()
-            };
+            let driver_name = self.driver_name_in(attached, false);
+            let obj_name = self.timeline_name_in(attached, true);
             let status;
             (status, signalled_here) = self.get_status_in_section(attached);
             FenceInfo {
@@ -570,12 +639,43 @@ impl<S: Scheme> Fence for GuardedFence<S> {
         if signalled_here {
             self.reclaim_at_signal();
         }
-        // `sync_file_get_name()`: its own section, the names read again (and kept
-        // alive until the section ends, as its `snprintf` uses them).
-        self.with_names(|d, t| {
-            std::hint::black_box((d, t));
+        // `sync_file_get_name()`: its own section, the two helpers again.
+        self.in_section(|attached| {
+            std::hint::black_box((
+                self.driver_name_in(attached, false),
+                self.timeline_name_in(attached, true),
+            ));
         });
         info
+    }
+
+    fn describe(&self) -> String {
+        let (c, s) = (self.context, self.seqno);
+        let mut line = String::new();
+        match S::GENERATION {
+            Generation::V6_17 => {
+                let (t, d) = self.in_section(|attached| {
+                    (
+                        self.timeline_name_in(attached, false),
+                        self.driver_name_in(attached, true),
+                    )
+                });
+                let un = if self.is_signaled() { "" } else { "un" };
+                let _ = write!(line, "{d} {t} seq {s} {un}signalled");
+            }
+            Generation::V7 => {
+                let (mut t, mut d, mut un) = (String::new(), String::new(), "");
+                if !self.is_signaled() {
+                    self.in_section(|attached| {
+                        t = self.timeline_name_in(attached, false).to_string();
+                        d = self.driver_name_in(attached, true).to_string();
+                    });
+                    un = "un";
+                }
+                let _ = write!(line, "{c}:{s} {t} {d} {un}signalled");
+            }
+        }
+        line
     }
 
     #[inline]
@@ -584,11 +684,11 @@ impl<S: Scheme> Fence for GuardedFence<S> {
     }
 
     fn driver_name(&self) -> Name {
-        self.read(|| Name::new(DETACHED_DRIVER), |data| data.read_names().0)
+        self.in_section(|attached| self.driver_name_in(attached, false))
     }
 
     fn timeline_name(&self) -> Name {
-        self.read(|| Name::new(SIGNALED_TIMELINE), |data| data.read_names().1)
+        self.in_section(|attached| self.timeline_name_in(attached, false))
     }
 
     fn with_names<R>(&self, f: impl FnOnce(&Name, &Name) -> R) -> R {

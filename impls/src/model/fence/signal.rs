@@ -1,8 +1,9 @@
 //! Signal and retirement: `SIGNALED` set under the exporter's lock, the timestamp, the
-//! 7.x detach point, the callbacks, and the driver data handed to the scheme once.
+//! 7.x detach point, the callbacks, in each generation's order, and the driver data
+//! handed to the scheme once.
 
 use super::{Inner, Locked, ENABLE_SIGNAL, RETIRED, SIGNALED, TIMESTAMP};
-use crate::contract::AlreadySignaled;
+use crate::contract::{AlreadySignaled, Generation};
 use crate::model::scheme::Scheme;
 use crate::sync::clock::now_ns;
 use crate::trace::TraceEvent;
@@ -10,6 +11,8 @@ use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release};
 
 impl<S: Scheme> Inner<S> {
     /// `__dma_fence_enable_signaling`, called with the lock held: true if unsignalled.
+    /// The `enable_signal` tracepoint fires only for a driver with an `enable_signaling`
+    /// op, which is then called (the model's op always agrees to signal later).
     pub(super) fn enable_signaling_locked(&self) -> bool {
         // AcqRel: set ENABLE_SIGNAL before testing SIGNALED (the kernel's order), pairing
         // with signal's AcqRel set of SIGNALED.
@@ -17,35 +20,58 @@ impl<S: Scheme> Inner<S> {
         if self.signaled() {
             return false;
         }
-        if !was_set {
+        if !was_set && self.enable_signaling_op {
             self.trace_direct(TraceEvent::EnableSignal);
         }
         true
     }
 
-    /// `dma_fence_signal_timestamp_locked`. As in Linux 7.x, the data is detached right
-    /// after `SIGNALED` is set and before callbacks run, so a callback that reads the
-    /// names already sees the detached constants under every implementation.
+    /// `dma_fence_signal_timestamp_locked`, in its generation's order. 6.17: set
+    /// `SIGNALED`, take the callbacks, store the timestamp and set `TIMESTAMP`, the
+    /// `signaled` tracepoint, then (the model's exporter) retire the data. 7.1+: set
+    /// `SIGNALED`, the `signaled` tracepoint (names read through `ops` before it can go),
+    /// detach (clear `ops`, unless the driver keeps them), take the callbacks, then the
+    /// timestamp and `TIMESTAMP`. Callbacks run last in both, so one that reads the names
+    /// already sees the detached constants.
     pub(super) fn signal_locked(&self, locked: &mut Locked) -> Result<(), AlreadySignaled> {
         // AcqRel: the Release half pairs with readers' Acquire test of the bit; the
         // Acquire half orders this after an earlier signaller's (there is none but us).
         if self.flags.fetch_or(SIGNALED, AcqRel) & SIGNALED != 0 {
             return Err(AlreadySignaled);
         }
-        // Relaxed: published by the Release set of TIMESTAMP below.
-        self.timestamp.store(now_ns(), Relaxed);
-        // Release: pairs with the Acquire load of TIMESTAMP in `timestamp()`.
-        self.flags.fetch_or(TIMESTAMP, Release);
-        self.trace_direct(TraceEvent::Signaled);
-        self.retire();
-        for (_, cb) in std::mem::take(&mut locked.callbacks) {
+        let callbacks = match S::GENERATION {
+            Generation::V6_17 => {
+                let callbacks = std::mem::take(&mut locked.callbacks);
+                self.stamp();
+                self.trace_direct(TraceEvent::Signaled);
+                self.retire();
+                callbacks
+            }
+            Generation::V7 => {
+                self.trace_direct(TraceEvent::Signaled);
+                self.retire();
+                let callbacks = std::mem::take(&mut locked.callbacks);
+                self.stamp();
+                callbacks
+            }
+        };
+        for (_, cb) in callbacks {
             cb();
         }
         Ok(())
     }
 
+    /// Stores the signal time and sets `TIMESTAMP`, which publishes it.
+    fn stamp(&self) {
+        // Relaxed: published by the Release set of TIMESTAMP below.
+        self.timestamp.store(now_ns(), Relaxed);
+        // Release: pairs with the Acquire load of TIMESTAMP in `timestamp()`.
+        self.flags.fetch_or(TIMESTAMP, Release);
+    }
+
     /// Hands driver data to retirement once (at signal, or at release of a fence never
-    /// signalled) and detaches it; [`reclaim`](Scheme::reclaim) follows outside the lock.
+    /// signalled) and detaches it, unless the driver keeps its ops (then release
+    /// detaches it); [`reclaim`](Scheme::reclaim) follows outside the lock.
     pub(super) fn retire(&self) {
         // AcqRel: exactly one caller retires; orders against the other's TIMESTAMP.
         if self.flags.fetch_or(RETIRED, AcqRel) & RETIRED == 0 {
@@ -58,7 +84,9 @@ impl<S: Scheme> Inner<S> {
                 now_ns()
             };
             self.data.retire(at);
-            S::detach(&self.per_fence);
+            if !(self.keeps_ops && self.signaled()) {
+                S::detach(&self.per_fence);
+            }
         }
     }
 
@@ -73,9 +101,10 @@ impl<S: Scheme> Inner<S> {
         Ok(())
     }
 
-    /// Schemes that reclaim at signal get the retired data now.
+    /// Schemes that reclaim at signal get the retired data now, unless the driver keeps
+    /// its ops (then the fence's release reclaims it).
     pub(super) fn reclaim_at_signal(&self) {
-        if S::RECLAIM_AT_SIGNAL {
+        if S::RECLAIM_AT_SIGNAL && !self.keeps_ops {
             S::reclaim(&self.per_fence, &self.data);
         }
     }

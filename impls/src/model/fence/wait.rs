@@ -1,4 +1,4 @@
-//! `dma_fence_default_wait`: spin, then park on a wake-up callback.
+//! `dma_fence_default_wait`: spin on the `SIGNALED` bit, then park on a wake-up callback.
 
 use super::GuardedFence;
 use crate::contract::{AlreadySignaled, Fence, WaitOutcome, MIN_REMAINING};
@@ -26,7 +26,8 @@ impl<S: Scheme> GuardedFence<S> {
             WaitOutcome::Signaled(left.max(MIN_REMAINING))
         };
         for _ in 0..WAIT_SPINS {
-            if self.is_signaled() {
+            // The bit alone, as `dma_fence_default_wait` tests it.
+            if self.test_signaled_flag() {
                 return signaled();
             }
             if Instant::now() >= deadline {
