@@ -34,8 +34,8 @@ mod common;
 use arc_swap::{ArcSwap, ArcSwapOption};
 use common::{SetOnDrop, DRIVER, TIMELINE};
 use fencebench_impls::{
-    Fence, Implementation, Name, PoolStats, Timeline, TimelineConfig, Unprotected, DETACHED_DRIVER,
-    SIGNALED_TIMELINE,
+    qsbr, rcu, srcu, Fence, Implementation, Name, Pool, PoolStats, Timeline, TimelineConfig,
+    Unprotected, DETACHED_DRIVER, SIGNALED_TIMELINE,
 };
 use std::io::Write;
 use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
@@ -421,3 +421,144 @@ fn kernel_describe_racing_signal_stays_valid() {
     assert!(race.outcome.is_ok(), "{report}");
 }
 
+// ---------------------------------------------------------------------------------------
+// Stale readers across grace periods: one reader inside one section while grace periods
+// that began before it published itself complete. A grace period waits for the readers it
+// can see; a reader that read the counter (or the index) just before one began, and was
+// preempted before publishing it, is in none of that one's waits, so the next must wait
+// for it. One that judges readers by a phase or parity bit instead of the whole counter
+// takes the stale snapshot for a current one: the mistake liburcu's two phase flips exist
+// to prevent, which no other race above can reach (a preemption in a window of a few
+// instructions, during a whole grace period). Each mechanism's `*_after` hook stands in
+// for the preemption. The peers' grace periods are their libraries', not ours; `rcu` and
+// `rcu-detach` share the `rcu` domain tested here.
+
+/// How long the stale reader holds its section for a grace period that does not wait for
+/// it to free the data: long enough that, on a loaded machine, such a grace period and the
+/// free after it have run (they take microseconds); a correct one waits it out.
+const STALE_HOLD: Duration = Duration::from_secs(1);
+/// A safety bound on the hand-offs that must happen (the first grace period, which sees
+/// no reader, and the reader's entry): reaching it means a lost hand-off, not slowness.
+const HANDOFF_BOUND: Duration = Duration::from_secs(30);
+
+/// Waits for `flag`, at most `bound`; whether it was set.
+fn wait_for(flag: &AtomicBool, bound: Duration) -> bool {
+    let start = Instant::now();
+    while !flag.load(Acquire) {
+        if start.elapsed() > bound {
+            return false;
+        }
+        thread::sleep(Duration::from_micros(50));
+    }
+    true
+}
+
+/// A reader runs `section(between, body)`: a read-side section of the mechanism under
+/// test that runs `between` after taking its snapshot and before publishing it, then
+/// `body` inside the section. The exporter runs one grace period while the reader is in
+/// `between`, signals and retires data the reader, inside its section, saw unsignalled,
+/// runs a second grace period and frees the data. The reader reads the data again after
+/// [`STALE_HOLD`] or once it was freed: the second grace period must have waited for it.
+fn stale_reader_outlives_its_data(
+    name: &str,
+    section: impl Fn(&mut dyn FnMut(), &mut dyn FnMut()) + Sync,
+    synchronize: impl Fn() + Sync,
+) {
+    let pool = Pool::new();
+    let data = pool.alloc(&Name::new(DRIVER), &Name::new(TIMELINE), 0);
+    let [snapshot_taken, first_done, inside, signalled, freed] =
+        std::array::from_fn(|_| AtomicBool::new(false));
+    let data = &data;
+    thread::scope(|s| {
+        s.spawn(|| {
+            section(
+                &mut || {
+                    snapshot_taken.store(true, Release);
+                    assert!(
+                        wait_for(&first_done, HANDOFF_BOUND),
+                        "{name}: a grace period waited for a reader that had not published itself"
+                    );
+                },
+                &mut || {
+                    // The contract's test inside the section; the exporter signals only
+                    // once this reader is inside.
+                    if !signalled.load(Acquire) {
+                        assert!(data.read_names().2, "{VIOLATION}: {name}: freed on entry");
+                        inside.store(true, Release);
+                        wait_for(&freed, STALE_HOLD);
+                        // A late read counts a violation in the pool.
+                        data.read_names();
+                    }
+                },
+            );
+        });
+        let handoff = |flag: &AtomicBool, what: &str| {
+            assert!(wait_for(flag, HANDOFF_BOUND), "{name}: {what}");
+        };
+        handoff(&snapshot_taken, "the reader never took its snapshot");
+        synchronize();
+        first_done.store(true, Release);
+        handoff(&inside, "the reader never entered its section");
+        signalled.store(true, Release);
+        data.retire(0);
+        synchronize();
+        data.free();
+        freed.store(true, Release);
+    });
+    let st = pool.stats();
+    assert_eq!(
+        st.violations, 0,
+        "{VIOLATION}: {name}: the second grace period did not wait for a reader whose snapshot predates the first"
+    );
+    assert_eq!((st.live, st.retained, st.freed), (0, 0, 1));
+}
+
+#[test]
+fn rcu_stale_reader_outlives_its_data() {
+    let domain = rcu::Domain::new();
+    stale_reader_outlives_its_data(
+        "rcu",
+        |between, body| {
+            let reader = domain.register();
+            let _section = reader.lock_after(between);
+            body();
+        },
+        || domain.synchronize(),
+    );
+}
+
+#[test]
+fn rcu_qsbr_stale_reader_outlives_its_data() {
+    let domain = qsbr::Domain::new();
+    stale_reader_outlives_its_data(
+        "rcu-qsbr",
+        |between, body| {
+            let rec = domain.register();
+            // Offline, then back online with the stale snapshot (a blocking wait's end).
+            domain.offline(&rec);
+            domain.online_after(&rec, between);
+            body();
+            domain.unregister(&rec);
+        },
+        || domain.synchronize(),
+    );
+}
+
+fn srcu_stale_reader<F: srcu::Flavor>() {
+    let domain = srcu::Domain::<F>::new();
+    stale_reader_outlives_its_data(
+        F::NAME,
+        |between, body| srcu::with_slot(|slot| domain.read_after(slot, between, body)),
+        || domain.synchronize(),
+    );
+}
+
+#[test]
+fn srcu_stale_reader_outlives_its_data() {
+    srcu_stale_reader::<srcu::Classic>();
+}
+
+#[test]
+fn srcu_fast_stale_reader_outlives_its_data() {
+    srcu_stale_reader::<srcu::Fast>();
+}
