@@ -87,6 +87,32 @@ const GRAVEYARD: usize = 256;
 /// The race tests take this lock so their threads do not compete with each other's.
 static SERIAL: Mutex<()> = Mutex::new(());
 
+/// The pool of the round in progress, for [`report_violations_on_panic`].
+static ROUND_POOL: Mutex<Option<Arc<Pool>>> = Mutex::new(None);
+
+/// Makes every panic first report, with [`VIOLATION`], the late reads the running round's
+/// pool has counted. Data freed under a reader can make that reader's later `put` free a
+/// reused slot and panic, or abort the process, before the round ends and its count is
+/// checked: the violation must still be what the run reports.
+fn report_violations_on_panic() {
+    static HOOK: std::sync::Once = std::sync::Once::new();
+    HOOK.call_once(|| {
+        let default = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let pool = ROUND_POOL.try_lock().ok().and_then(|p| p.clone());
+            let late = pool.map_or(0, |p| p.stats().violations);
+            if late > 0 {
+                // Past libtest's capture: the process may abort before it prints.
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "{VIOLATION}: {late} late reads counted before this panic"
+                );
+            }
+            default(info);
+        }));
+    });
+}
+
 /// What one round observed.
 #[derive(Debug)]
 struct Round {
@@ -156,6 +182,8 @@ fn round<I: Implementation>() -> (Round, Option<Panic>) {
     // "hardware" completed before the signaller gets to it.
     let hw = Arc::new(AtomicU64::new(0));
     let tl = I::timeline(TimelineConfig::new(DRIVER, TIMELINE).with_hw_seqno(hw.clone()));
+    report_violations_on_panic();
+    *ROUND_POOL.lock().unwrap_or_else(|e| e.into_inner()) = Some(tl.pool().clone());
     let slots: Vec<ArcSwap<I::Fence>> = (0..SLOTS)
         .map(|_| ArcSwap::from_pointee(tl.create()))
         .collect();
@@ -272,6 +300,7 @@ fn round<I: Implementation>() -> (Round, Option<Panic>) {
         torn_reads,
         held_over_signal,
     };
+    *ROUND_POOL.lock().unwrap_or_else(|e| e.into_inner()) = None;
     (round, panic)
 }
 
