@@ -5,8 +5,14 @@
 # implementation it breaks. Prints one line per plant × catcher.
 #
 #   .ci/plants.sh               # the matrix: build each plant, run its catchers
+#   .ci/plants.sh --only PLANT  # that plant's rows of the matrix only
 #   .ci/plants.sh --list        # the plant × suite × test table only; builds and runs nothing
 #   .ci/plants.sh --write-docs  # rewrite docs/correctness.md's table from --list
+#
+# A run counts as a catch only when the test failed for the reason the plant is there
+# for: its output must hold the suite's mark of a late read (race: "RACE VIOLATION";
+# loom: "late read") or, for a conformance test, the message of the assertion the plant
+# targets. Any other failure (a timeout, a build error, a panic elsewhere) is a miss.
 #
 # The normal run first checks (cheaply) that docs/correctness.md's table, between the
 # `plants:begin` and `plants:end` markers, is the --list output, so the documented matrix
@@ -14,12 +20,16 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
+usage="usage: $0 [--only PLANT | --list | --write-docs]"
 mode=run
+only=
 case "${1:-}" in
     "") ;;
+    --only) only=${2:?$usage}; grep -q "\"$only\"" impls/build.rs || { echo "$only: not a plant in impls/build.rs" >&2; exit 2; } ;;
     --list) mode=list ;;
     --write-docs) mode=write-docs ;;
-    *) echo "usage: $0 [--list | --write-docs]" >&2; exit 2 ;;
+    -h | --help) echo "$usage"; exit 0 ;;
+    *) echo "$usage" >&2; exit 2 ;;
 esac
 DOCS=docs/correctness.md
 
@@ -32,10 +42,10 @@ export FENCEBENCH_RACE_ROUNDS=${PLANT_RACE_ROUNDS:-60}
 LOOM_DIR=target/loom
 failures=0
 
-# run_test PLANT SUITE TEST : runs one test (exactly) with PLANT compiled in; true when
-# it failed: an assertion, a panic in one of its threads, or the process aborting.
+# run_test PLANT SUITE TEST MARK : runs one test (exactly) with PLANT compiled in; true
+# when it failed with MARK in its output (the failure the plant must cause).
 run_test() {
-    local plant=$1 suite=$2 test=$3 out rc
+    local plant=$1 suite=$2 test=$3 mark=$4 out rc
     if [ "$suite" = loom ]; then
         out=$(FENCEBENCH_PLANT=$plant RUSTFLAGS="--cfg fencebench_loom" CARGO_TARGET_DIR=$LOOM_DIR \
             timeout 300 cargo test -q -p fencebench-impls --test loom --release -- --exact "$test" 2>&1)
@@ -49,13 +59,22 @@ run_test() {
         tail -3 <<<"$out" >&2
         return 1
     fi
+    if ! grep -qF -- "$mark" <<<"$out"; then
+        echo "    $suite: $test failed, but not with \"$mark\" (exit $rc): not a catch" >&2
+        tail -3 <<<"$out" >&2
+        return 1
+    fi
 }
 
-# catch PLANT SUITE RUNS TEST... : runs each test RUNS times; one table row per test.
+# catch PLANT SUITE RUNS MARK TEST... : runs each test RUNS times, a catch being a
+# failure with MARK; one table row per test.
 catch() {
-    local plant=$1 suite=$2 runs=$3
-    shift 3
+    local plant=$1 suite=$2 runs=$3 mark=$4
+    shift 4
     local t n caught start row
+    if [ "$mode" = run ] && [ -n "$only" ] && [ "$plant" != "$only" ]; then
+        return
+    fi
     for t in "$@"; do
         if [ "$mode" != run ]; then
             printf '| `%s` | %s | `%s` |\n' "$plant" "$suite" "$t"
@@ -64,7 +83,7 @@ catch() {
         caught=0
         start=$SECONDS
         for ((n = 1; n <= runs; n++)); do
-            if run_test "$plant" "$suite" "$t"; then
+            if run_test "$plant" "$suite" "$t" "$mark"; then
                 caught=$((caught + 1))
             fi
         done
@@ -78,9 +97,10 @@ catch() {
     done
 }
 
-race() { local p=$1; shift; catch "$p" race "$RUNS" "${@/%/_never_reads_freed_data}"; }
-conformance() { local p=$1; shift; catch "$p" conformance 1 "$@"; }
-loom() { local p=$1; shift; catch "$p" loom 1 "$@"; }
+race() { local p=$1; shift; catch "$p" race "$RUNS" "RACE VIOLATION" "${@/%/_never_reads_freed_data}"; }
+# conformance PLANT MESSAGE TEST... : MESSAGE is the targeted assertion's.
+conformance() { local p=$1 m=$2; shift 2; catch "$p" conformance 1 "$m" "$@"; }
+loom() { local p=$1; shift; catch "$p" loom 1 "late read" "$@"; }
 
 # The one list of plant × suite × tests that must fail: the run, --list and the docs'
 # table all come from it.
@@ -113,7 +133,7 @@ loom hazptr-scan-ignores-hazards fence_model_hazptr
 loom hazptr-scan-no-barrier hazptr_one_reader fence_model_hazptr
 race refcount-free-at-signal refcount
 race detach-free-before-clear rcu_detach
-conformance detach-free-before-clear rcu_detach::names
+conformance detach-free-before-clear "the read section used a signalled fence's data" rcu_detach::names
 race lock-reader-unlocked lock
 # A window of a few instructions between load and get: loom finds it every time, the
 # conformance race_signal_callback (which uses get_rcu_safe) only by luck.

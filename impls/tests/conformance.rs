@@ -40,7 +40,7 @@ macro_rules! conformance_suite {
                 driver_signaled_op, ref_count, release_with_pending_callback,
                 names, tracepoints, pool_accounting, unload, info_takes_the_fence_lock,
                 signal_order, driver_kinds, signal_api, wait_tests_the_bit,
-                name_helpers_test_on_their_own,
+                name_helpers_test_on_their_own, reclaims_once_readers_leave,
             );
         }
     )*};
@@ -912,6 +912,79 @@ fn pool_accounting<I: Implementation>() {
     assert_eq!(settled(tl.pool().stats()), (0, 0, N, 0), "fences released");
 }
 
+/// Retirements while a reader holds a section, then after it left.
+const RETIRED_UNDER_READER: u64 = 200;
+const RETIRED_AFTER_READER: u64 = 3_000;
+/// Most objects any scheme may keep retired, readers gone, without a quiesce: haphazard
+/// scans only once more than 1,000 are retired; the hand-written schemes hand off or scan
+/// every 64.
+const BACKLOG_MAX: u64 = 1_200;
+
+/// Reclamation that must finish. A reader holds a section while fences are retired,
+/// then leaves; retiring goes on. Without any quiesce, what is retired must then be
+/// freed down to [`BACKLOG_MAX`] (a reclaimer that never runs, or a full batch never
+/// handed to it, leaves everything retired); a quiesce must then free the rest. It takes
+/// milliseconds; the work runs on a thread of its own, so if it stalls the test fails at
+/// [`DEADLINE`], saying where, instead of hanging.
+fn reclaims_once_readers_leave<I: Implementation>() {
+    let stage = Arc::new(Mutex::new(String::from("starting")));
+    let (done_tx, done) = std::sync::mpsc::channel();
+    let worker_stage = stage.clone();
+    thread::spawn(move || {
+        let set = |s: String| *worker_stage.lock().unwrap_or_else(|e| e.into_inner()) = s;
+        let tl = timeline::<I>();
+        // Signalling each fence as it is created, announcing a quiescent state between
+        // operations as the workloads do (`rcu-qsbr`).
+        let retire = |n: u64| {
+            for _ in 0..n {
+                let f = tl.create();
+                f.signal().unwrap();
+                drop(f);
+                I::quiescent_state();
+            }
+        };
+        // A fence of its own, not signalled until the reader left: `lock`'s readers
+        // hold the fence's lock.
+        let parked = tl.create();
+        let (release, reader) = park_reader_on::<I>(parked.clone());
+        set("retiring under a reader".into());
+        retire(RETIRED_UNDER_READER);
+        release.send(()).unwrap();
+        reader.join().unwrap();
+        parked.signal().unwrap();
+        drop(parked);
+        set("retiring after the reader left".into());
+        retire(RETIRED_AFTER_READER);
+        let total = RETIRED_UNDER_READER + RETIRED_AFTER_READER + 1;
+        // Offline: a blocking wait (`rcu-qsbr`'s grace periods must not wait for it).
+        I::offline(|| loop {
+            let st = tl.pool().stats();
+            set(format!(
+                "waiting, without a quiesce, for the backlog to drop to {BACKLOG_MAX}: {st:?}"
+            ));
+            if st.retained <= BACKLOG_MAX {
+                break;
+            }
+            thread::sleep(Duration::from_millis(1));
+        });
+        set("quiescing".into());
+        I::quiesce();
+        let st = tl.pool().stats();
+        set(format!("quiesced: {st:?}"));
+        let _ = done_tx.send(settled(st) == (0, 0, total, 0));
+    });
+    let outcome = done.recv_timeout(DEADLINE);
+    let stage = stage.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    match outcome {
+        Ok(settled) => assert!(settled, "{}: quiesce left data unfreed: {stage}", I::NAME),
+        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => panic!(
+            "{}: reclamation did not finish within {DEADLINE:?}: {stage}",
+            I::NAME
+        ),
+        Err(e) => panic!("{}: the worker failed ({e}): {stage}", I::NAME),
+    }
+}
+
 /// Module unload while the driver's signalled fences are still held elsewhere: every
 /// implementation that reclaims at signal returns with all the driver's memory freed;
 /// refcounting cannot block and reports the memory pinned until the last fence goes.
@@ -952,7 +1025,13 @@ fn unload<I: Implementation>() {
 fn park_reader<I: Implementation>(
     driver: &I::Timeline,
 ) -> (std::sync::mpsc::Sender<()>, thread::JoinHandle<()>) {
-    let fence = driver.create();
+    park_reader_on::<I>(driver.create())
+}
+
+/// As [`park_reader`], on `fence`.
+fn park_reader_on<I: Implementation>(
+    fence: I::Fence,
+) -> (std::sync::mpsc::Sender<()>, thread::JoinHandle<()>) {
     let (inside_tx, inside) = std::sync::mpsc::channel();
     let (release, release_rx) = std::sync::mpsc::channel::<()>();
     let reader = thread::spawn(move || {

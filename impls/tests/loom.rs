@@ -158,19 +158,34 @@ impl Fence {
 }
 
 /// The size of a model: reader threads (besides the exporter, the main thread), read-side
-/// sections per reader, and whether the exporter's lock is modelled.
+/// sections per reader, whether the exporter's lock is modelled, and whether a grace
+/// period completes before the signal.
 #[derive(Clone, Copy)]
 struct Shape {
     readers: usize,
     sections: usize,
     exporter_lock: bool,
+    /// Two grace periods back to back: one before the signal, then the one the free
+    /// waits for. A reader that took its snapshot (the counter, the index) just before
+    /// the first began, and published it only after the first finished its scan, is in
+    /// none of the first's waits; the second must still wait for it. A grace period that
+    /// judges readers by a phase or parity bit, not the whole counter, takes that stale
+    /// snapshot for a current one (the mistake liburcu's two phase flips prevent).
+    earlier_grace_period: bool,
 }
 
-/// The smallest model: one reader, one section, no exporter lock.
+/// The smallest model: one reader, one section, no exporter lock, one grace period.
 const ONE: Shape = Shape {
     readers: 1,
     sections: 1,
     exporter_lock: false,
+    earlier_grace_period: false,
+};
+
+/// [`ONE`] with a grace period completed before the signal.
+const ONE_AFTER_A_GRACE_PERIOD: Shape = Shape {
+    earlier_grace_period: true,
+    ..ONE
 };
 
 /// Spawns `threads` reader threads, each running `body` on its own clone of `ctx`.
@@ -232,6 +247,9 @@ fn rcu_model(shape: Shape, bug: RcuBug) {
         },
     );
 
+    if shape.earlier_grace_period {
+        domain.synchronize();
+    }
     fence.signal();
     if bug != RcuBug::NoGracePeriod {
         domain.synchronize();
@@ -245,6 +263,14 @@ fn rcu_model(shape: Shape, bug: RcuBug) {
 #[test]
 fn rcu_one_reader() {
     check("rcu 1 reader", || rcu_model(ONE, RcuBug::None));
+}
+
+/// Two grace periods back to back against one reader (see [`Shape::earlier_grace_period`]).
+#[test]
+fn rcu_two_grace_periods() {
+    check("rcu 1 reader, 2 grace periods", || {
+        rcu_model(ONE_AFTER_A_GRACE_PERIOD, RcuBug::None)
+    });
 }
 
 /// A reader's second section reuses its record with the grace-period counter it reads
@@ -314,6 +340,9 @@ fn srcu_model<F: srcu::Flavor>(shape: Shape, bug: bool) {
             }
         },
     );
+    if shape.earlier_grace_period {
+        domain.synchronize();
+    }
     fence.signal();
     if !bug {
         domain.synchronize();
@@ -326,6 +355,16 @@ fn srcu_model<F: srcu::Flavor>(shape: Shape, bug: bool) {
 #[test]
 fn srcu_one_reader() {
     check("srcu 1 reader", || srcu_model::<srcu::Classic>(ONE, false));
+}
+
+/// Two grace periods back to back against one reader: a reader that read the index
+/// before the first's flip counts in the half the second flips back to, so the second
+/// must wait for that half before its flip (see [`Shape::earlier_grace_period`]).
+#[test]
+fn srcu_two_grace_periods() {
+    check("srcu 1 reader, 2 grace periods", || {
+        srcu_model::<srcu::Classic>(ONE_AFTER_A_GRACE_PERIOD, false)
+    });
 }
 
 /// The second section may count in the other half, after the exporter's flip.
@@ -362,6 +401,14 @@ fn planted_srcu_free_without_grace_period_is_caught() {
 fn srcu_fast_one_reader() {
     check("srcu-fast 1 reader", || {
         srcu_model::<srcu::Fast>(ONE, false)
+    });
+}
+
+/// As [`srcu_two_grace_periods`], with fast readers.
+#[test]
+fn srcu_fast_two_grace_periods() {
+    check("srcu-fast 1 reader, 2 grace periods", || {
+        srcu_model::<srcu::Fast>(ONE_AFTER_A_GRACE_PERIOD, false)
     });
 }
 
@@ -408,6 +455,9 @@ fn qsbr_model(shape: Shape, offline: bool) {
             domain.unregister(&rec);
         },
     );
+    if shape.earlier_grace_period {
+        domain.synchronize();
+    }
     fence.signal();
     domain.synchronize();
     fence.data.free();
@@ -427,6 +477,16 @@ fn qsbr_one_reader_two_sections() {
     });
 }
 
+/// Two grace periods back to back against one reader coming online: one that read the
+/// counter before the first began and published it after the first's scan saw it offline
+/// (see [`Shape::earlier_grace_period`]).
+#[test]
+fn qsbr_two_grace_periods() {
+    check("qsbr 1 reader, 2 grace periods", || {
+        qsbr_model(ONE_AFTER_A_GRACE_PERIOD, false)
+    });
+}
+
 /// A section after coming back online, against a scan that saw the reader offline.
 #[test]
 fn qsbr_offline_then_online() {
@@ -436,7 +496,10 @@ fn qsbr_offline_then_online() {
 }
 
 // ---------------------------------------------------------------------------------------
-// Hazard pointers.
+// Hazard pointers. No grace period, so no model of two back to back: a scan reads the
+// hazards as they are now and keeps nothing of an earlier scan, so there is no stale
+// snapshot for a second one to misjudge. `hazptr_model` scans twice all the same, the
+// second time after the readers left.
 
 /// Readers acquire a record and, per section, publish the data's address, then test
 /// `SIGNALED` (the re-validation) and use the data, then clear; the exporter signals,
@@ -660,7 +723,10 @@ fn planted_inline_lock_test_outside_lock_is_caught() {
 // `schemes/rcu_detach.rs`) on `rcu::Domain` and the pool; only where the domain comes
 // from differs (`reclaim/rcu.rs`: one per execution, a reader record per section, a
 // synchronous grace period and free). `GuardedFence<Hazptr>` does the same with
-// `schemes/hazptr.rs` on `hazptr::Domain` (a record per section, a scan per retirement).
+// `schemes/hazptr.rs` on `hazptr::Domain` (a record per section, a scan per retirement),
+// and the `srcu`, `srcu-fast` and `rcu-qsbr` models with their glue on their domains.
+// `refcount` and `lock` have no domain: their models are their benchmarked code whole.
+// Every hand-written scheme but the unprotected baseline has one.
 
 /// Preemption bound of the fence-model models: every `info()` and `signal()` is dozens of
 /// atomic operations (names, generation checks, the lock, the grace period).
@@ -727,6 +793,21 @@ fn fence_model_srcu_fast() {
 #[test]
 fn fence_model_hazptr() {
     fence_model::<fencebench_impls::Hazptr>("guarded hazptr");
+}
+
+#[test]
+fn fence_model_rcu_qsbr() {
+    fence_model::<fencebench_impls::RcuQsbr>("guarded rcu-qsbr");
+}
+
+#[test]
+fn fence_model_refcount() {
+    fence_model::<fencebench_impls::Refcount>("guarded refcount");
+}
+
+#[test]
+fn fence_model_lock() {
+    fence_model::<fencebench_impls::Lock>("guarded lock");
 }
 
 /// `dma_fence_get_rcu_safe` against type-stable reuse: one thread takes a reference to

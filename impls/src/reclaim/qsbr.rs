@@ -102,8 +102,19 @@ impl Domain {
     /// `rcu_thread_online`. Unlike a quiescent state this needs a fence: a scan may have
     /// seen the thread offline and be freeing while the thread reads a stale counter.
     pub fn online(&self, rec: &Record) {
+        self.online_after(rec, || {});
+    }
+
+    /// [`online`](Self::online), running `between` after reading the counter and before
+    /// publishing it: a test's thread preempted there, whose snapshot the grace periods
+    /// that run meanwhile see offline, and the next must wait for.
+    #[doc(hidden)]
+    #[inline(always)]
+    pub fn online_after(&self, rec: &Record, between: impl FnOnce()) {
         // Relaxed: ordered before the next sections by the fence below.
-        rec.ctr.store(self.gp.load(Relaxed), Relaxed);
+        let gp = self.gp.load(Relaxed);
+        between();
+        rec.ctr.store(gp, Relaxed);
         // SeqCst fence: the store above is visible before the sections' loads, so either
         // the scan (after its own fence) sees the thread online and waits, or the
         // sections see what the grace period's caller retired before its fence.

@@ -38,11 +38,19 @@ impl ReaderRecord {
     /// thread writes it) and ends the section with [`unlock`](Self::unlock).
     #[inline]
     fn lock(&self, domain: &Domain) {
+        self.lock_after(domain, || {});
+    }
+
+    /// [`lock`](Self::lock), running `between` after an outermost section read the
+    /// counter and before it publishes it (a no-op but in tests: [`Reader::lock_after`]).
+    #[inline(always)]
+    fn lock_after(&self, domain: &Domain, between: impl FnOnce()) {
         // Relaxed: only this thread writes its record.
         let c = self.ctr.load(Relaxed);
         if c & NEST_MASK == 0 {
             // Relaxed: the counter (and the mode bit, set at registration) is only copied.
             let gp = domain.gp.load(Relaxed);
+            between();
             // Relaxed store: ordered before the section's loads by the light barrier
             // below, which pairs with the first heavy barrier in `synchronize`.
             self.ctr.store(gp + 1, Relaxed);
@@ -192,6 +200,16 @@ impl Reader<'_> {
     #[inline]
     pub fn lock(&self) -> ReadGuard<'_> {
         self.rec.lock(self.domain);
+        ReadGuard { reader: self }
+    }
+
+    /// [`lock`](Self::lock), running `between` after the section read the grace-period
+    /// counter and before it publishes it: a test's reader preempted there, whose
+    /// snapshot the grace periods that run meanwhile cannot see, and the next must wait
+    /// for.
+    #[doc(hidden)]
+    pub fn lock_after(&self, between: impl FnOnce()) -> ReadGuard<'_> {
+        self.rec.lock_after(self.domain, between);
         ReadGuard { reader: self }
     }
 }

@@ -225,11 +225,21 @@ impl<F: Flavor> Domain<F> {
     /// exactly once, on this thread. `f` may block. Panics if `slot >= SLOTS`.
     #[inline]
     pub fn read<R>(&self, slot: usize, f: impl FnOnce() -> R) -> R {
+        self.read_after(slot, || {}, f)
+    }
+
+    /// [`read`](Self::read), running `between` after the section read the index and
+    /// before it counts itself: a test's reader preempted there, which the grace periods
+    /// that run meanwhile do not see, and the next must wait for.
+    #[doc(hidden)]
+    #[inline(always)]
+    pub fn read_after<R>(&self, slot: usize, between: impl FnOnce(), f: impl FnOnce() -> R) -> R {
         let counters = &self.slots[slot];
         // Relaxed: a stale index is fine: a reader counted in either half is waited for
         // by the scan of that half, and one counted after that scan passed sees the
         // retirement through fence B (see `readers_done`).
         let word = self.idx.load(Relaxed);
+        between();
         let (idx, full) = ((word & 1) as usize, word & FULL_FENCE != 0);
         // Ordered before the section's loads by fence B below.
         bump(&counters.lock[idx]);

@@ -147,3 +147,72 @@ impl Drop for Batch {
         self.reclaimer.submit(std::mem::take(self.items.get_mut()));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::memory::pool::{Name, Pool};
+    use std::time::{Duration, Instant};
+
+    /// Far beyond a grace period here (none: `no_grace_period`) on a loaded machine:
+    /// reaching it means the reclaimer never freed the batch.
+    const BOUND: Duration = Duration::from_secs(30);
+
+    fn no_grace_period() {}
+
+    static RECLAIMER: Reclaimer = Reclaimer::new("fencebench-test-reclaimer", no_grace_period);
+
+    thread_local! {
+        static BATCH: Batch = const { Batch::new(&RECLAIMER) };
+    }
+
+    /// Batches submitted so far.
+    fn submitted() -> u64 {
+        RECLAIMER.queue.lock().unwrap().submitted
+    }
+
+    /// Waits, at most [`BOUND`], until the reclaimer completed batch `seq`.
+    fn freed_within_bound(seq: u64, what: &str) {
+        let start = Instant::now();
+        while RECLAIMER.queue.lock().unwrap().completed < seq {
+            assert!(start.elapsed() < BOUND, "{what} not freed within {BOUND:?}");
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+
+    /// The batching that keeps the hand-off off the signaller's hot path, and that it
+    /// ends in frees: a thread's retirements go to the reclaimer when [`BATCH_LEN`] have
+    /// collected, not one by one (each hand-off takes the queue's lock and wakes the
+    /// reclaimer) and not never (nothing would be freed until a flush); `flush` hands off
+    /// the rest. This is the only test that uses this reclaimer, so the counts are its own.
+    #[test]
+    fn full_batches_go_to_the_reclaimer_and_are_freed() {
+        let pool = Pool::new();
+        let retire = || {
+            let d = pool.alloc(&Name::new("drv"), &Name::new("tl"), 0);
+            d.retire(0);
+            RECLAIMER.defer(&BATCH, d);
+        };
+        for _ in 1..BATCH_LEN {
+            retire();
+        }
+        assert_eq!(submitted(), 0, "a partial batch went to the reclaimer");
+        retire();
+        assert_eq!(
+            submitted(),
+            1,
+            "a full batch was not handed to the reclaimer"
+        );
+        freed_within_bound(1, "a full batch");
+        assert_eq!(pool.stats().freed, BATCH_LEN as u64);
+        retire();
+        let seq = RECLAIMER.flush(&BATCH);
+        assert_eq!(seq, 2, "flush did not hand off the partial batch");
+        freed_within_bound(seq, "a flushed partial batch");
+        let st = pool.stats();
+        assert_eq!(
+            (st.live, st.retained, st.freed),
+            (0, 0, BATCH_LEN as u64 + 1)
+        );
+    }
+}
