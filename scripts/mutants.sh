@@ -4,39 +4,43 @@ set -euo pipefail
 
 usage() {
     cat <<'USAGE'
-Usage: scripts/mutants.sh [FILE...] [--in-diff DIFF] [--shard K/N] [--timeout S]
-                          [--build-timeout S] [--no-loom] [--list] [--no-write]
+Usage: scripts/mutants.sh [FILE...] [--in-diff DIFF] [--shard K/N] [--fast-timeout S]
+                          [--timeout S] [--build-timeout S] [--no-loom] [--list]
+                          [--no-write]
 
 Runs cargo-mutants (installed first, with `cargo install --locked`, when the pinned
 version is missing) over the reclamation files, each with the suites that can catch its
 mutants, and writes each file's counts (caught, timeout, missed, unviable, excluded as
 equivalent), with the date and commit, to results/mutants/<file>.txt.
 
-Two passes, so the slow suite runs only where the fast ones missed:
-  1. every file: `cargo test -p fencebench-impls --lib --test conformance
-     --test mutants_killed --test race` (race with FENCEBENCH_RACE_ROUNDS, default 5);
-  2. the mutants pass 1 missed, in files loom compiles (all but reclaim/process/):
-     the loom models that exercise the file, `--cfg fencebench_loom`, release.
-A mutant is missed only if it survives both. Excluded mutants (equivalent ones, each
+Three stages, each on the mutants the stages before missed, so the slow suites run
+only where the fast ones cannot decide:
+  1. `cargo test -p fencebench-impls --lib --test mutants_killed` (seconds; a stalled
+     reclaimer fails within its bound);
+  2. `--test conformance --test race` (race with FENCEBENCH_RACE_ROUNDS, default 3);
+  3. in files loom compiles (all but reclaim/process/): the loom models that exercise
+     the file, `--cfg fencebench_loom`, release.
+A mutant is missed only if it survives all three. Excluded mutants (equivalent ones, each
 with its reason) are listed in .cargo/mutants.toml.
 
   FILE             a file of the list below (default: all of them)
   --in-diff DIFF   only the mutants in lines DIFF (a `git diff`) touches; writes
                    no result file (.ci/mutants-diff.sh uses it)
-  --shard K/N      only shard K of N (0-based) of each pass's mutants; writes no
+  --shard K/N      only shard K of N (0-based) of each file's mutants; writes no
                    result file
-  --timeout S      test timeout per mutant and pass, seconds (default 120)
+  --fast-timeout S test timeout per mutant in stage 1, seconds (default 60)
+  --timeout S      test timeout per mutant in stages 2 and 3, seconds (default 240)
   --build-timeout S  build timeout per mutant, seconds (default 300)
-  --no-loom        pass 1 only
+  --no-loom        no stage 3
   --list           list the mutants each file would get, build nothing
   --no-write       print the counts, write no result file
   -h, --help       this text
 
-Each mutant builds in a copy of the tree with CARGO_TARGET_DIR target (pass 1) or
-target/loom (pass 2, as .ci/run's loom step), so the dependencies the ordinary builds
+Each mutant builds in a copy of the tree with CARGO_TARGET_DIR target (stages 1, 2)
+or target/loom (stage 3, as .ci/run's loom step), so the dependencies the ordinary builds
 compiled are reused; each run adds the copies' own crates there (`cargo clean` removes
-them). cargo-mutants' logs go to target/mutants/<file>/{pass1,pass2}/mutants.out. Exits non-zero
-when a mutant survives both passes, or a baseline fails. Run it under `nice` on a shared
+them). cargo-mutants' logs go to target/mutants/<file>/stage<N>/mutants.out. Exits non-zero
+when a mutant survives every stage, or a baseline fails. Run it under `nice` on a shared
 machine.
 
 Files:
@@ -63,11 +67,12 @@ MUTANTS_VERSION=27.1.0
 die() { echo "mutants.sh: $*" >&2; exit 2; }
 need() { [ $# -ge 2 ] || die "$1 needs a value"; }
 
-files=() in_diff="" shard="" timeout=120 build_timeout=300 loom=1 list="" write=1
+files=() in_diff="" shard="" fast_timeout=60 timeout=240 build_timeout=300 loom=1 list="" write=1
 while [ $# -gt 0 ]; do
     case "$1" in
         --in-diff) need "$@"; in_diff=$(realpath "$2"); write=""; shift 2 ;;
         --shard) need "$@"; shard=$2; write=""; shift 2 ;;
+        --fast-timeout) need "$@"; fast_timeout=$2; shift 2 ;;
         --timeout) need "$@"; timeout=$2; shift 2 ;;
         --build-timeout) need "$@"; build_timeout=$2; shift 2 ;;
         --no-loom) loom=""; shift ;;
@@ -91,10 +96,11 @@ if ! cargo mutants --version 2>/dev/null | grep -qxF "cargo-mutants $MUTANTS_VER
         || die "cargo install cargo-mutants $MUTANTS_VERSION failed"
 fi
 
-export FENCEBENCH_RACE_ROUNDS=${FENCEBENCH_RACE_ROUNDS:-5}
-PASS1_TESTS=(--lib --test conformance --test mutants_killed --test race)
-# --release as a cargo argument, so the build phase builds what the test phase runs.
-PASS2_TESTS=(--test loom --)
+export FENCEBENCH_RACE_ROUNDS=${FENCEBENCH_RACE_ROUNDS:-3}
+STAGE1_TESTS=(--lib --test mutants_killed)
+STAGE2_TESTS=(--test conformance --test race)
+# With --release as a cargo argument, so the build phase builds what the test phase runs.
+STAGE3_TESTS=(--test loom --)
 
 # The loom models that exercise each file (test-name filters); none: all of them.
 loom_filters() {
@@ -121,13 +127,17 @@ exact_re() { sed -e 's/[][\.*^$+?(){}|]/\\&/g' -e 's/.*/^&$/' | paste -sd'|'; }
 count() { lines "$1/mutants.out/$2.txt"; }
 lines() { if [ -f "$1" ]; then grep -c . "$1" || true; else echo 0; fi; }
 
-# mutants ARGS...: cargo-mutants on the impls crate with the common options; its exit
-# status, less "some mutant missed" (2) and "some timed out" (3), which the counts report.
-mutants() {
-    local rc=0
-    cargo mutants -p fencebench-impls --no-shuffle -j 1 --timeout "$timeout" \
-        --build-timeout "$build_timeout" ${shard:+--shard "$shard"} \
-        ${in_diff:+--in-diff "$in_diff"} "$@" || rc=$?
+# mutants_in DIR FILE RE ARGS...: cargo-mutants on FILE's mutants (only those RE names,
+# when given; only $sel_shard and $sel_diff's, when set), the stage's environment ($env)
+# and test timeout ($tmo), output in DIR; its exit status, less "some mutant missed" (2)
+# and "some timed out" (3), which the counts report.
+mutants_in() {
+    local dir=$1 file=$2 re=$3 rc=0
+    shift 3
+    env CARGO_TARGET_DIR="$PWD/target" "${env[@]}" cargo mutants -p fencebench-impls \
+        --no-shuffle -j 1 --timeout "$tmo" --build-timeout "$build_timeout" --file "$file" \
+        -o "$dir" ${re:+--re "$re"} ${sel_shard:+--shard "$sel_shard"} \
+        ${sel_diff:+--in-diff "$sel_diff"} "$@" || rc=$?
     case $rc in 0|2|3) return 0 ;; *) return $rc ;; esac
 }
 
@@ -151,30 +161,39 @@ for f in "${files[@]}"; do
     fi
     start=$SECONDS
     rm -rf "$out"
-    mkdir -p "$out/pass1" "$out/pass2"
-    echo "mutants.sh: $f: pass 1 (${PASS1_TESTS[*]})" >&2
-    CARGO_TARGET_DIR=$PWD/target mutants --file "$f" -o "$out/pass1" \
-        -- "${PASS1_TESTS[@]}" || die "$f: cargo-mutants failed in pass 1 (see $out/pass1/mutants.out)"
-    missed1=$(count "$out/pass1" missed)
-    caught=$(count "$out/pass1" caught) to=$(count "$out/pass1" timeout)
-    unviable=$(count "$out/pass1" unviable)
-    missed_list=$out/pass1/mutants.out/missed.txt
-    passes="pass 1: --lib, conformance, mutants_killed, race (FENCEBENCH_RACE_ROUNDS=$FENCEBENCH_RACE_ROUNDS)"
-    if [ -n "$loom" ] && [ "$missed1" -gt 0 ] && [[ $f != impls/src/reclaim/process/* ]]; then
-        filters=$(loom_filters "$f")
-        echo "mutants.sh: $f: pass 2 (loom ${filters:-all models}) on the $missed1 missed" >&2
-        re=$(exact_re <"$missed_list")
-        # Not sharded again: pass 1's shard already chose these.
-        shard="" in_diff="" RUSTFLAGS="--cfg fencebench_loom" \
-            CARGO_TARGET_DIR=$PWD/target/loom \
-            mutants --file "$f" --re "$re" --cargo-arg=--release -o "$out/pass2" -- "${PASS2_TESTS[@]}" $(loom_filters "$f") \
-            || die "$f: cargo-mutants failed in pass 2 (see $out/pass2/mutants.out)"
-        caught=$((caught + $(count "$out/pass2" caught)))
-        to=$((to + $(count "$out/pass2" timeout)))
-        unviable=$((unviable + $(count "$out/pass2" unviable)))
-        missed_list=$out/pass2/mutants.out/missed.txt
-        passes="$passes; pass 2 on those missed: loom (release) ${filters:-all models}"
-    fi
+    caught=0 to=0 unviable=0 passes="" re="" missed_list=""
+    for stage in 1 2 3; do
+        if [ "$stage" -gt 1 ]; then
+            # Only what the stages before missed; none missed: done.
+            [ "$(lines "$missed_list")" -gt 0 ] || break
+            re=$(exact_re <"$missed_list")
+        fi
+        case $stage in
+            1) env=() tmo=$fast_timeout args=(-- "${STAGE1_TESTS[@]}")
+               what="--lib, mutants_killed" ;;
+            2) env=() tmo=$timeout args=(-- "${STAGE2_TESTS[@]}")
+               what="conformance, race (FENCEBENCH_RACE_ROUNDS=$FENCEBENCH_RACE_ROUNDS)" ;;
+            3) [ -n "$loom" ] && [[ $f != impls/src/reclaim/process/* ]] || break
+               filters=$(loom_filters "$f")
+               # shellcheck disable=SC2206 # the filters split on spaces
+               env=(RUSTFLAGS="--cfg fencebench_loom" CARGO_TARGET_DIR=$PWD/target/loom)
+               tmo=$timeout args=(--cargo-arg=--release -- "${STAGE3_TESTS[@]}" $filters)
+               what="loom, release (${filters:-all models})" ;;
+        esac
+        echo "mutants.sh: $f: stage $stage: $what${re:+, on the $(lines "$missed_list") missed}" >&2
+        dir=$out/stage$stage
+        mkdir -p "$dir"
+        # Later stages are not sharded or diffed again: stage 1 already chose the mutants.
+        sel_shard="" sel_diff=""
+        [ "$stage" -gt 1 ] || sel_shard=$shard sel_diff=$in_diff
+        mutants_in "$dir" "$f" "$re" "${args[@]}" \
+            || die "$f: cargo-mutants failed in stage $stage (see $dir/mutants.out)"
+        caught=$((caught + $(count "$dir" caught)))
+        to=$((to + $(count "$dir" timeout)))
+        unviable=$((unviable + $(count "$dir" unviable)))
+        missed_list=$dir/mutants.out/missed.txt
+        passes="${passes:+$passes; then on those missed: }$what"
+    done
     missed=$(lines "$missed_list")
     survivors=$((survivors + missed))
     total=$(cargo mutants -p fencebench-impls --list --file "$f" | grep -c . || true)
