@@ -5,8 +5,8 @@ set -euo pipefail
 usage() {
     cat <<'USAGE'
 Usage: scripts/mutants.sh [FILE...] [--in-diff DIFF] [--shard K/N] [--fast-timeout S]
-                          [--timeout S] [--build-timeout S] [--no-loom] [--list]
-                          [--no-write]
+                          [--timeout S] [--build-timeout S] [--no-loom] [--skip-baseline]
+                          [--list] [--no-write]
 
 Runs cargo-mutants (installed first, with `cargo install --locked`, when the pinned
 version is missing) over the reclamation files, each with the suites that can catch its
@@ -32,14 +32,16 @@ with its reason) are listed in .cargo/mutants.toml.
   --timeout S      test timeout per mutant in stages 2 and 3, seconds (default 240)
   --build-timeout S  build timeout per mutant, seconds (default 300)
   --no-loom        no stage 3
+  --skip-baseline  do not first run each stage's suites on the unmutated tree (for CI,
+                   which ran them already)
   --list           list the mutants each file would get, build nothing
   --no-write       print the counts, write no result file
   -h, --help       this text
 
-Each mutant builds in a copy of the tree with CARGO_TARGET_DIR target (stages 1, 2)
-or target/loom (stage 3, as .ci/run's loom step), so the dependencies the ordinary builds
-compiled are reused; each run adds the copies' own crates there (`cargo clean` removes
-them). cargo-mutants' logs go to target/mutants/<file>/stage<N>/mutants.out. Exits non-zero
+Each mutant builds in a copy of the tree with CARGO_TARGET_DIR target/mutants-build
+(stage 3: target/mutants-build/loom), kept between runs so the dependencies build once.
+Never the tree's own target: cargo names the copies' crates as the tree's, and a mutant
+built there passed for fresh in later ordinary builds, its source files being older. cargo-mutants' logs go to target/mutants/<file>/stage<N>/mutants.out. Exits non-zero
 when a mutant survives every stage, or a baseline fails. Run it under `nice` on a shared
 machine.
 
@@ -68,6 +70,7 @@ die() { echo "mutants.sh: $*" >&2; exit 2; }
 need() { [ $# -ge 2 ] || die "$1 needs a value"; }
 
 files=() in_diff="" shard="" fast_timeout=60 timeout=240 build_timeout=300 loom=1 list="" write=1
+baseline=run
 while [ $# -gt 0 ]; do
     case "$1" in
         --in-diff) need "$@"; in_diff=$(realpath "$2"); write=""; shift 2 ;;
@@ -76,6 +79,7 @@ while [ $# -gt 0 ]; do
         --timeout) need "$@"; timeout=$2; shift 2 ;;
         --build-timeout) need "$@"; build_timeout=$2; shift 2 ;;
         --no-loom) loom=""; shift ;;
+        --skip-baseline) baseline=skip; shift ;;
         --list) list=1; shift ;;
         --no-write) write=""; shift ;;
         -h|--help) usage; exit 0 ;;
@@ -134,8 +138,8 @@ lines() { if [ -f "$1" ]; then grep -c . "$1" || true; else echo 0; fi; }
 mutants_in() {
     local dir=$1 file=$2 re=$3 rc=0
     shift 3
-    env CARGO_TARGET_DIR="$PWD/target" "${env[@]}" cargo mutants -p fencebench-impls \
-        --no-shuffle -j 1 --timeout "$tmo" --build-timeout "$build_timeout" --file "$file" \
+    env CARGO_TARGET_DIR="$PWD/target/mutants-build" "${env[@]}" cargo mutants -p fencebench-impls \
+        --no-shuffle -j 1 --baseline "$baseline" --timeout "$tmo" --build-timeout "$build_timeout" --file "$file" \
         -o "$dir" ${re:+--re "$re"} ${sel_shard:+--shard "$sel_shard"} \
         ${sel_diff:+--in-diff "$sel_diff"} "$@" || rc=$?
     case $rc in 0|2|3) return 0 ;; *) return $rc ;; esac
@@ -161,7 +165,7 @@ for f in "${files[@]}"; do
     fi
     start=$SECONDS
     rm -rf "$out"
-    caught=0 to=0 unviable=0 passes="" re="" missed_list=""
+    caught=0 to=0 unviable=0 passes="" re="" missed_list="" by_stage=""
     for stage in 1 2 3; do
         if [ "$stage" -gt 1 ]; then
             # Only what the stages before missed; none missed: done.
@@ -176,7 +180,7 @@ for f in "${files[@]}"; do
             3) [ -n "$loom" ] && [[ $f != impls/src/reclaim/process/* ]] || break
                filters=$(loom_filters "$f")
                # shellcheck disable=SC2206 # the filters split on spaces
-               env=(RUSTFLAGS="--cfg fencebench_loom" CARGO_TARGET_DIR=$PWD/target/loom)
+               env=(RUSTFLAGS="--cfg fencebench_loom" CARGO_TARGET_DIR=$PWD/target/mutants-build/loom)
                tmo=$timeout args=(--cargo-arg=--release -- "${STAGE3_TESTS[@]}" $filters)
                what="loom, release (${filters:-all models})" ;;
         esac
@@ -188,6 +192,7 @@ for f in "${files[@]}"; do
         [ "$stage" -gt 1 ] || sel_shard=$shard sel_diff=$in_diff
         mutants_in "$dir" "$f" "$re" "${args[@]}" \
             || die "$f: cargo-mutants failed in stage $stage (see $dir/mutants.out)"
+        by_stage="${by_stage:+$by_stage, }stage $stage $(count "$dir" caught)"
         caught=$((caught + $(count "$dir" caught)))
         to=$((to + $(count "$dir" timeout)))
         unviable=$((unviable + $(count "$dir" unviable)))
@@ -206,7 +211,7 @@ for f in "${files[@]}"; do
         echo "wall: $((SECONDS - start)) s, one job, under nice on a shared 2-core machine"
         echo "suites: $passes"
         echo "mutants: $total ($((unfiltered - total)) more excluded as equivalent in .cargo/mutants.toml)"
-        echo "caught: $caught"
+        echo "caught: $caught ($by_stage)"
         echo "timeout: $to"
         echo "missed: $missed"
         echo "unviable: $unviable"

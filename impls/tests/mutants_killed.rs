@@ -3,23 +3,25 @@
 //! behaviour the race and conformance suites cannot see, because those end every round
 //! with a barrier that hides how and when reclamation happened before it.
 //!
-//! Each test is deterministic: it waits for a barrier, never for a time, and a barrier
-//! that does not return within [`STALL`] fails the test (a stalled reclaimer) instead of
-//! hanging it.
+//! None fails when nothing is broken: each waits for a barrier or a grace period and
+//! asserts no time, and one that does not end within [`STALL`] fails the test (a stalled
+//! reclaimer) instead of hanging it.
 
 #![cfg(not(fencebench_loom))]
 
 use fencebench_impls::pool::DriverRef;
 use fencebench_impls::published::{Cells, Published};
 use fencebench_impls::{qsbr, rcu, Name, Pool};
+use std::sync::atomic::AtomicBool;
+use std::sync::atomic::Ordering::SeqCst;
 use std::sync::mpsc;
 use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
 
-/// How long a barrier may take before the test calls reclamation stalled: with no
-/// reader in a section a grace period is a few system calls, so only a reclaimer that
-/// never frees comes near it.
+/// How long a test may take before it calls reclamation stalled: with no reader left in
+/// a section a grace period is a few system calls, so only one that never ends comes
+/// near it.
 const STALL: Duration = Duration::from_secs(10);
 
 /// Driver data allocated and retired, as a fence's signal retires it.
@@ -44,7 +46,9 @@ fn within_stall_bound(body: impl FnOnce() + Send + 'static) {
                 std::panic::resume_unwind(panic);
             }
         }
-        Err(mpsc::RecvTimeoutError::Timeout) => panic!("a barrier did not return: reclamation stalled"),
+        Err(mpsc::RecvTimeoutError::Timeout) => {
+            panic!("not done within {STALL:?}: a barrier or grace period stalled")
+        }
     }
 }
 
@@ -94,6 +98,54 @@ fn a_partial_batch_waits_for_its_threads_barrier() {
     });
 }
 
+/// A thread's partial batch is handed to the reclaimer when the thread exits, so a barrier
+/// on any thread then frees it: threads that exit without a barrier of their own (a run's
+/// readers, which retire what their `is_signaled` signals) leak nothing.
+#[test]
+fn an_exiting_threads_batch_is_freed_by_the_next_barrier() {
+    within_stall_bound(|| {
+        let pool = Pool::new();
+        let data = retired(&pool);
+        thread::spawn(move || rcu::call_rcu_free(data))
+            .join()
+            .unwrap();
+        barrier_elsewhere();
+        let st = pool.stats();
+        assert_eq!((st.retained, st.freed), (0, 1), "{st:?}");
+    });
+}
+
+/// A grace period waits for a reader that was inside a section when it began, and
+/// returns once that reader leaves. The reader stays inside for [`HOLD`] after the
+/// grace period's caller learns it is inside, so a grace period that does not wait
+/// returns while it is (unless the caller is descheduled that long); one that waits
+/// passes whatever the scheduling.
+#[test]
+fn a_grace_period_waits_for_a_reader_inside_a_section() {
+    const HOLD: Duration = Duration::from_millis(50);
+    static DOMAIN: rcu::Domain = rcu::Domain::new();
+    within_stall_bound(|| {
+        let left = AtomicBool::new(false);
+        let (inside_tx, inside_rx) = mpsc::channel();
+        thread::scope(|s| {
+            s.spawn(|| {
+                let reader = DOMAIN.register();
+                let section = reader.lock();
+                inside_tx.send(()).unwrap();
+                thread::sleep(HOLD);
+                left.store(true, SeqCst);
+                drop(section);
+            });
+            inside_rx.recv().unwrap();
+            DOMAIN.synchronize();
+            assert!(
+                left.load(SeqCst),
+                "synchronize returned while a reader that was inside a section before it began still was"
+            );
+        });
+    });
+}
+
 /// Unregistering a thread drops the registry's reference to its record, and only that
 /// one: a registry that kept exited threads' records would grow, and every grace period
 /// scan with it, for each thread a run starts; one that dropped others would stop
@@ -118,17 +170,31 @@ fn unregistering_drops_that_record_and_no_other() {
 /// otherwise a fence, and what it keeps alive, would outlive every pointer to it.
 #[test]
 fn published_fences_are_released() {
-    let cells = Cells::new();
-    let fence = Arc::new(7);
-    let p = Published::new(&cells);
-    p.publish(Some(fence.clone()));
-    assert_eq!(Arc::strong_count(&fence), 2);
-    assert_eq!(p.get_rcu_safe(), Some(fence.clone()));
-    assert_eq!(Arc::strong_count(&fence), 2, "get_rcu_safe kept a reference");
-    p.publish(None);
-    assert_eq!(Arc::strong_count(&fence), 1, "the cell kept the unpublished fence");
-    assert_eq!(p.get_rcu_safe(), None);
-    p.publish(Some(fence.clone()));
-    drop(p);
-    assert_eq!(Arc::strong_count(&fence), 1, "dropping the pointer kept its fence");
+    within_stall_bound(|| {
+        let cells = Cells::new();
+        let fence = Arc::new(7);
+        let p = Published::new(&cells);
+        p.publish(Some(fence.clone()));
+        assert_eq!(Arc::strong_count(&fence), 2);
+        assert_eq!(p.get_rcu_safe(), Some(fence.clone()));
+        assert_eq!(
+            Arc::strong_count(&fence),
+            2,
+            "get_rcu_safe kept a reference"
+        );
+        p.publish(None);
+        assert_eq!(
+            Arc::strong_count(&fence),
+            1,
+            "the cell kept the unpublished fence"
+        );
+        assert_eq!(p.get_rcu_safe(), None);
+        p.publish(Some(fence.clone()));
+        drop(p);
+        assert_eq!(
+            Arc::strong_count(&fence),
+            1,
+            "dropping the pointer kept its fence"
+        );
+    });
 }
