@@ -192,7 +192,7 @@ for f in "${files[@]}"; do
         [ "$stage" -gt 1 ] || sel_shard=$shard sel_diff=$in_diff
         mutants_in "$dir" "$f" "$re" "${args[@]}" \
             || die "$f: cargo-mutants failed in stage $stage (see $dir/mutants.out)"
-        by_stage="${by_stage:+$by_stage, }stage $stage $(count "$dir" caught)"
+        by_stage="${by_stage:+$by_stage, }stage $stage: $(count "$dir" caught)"
         caught=$((caught + $(count "$dir" caught)))
         to=$((to + $(count "$dir" timeout)))
         unviable=$((unviable + $(count "$dir" unviable)))
@@ -201,8 +201,10 @@ for f in "${files[@]}"; do
     done
     missed=$(lines "$missed_list")
     survivors=$((survivors + missed))
-    total=$(cargo mutants -p fencebench-impls --list --file "$f" | grep -c . || true)
-    unfiltered=$(cargo mutants -p fencebench-impls --list --file "$f" --no-config | grep -c . || true)
+    # As selected: the whole file, or its mutants in the diff or shard.
+    sel=(--file "$f" ${in_diff:+--in-diff "$in_diff"} ${shard:+--shard "$shard"})
+    total=$(cargo mutants -p fencebench-impls --list "${sel[@]}" | grep -c . || true)
+    unfiltered=$(cargo mutants -p fencebench-impls --list --no-config "${sel[@]}" | grep -c . || true)
     tested=$((caught + to + missed))
     report=$(
         echo "# cargo-mutants $MUTANTS_VERSION on $f (scripts/mutants.sh)"
@@ -211,7 +213,7 @@ for f in "${files[@]}"; do
         echo "wall: $((SECONDS - start)) s, one job, under nice on a shared 2-core machine"
         echo "suites: $passes"
         echo "mutants: $total ($((unfiltered - total)) more excluded as equivalent in .cargo/mutants.toml)"
-        echo "caught: $caught ($by_stage)"
+        echo "caught: $caught (by $by_stage)"
         echo "timeout: $to"
         echo "missed: $missed"
         echo "unviable: $unviable"
