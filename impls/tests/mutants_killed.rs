@@ -1,0 +1,200 @@
+//! Tests that kill the mutants cargo-mutants found surviving the other suites
+//! (`scripts/mutants.sh`, [docs/mutants.md](../../docs/mutants.md)): each checks one
+//! behaviour the race and conformance suites cannot see, because those end every round
+//! with a barrier that hides how and when reclamation happened before it.
+//!
+//! None fails when nothing is broken: each waits for a barrier or a grace period and
+//! asserts no time, and one that does not end within [`STALL`] fails the test (a stalled
+//! reclaimer) instead of hanging it.
+
+#![cfg(not(fencebench_loom))]
+
+use fencebench_impls::pool::DriverRef;
+use fencebench_impls::published::{Cells, Published};
+use fencebench_impls::{qsbr, rcu, Name, Pool};
+use std::sync::atomic::AtomicBool;
+use std::sync::atomic::Ordering::SeqCst;
+use std::sync::mpsc;
+use std::sync::Arc;
+use std::thread;
+use std::time::Duration;
+
+/// How long a test may take before it calls reclamation stalled: with no reader left in
+/// a section a grace period is a few system calls, so only one that never ends comes
+/// near it.
+const STALL: Duration = Duration::from_secs(10);
+
+/// Driver data allocated and retired, as a fence's signal retires it.
+fn retired(pool: &Arc<Pool>) -> DriverRef {
+    let d = pool.alloc(&Name::new("driver"), &Name::new("timeline"), 0);
+    d.retire(0);
+    d
+}
+
+/// Runs `body` on a thread of its own and fails if it has not returned within [`STALL`];
+/// a panic in it fails the test with its message.
+fn within_stall_bound(body: impl FnOnce() + Send + 'static) {
+    let (tx, rx) = mpsc::channel();
+    let t = thread::spawn(move || {
+        body();
+        let _ = tx.send(());
+    });
+    match rx.recv_timeout(STALL) {
+        Ok(()) => {}
+        Err(mpsc::RecvTimeoutError::Disconnected) => {
+            if let Err(panic) = t.join() {
+                std::panic::resume_unwind(panic);
+            }
+        }
+        Err(mpsc::RecvTimeoutError::Timeout) => {
+            panic!("not done within {STALL:?}: a barrier or grace period stalled")
+        }
+    }
+}
+
+/// `rcu_barrier` on a thread of its own, whose batch is empty: it waits only for what
+/// other threads already handed to the reclaimer.
+fn barrier_elsewhere() {
+    thread::spawn(rcu::rcu_barrier).join().unwrap();
+}
+
+/// A thread that keeps retiring has its full batches freed without ever calling a
+/// barrier itself: batching defers the hand-off, it must not defer it forever (a
+/// signaller thread that never exits would otherwise retain everything it retired).
+#[test]
+fn full_batches_are_freed_without_the_retiring_threads_barrier() {
+    within_stall_bound(|| {
+        let pool = Pool::new();
+        // Far more than a batch: whatever the batch length, some batches are full.
+        for _ in 0..4096 {
+            rcu::call_rcu_free(retired(&pool));
+        }
+        barrier_elsewhere();
+        let st = pool.stats();
+        assert!(
+            st.freed > 0,
+            "nothing freed of 4096 retired: no full batch reached the reclaimer ({st:?})"
+        );
+    });
+}
+
+/// Retired data waits in the retiring thread's batch until the batch is full or the
+/// thread flushes it: a hand-off per signal is the cost batching exists to avoid. The
+/// thread's own barrier then frees it.
+#[test]
+fn a_partial_batch_waits_for_its_threads_barrier() {
+    within_stall_bound(|| {
+        let pool = Pool::new();
+        rcu::call_rcu_free(retired(&pool));
+        barrier_elsewhere();
+        assert_eq!(
+            pool.stats().freed,
+            0,
+            "one retired object was handed to the reclaimer before its batch was full"
+        );
+        rcu::rcu_barrier();
+        let st = pool.stats();
+        assert_eq!((st.retained, st.freed), (0, 1), "{st:?}");
+    });
+}
+
+/// A thread's partial batch is handed to the reclaimer when the thread exits, so a barrier
+/// on any thread then frees it: threads that exit without a barrier of their own (a run's
+/// readers, which retire what their `is_signaled` signals) leak nothing.
+#[test]
+fn an_exiting_threads_batch_is_freed_by_the_next_barrier() {
+    within_stall_bound(|| {
+        let pool = Pool::new();
+        let data = retired(&pool);
+        thread::spawn(move || rcu::call_rcu_free(data))
+            .join()
+            .unwrap();
+        barrier_elsewhere();
+        let st = pool.stats();
+        assert_eq!((st.retained, st.freed), (0, 1), "{st:?}");
+    });
+}
+
+/// A grace period waits for a reader that was inside a section when it began, and
+/// returns once that reader leaves. The reader stays inside for [`HOLD`] after the
+/// grace period's caller learns it is inside, so a grace period that does not wait
+/// returns while it is (unless the caller is descheduled that long); one that waits
+/// passes whatever the scheduling.
+#[test]
+fn a_grace_period_waits_for_a_reader_inside_a_section() {
+    const HOLD: Duration = Duration::from_millis(50);
+    static DOMAIN: rcu::Domain = rcu::Domain::new();
+    within_stall_bound(|| {
+        let left = AtomicBool::new(false);
+        let (inside_tx, inside_rx) = mpsc::channel();
+        thread::scope(|s| {
+            s.spawn(|| {
+                let reader = DOMAIN.register();
+                let section = reader.lock();
+                inside_tx.send(()).unwrap();
+                thread::sleep(HOLD);
+                left.store(true, SeqCst);
+                drop(section);
+            });
+            inside_rx.recv().unwrap();
+            DOMAIN.synchronize();
+            assert!(
+                left.load(SeqCst),
+                "synchronize returned while a reader that was inside a section before it began still was"
+            );
+        });
+    });
+}
+
+/// Unregistering a thread drops the registry's reference to its record, and only that
+/// one: a registry that kept exited threads' records would grow, and every grace period
+/// scan with it, for each thread a run starts; one that dropped others would stop
+/// waiting for live readers.
+#[test]
+fn unregistering_drops_that_record_and_no_other() {
+    let domain = qsbr::Domain::new();
+    let (a, b) = (domain.register(), domain.register());
+    assert_eq!((Arc::strong_count(&a), Arc::strong_count(&b)), (2, 2));
+    domain.unregister(&a);
+    assert_eq!(
+        (Arc::strong_count(&a), Arc::strong_count(&b)),
+        (1, 2),
+        "the registry's references to (unregistered, registered) records"
+    );
+    domain.unregister(&b);
+    assert_eq!(Arc::strong_count(&b), 1);
+}
+
+/// A published pointer holds its fence (one reference, in its cell) until it publishes
+/// another or is dropped, and `get_rcu_safe` takes no reference it does not return:
+/// otherwise a fence, and what it keeps alive, would outlive every pointer to it.
+#[test]
+fn published_fences_are_released() {
+    within_stall_bound(|| {
+        let cells = Cells::new();
+        let fence = Arc::new(7);
+        let p = Published::new(&cells);
+        p.publish(Some(fence.clone()));
+        assert_eq!(Arc::strong_count(&fence), 2);
+        assert_eq!(p.get_rcu_safe(), Some(fence.clone()));
+        assert_eq!(
+            Arc::strong_count(&fence),
+            2,
+            "get_rcu_safe kept a reference"
+        );
+        p.publish(None);
+        assert_eq!(
+            Arc::strong_count(&fence),
+            1,
+            "the cell kept the unpublished fence"
+        );
+        assert_eq!(p.get_rcu_safe(), None);
+        p.publish(Some(fence.clone()));
+        drop(p);
+        assert_eq!(
+            Arc::strong_count(&fence),
+            1,
+            "dropping the pointer kept its fence"
+        );
+    });
+}
