@@ -38,6 +38,16 @@ impl ReaderRecord {
     /// thread writes it) and ends the section with [`unlock`](Self::unlock).
     #[inline]
     fn lock(&self, domain: &Domain) {
+        let locked = self.try_lock(domain);
+        assert!(locked, "read sections nested too deep");
+    }
+
+    /// [`lock`](Self::lock), refused (false, nothing written) where the nesting depth
+    /// is already `NEST_MASK`: a section nested that deep, or the process domain's
+    /// stand-in record of an unregistered thread, whose word says so. The read side's
+    /// nesting test then also catches an unregistered thread, with no test of its own.
+    #[inline]
+    fn try_lock(&self, domain: &Domain) -> bool {
         // Relaxed: only this thread writes its record.
         let c = self.ctr.load(Relaxed);
         if c & NEST_MASK == 0 {
@@ -48,10 +58,22 @@ impl ReaderRecord {
             self.ctr.store(gp + 1, Relaxed);
             #[cfg(not(fencebench_plant = "rcu-no-reader-barrier"))]
             membarrier::light_in(gp & FULL_FENCE != 0);
-        } else {
-            debug_assert!(c & NEST_MASK != NEST_MASK, "read sections nested too deep");
-            self.ctr.store(c + 1, Relaxed);
+            return true;
         }
+        self.try_lock_nested(c)
+    }
+
+    /// [`try_lock`](Self::try_lock) inside a section, `c` the word it loaded; out of
+    /// line, so that the outermost section's one test of the depth is all the inline
+    /// read side pays (this path also holds the stand-in's refusal).
+    #[cold]
+    #[inline(never)]
+    fn try_lock_nested(&self, c: u64) -> bool {
+        if c & NEST_MASK == NEST_MASK {
+            return false;
+        }
+        self.ctr.store(c + 1, Relaxed);
+        true
     }
 
     /// `rcu_read_unlock`: one level less; depth 0 ends the section.
@@ -227,15 +249,24 @@ mod process {
     use super::{Domain, Reader, ReaderRecord};
     use crate::memory::pool::DriverRef;
     use crate::reclaim::process::deferred::{Batch, Reclaimer};
-    use crate::reclaim::process::thread_record::{RecordPtr, Registration};
+    use crate::reclaim::process::thread_record::{Registration, StandInPtr};
+    use crate::sync::AtomicU64;
+    use crossbeam_utils::CachePadded;
 
     /// The process's RCU domain, like the kernel's single RCU.
     static DOMAIN: Domain = Domain::new();
 
+    /// The record of a thread not registered (yet, or any more): in no domain, never
+    /// written, nested `NEST_MASK` deep, so [`ReaderRecord::try_lock`] refuses it.
+    static IDLE: ReaderRecord = ReaderRecord {
+        ctr: CachePadded::new(AtomicU64::new(super::NEST_MASK)),
+    };
+
     thread_local! {
-        /// This thread's registered record: see [`RecordPtr`].
-        static RECORD: RecordPtr<ReaderRecord> = const { RecordPtr::new() };
-        static REGISTRATION: Registration<ReaderRecord, Reader<'static>> = {
+        /// This thread's registered record, [`IDLE`] while it has none: see
+        /// [`StandInPtr`].
+        static RECORD: StandInPtr<ReaderRecord> = const { StandInPtr::new(&IDLE) };
+        static REGISTRATION: Registration<ReaderRecord, Reader<'static>, StandInPtr<ReaderRecord>> = {
             let reader = DOMAIN.register();
             Registration::new(reader.rec.clone(), reader, &RECORD)
         };
@@ -258,21 +289,22 @@ mod process {
     /// destructor after the registration was destroyed uses a temporary record.
     #[inline]
     pub fn read_section<R>(f: impl FnOnce() -> R) -> R {
-        RecordPtr::with(&RECORD, |rec| match rec {
-            Some(rec) => {
-                let section = Section(rec);
-                section.0.lock(&DOMAIN);
-                f()
+        StandInPtr::with(&RECORD, |rec| {
+            if !rec.try_lock(&DOMAIN) {
+                return register_then_section(rec, f);
             }
-            None => register_then_section(f),
+            let _section = Section(rec);
+            f()
         })
     }
 
-    /// Registers the thread, then runs the section; on a temporary record when the
-    /// registration is already destroyed (thread exit).
+    /// The section [`ReaderRecord::try_lock`] refused: registers the thread, then runs
+    /// the section; on a temporary record when the registration is already destroyed
+    /// (thread exit).
     #[cold]
     #[inline(never)]
-    fn register_then_section<R>(f: impl FnOnce() -> R) -> R {
+    fn register_then_section<R>(rec: &ReaderRecord, f: impl FnOnce() -> R) -> R {
+        assert!(std::ptr::eq(rec, &IDLE), "read sections nested too deep");
         if Registration::publish(&REGISTRATION) {
             return read_section(f);
         }
