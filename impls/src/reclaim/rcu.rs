@@ -38,37 +38,40 @@ impl ReaderRecord {
     /// thread writes it) and ends the section with [`unlock`](Self::unlock).
     #[inline]
     fn lock(&self, domain: &Domain) {
-        let locked = self.try_lock(domain);
-        assert!(locked, "read sections nested too deep");
+        if !self.lock_outermost(domain) {
+            let nested = self.lock_nested();
+            assert!(nested, "read sections nested too deep");
+        }
     }
 
-    /// [`lock`](Self::lock), refused (false, nothing written) where the nesting depth
-    /// is already `NEST_MASK`: a section nested that deep, or the process domain's
-    /// stand-in record of an unregistered thread, whose word says so. The read side's
-    /// nesting test then also catches an unregistered thread, with no test of its own.
+    /// Begins an outermost section; false, with nothing written, inside a section (or
+    /// on the process domain's stand-in record of an unregistered thread, whose word
+    /// reads as nested): then [`lock_nested`](Self::lock_nested). The one test of the
+    /// depth is all the process domain's inline read side pays before the section.
     #[inline]
-    fn try_lock(&self, domain: &Domain) -> bool {
+    fn lock_outermost(&self, domain: &Domain) -> bool {
         // Relaxed: only this thread writes its record.
         let c = self.ctr.load(Relaxed);
-        if c & NEST_MASK == 0 {
-            // Relaxed: the counter (and the mode bit, set at registration) is only copied.
-            let gp = domain.gp.load(Relaxed);
-            // Relaxed store: ordered before the section's loads by the light barrier
-            // below, which pairs with the first heavy barrier in `synchronize`.
-            self.ctr.store(gp + 1, Relaxed);
-            #[cfg(not(fencebench_plant = "rcu-no-reader-barrier"))]
-            membarrier::light_in(gp & FULL_FENCE != 0);
-            return true;
+        if c & NEST_MASK != 0 {
+            return false;
         }
-        self.try_lock_nested(c)
+        // Relaxed: the counter (and the mode bit, set at registration) is only copied.
+        let gp = domain.gp.load(Relaxed);
+        // Relaxed store: ordered before the section's loads by the light barrier below,
+        // which pairs with the first heavy barrier in `synchronize`.
+        self.ctr.store(gp + 1, Relaxed);
+        #[cfg(not(fencebench_plant = "rcu-no-reader-barrier"))]
+        membarrier::light_in(gp & FULL_FENCE != 0);
+        true
     }
 
-    /// [`try_lock`](Self::try_lock) inside a section, `c` the word it loaded; out of
-    /// line, so that the outermost section's one test of the depth is all the inline
-    /// read side pays (this path also holds the stand-in's refusal).
-    #[cold]
-    #[inline(never)]
-    fn try_lock_nested(&self, c: u64) -> bool {
+    /// Begins a section nested in one of this thread's (after
+    /// [`lock_outermost`](Self::lock_outermost) refused); false, with nothing written,
+    /// at depth `NEST_MASK`: nested that deep, or the stand-in record.
+    fn lock_nested(&self) -> bool {
+        // Relaxed: only this thread writes its record.
+        let c = self.ctr.load(Relaxed);
+        debug_assert!(c & NEST_MASK != 0, "not inside a section");
         if c & NEST_MASK == NEST_MASK {
             return false;
         }
@@ -257,7 +260,8 @@ mod process {
     static DOMAIN: Domain = Domain::new();
 
     /// The record of a thread not registered (yet, or any more): in no domain, never
-    /// written, nested `NEST_MASK` deep, so [`ReaderRecord::try_lock`] refuses it.
+    /// written, nested `NEST_MASK` deep, so both
+    /// [`ReaderRecord::lock_outermost`] and [`ReaderRecord::lock_nested`] refuse it.
     static IDLE: ReaderRecord = ReaderRecord {
         ctr: CachePadded::new(AtomicU64::new(super::NEST_MASK)),
     };
@@ -285,25 +289,30 @@ mod process {
 
     /// Runs `f` inside one read-side section of the process domain. Closure-scoped, so
     /// the section ends exactly once, on this thread, while the thread's reader record
-    /// lives. The first section of a thread registers it; one called from a thread-local
-    /// destructor after the registration was destroyed uses a temporary record.
+    /// lives. Inline: the outermost section of a registered thread; a nested section, the
+    /// thread's first (which registers it) and one from a thread-local destructor after
+    /// the registration was destroyed (on a temporary record) go out of line.
     #[inline]
     pub fn read_section<R>(f: impl FnOnce() -> R) -> R {
         StandInPtr::with(&RECORD, |rec| {
-            if !rec.try_lock(&DOMAIN) {
-                return register_then_section(rec, f);
+            if !rec.lock_outermost(&DOMAIN) {
+                return nested_or_registering(rec, f);
             }
             let _section = Section(rec);
             f()
         })
     }
 
-    /// The section [`ReaderRecord::try_lock`] refused: registers the thread, then runs
-    /// the section; on a temporary record when the registration is already destroyed
-    /// (thread exit).
+    /// The section [`ReaderRecord::lock_outermost`] refused: nested in one of this
+    /// thread's, or on the stand-in record (registers the thread, or runs on a temporary
+    /// record when the registration is already destroyed).
     #[cold]
     #[inline(never)]
-    fn register_then_section<R>(rec: &ReaderRecord, f: impl FnOnce() -> R) -> R {
+    fn nested_or_registering<R>(rec: &ReaderRecord, f: impl FnOnce() -> R) -> R {
+        if rec.lock_nested() {
+            let _section = Section(rec);
+            return f();
+        }
         assert!(std::ptr::eq(rec, &IDLE), "read sections nested too deep");
         if Registration::publish(&REGISTRATION) {
             return read_section(f);
