@@ -31,6 +31,15 @@ impl HazardRecord {
         membarrier::light();
     }
 
+    /// [`protect`](Self::protect) for a caller that knows the barrier mode: `full` when
+    /// it is not membarrier. Saves the read side a load of the mode.
+    #[inline]
+    pub fn protect_in(&self, addr: usize, full: bool) {
+        // Relaxed: as in `protect`.
+        self.ptr.store(addr, Relaxed);
+        membarrier::light_in(full);
+    }
+
     /// Ends the protection; orders the reader's loads before a scanner's free.
     #[inline]
     pub fn clear(&self) {
@@ -121,14 +130,17 @@ pub use per_execution::{protected, retire, scan_retired};
 #[cfg(not(fencebench_loom))]
 pub use process::{protected, retire, scan_retired};
 
-/// The process's hazard domain: records per thread, reached through a constant
+/// The process's hazard domain: records per thread, the first reached through a constant
 /// thread-local, and per-thread retired lists scanned in batches.
 #[cfg(not(fencebench_loom))]
 mod process {
     use super::{Domain, HazardRecord};
     use crate::memory::pool::DriverRef;
+    use crate::sync::membarrier::{self, BarrierMode};
+    use crate::sync::{AtomicBool, AtomicUsize};
+    use crossbeam_utils::CachePadded;
     use std::cell::{Cell, RefCell};
-    use std::ptr::null;
+    use std::sync::atomic::Ordering::Relaxed;
     use std::sync::{Arc, Mutex};
 
     static DOMAIN: Domain = Domain::new();
@@ -141,8 +153,17 @@ mod process {
     /// by threads × (SCAN_AT + protected objects).
     const SCAN_AT: usize = 64;
 
-    /// The thread's records and retired objects. Dropping it unregisters the records
-    /// from [`struct@SLOTS`] before they go.
+    /// A record in no domain, never written, whose hazard is never 0: [`FIRST`] of a
+    /// thread whose first record is not free for the inline path (none registered yet,
+    /// registration destroyed, or a full-fence barrier mode). The inline path's one test,
+    /// "is the first record free", sends such a thread out of line.
+    static NOT_INLINE: HazardRecord = HazardRecord {
+        ptr: CachePadded::new(AtomicUsize::new(usize::MAX)),
+        active: AtomicBool::new(true),
+    };
+
+    /// The thread's records and retired objects. Dropping it points [`FIRST`] away from
+    /// the records before they go.
     struct Local {
         records: [Arc<HazardRecord>; DEPTH],
         retired: RefCell<Vec<DriverRef>>,
@@ -150,10 +171,7 @@ mod process {
 
     impl Drop for Local {
         fn drop(&mut self) {
-            SLOTS.with(|s| {
-                s.in_use.set(UNREGISTERED);
-                s.records.iter().for_each(|p| p.set(null()));
-            });
+            FIRST.set(&raw const NOT_INLINE);
             for r in &self.records {
                 DOMAIN.release(r);
             }
@@ -163,91 +181,83 @@ mod process {
         }
     }
 
-    /// [`Slots::in_use`] of a thread without registered records: no slot is free, so
-    /// the read side's one bounds test also sends it to registration.
-    const UNREGISTERED: usize = DEPTH;
-
-    /// The addresses of [`LOCAL`]'s records (null while it is not alive) and how many
-    /// are in use: a constant thread-local without destructor, so the read side reaches
-    /// a record with two loads and no lazy-initialisation check.
-    struct Slots {
-        in_use: Cell<usize>,
-        records: [Cell<*const HazardRecord>; DEPTH],
-    }
-
     thread_local! {
         static LOCAL: Local = {
-            crate::sync::membarrier::mode();
+            let mode = membarrier::mode();
             let local = Local {
                 records: std::array::from_fn(|_| DOMAIN.acquire()),
                 retired: RefCell::new(Vec::with_capacity(SCAN_AT)),
             };
-            SLOTS.with(|s| {
-                for (p, rec) in s.records.iter().zip(&local.records) {
-                    p.set(Arc::as_ptr(rec));
-                }
-                s.in_use.set(0);
-            });
+            // The inline path issues only a compiler barrier: it is open to a thread's
+            // first record only when the scans' heavy barrier is membarrier (the mode is
+            // detected once and never changes).
+            if mode == BarrierMode::Membarrier {
+                FIRST.set(Arc::as_ptr(&local.records[0]));
+            }
             local
         };
-        static SLOTS: Slots = const {
-            Slots {
-                in_use: Cell::new(UNREGISTERED),
-                records: [const { Cell::new(null()) }; DEPTH],
-            }
-        };
+        /// The address of [`LOCAL`]'s first record while it is alive and the barrier
+        /// mode is membarrier, [`NOT_INLINE`] otherwise: a constant thread-local without
+        /// destructor, so the read side reaches its record with one load and no
+        /// lazy-initialisation check.
+        static FIRST: Cell<*const HazardRecord> = const { Cell::new(&raw const NOT_INLINE) };
     }
 
-    /// The innermost published hazard of a thread; cleared on drop (also on unwind).
-    struct Published<'r> {
-        record: &'r HazardRecord,
-        depth: usize,
-    }
+    /// Clears a published hazard on drop (also on unwind).
+    struct Published<'r>(&'r HazardRecord);
 
     impl Drop for Published<'_> {
         #[inline]
         fn drop(&mut self) {
-            self.record.clear();
-            SLOTS.with(|s| s.in_use.set(self.depth));
+            self.0.clear();
         }
-    }
-
-    /// A section that found no free slot: registers the thread's records first, or
-    /// runs on a temporary record when they are already destroyed (thread exit).
-    #[cold]
-    #[inline(never)]
-    fn register_then_section<R>(addr: usize, f: impl FnOnce(bool) -> R) -> R {
-        if SLOTS.with(|s| s.records[0].get().is_null()) {
-            if LOCAL.try_with(|_| ()).is_ok() {
-                return protected(addr, f);
-            }
-            return with_temporary_record(addr, f);
-        }
-        panic!("hazard-pointer sections nested deeper than {DEPTH}");
     }
 
     /// Publishes `addr` in the thread's next free record and runs `f` with it protected.
-    /// The thread-local is reached twice, in closures small enough to inline, so that
-    /// `f` is not moved into one (which keeps `LocalKey::with` out of line). Always
-    /// inlined: out of line, `f`'s result (a whole `FenceInfo`) is returned through memory.
+    /// Inline: the first record, when it is free (the outermost section of a registered
+    /// thread in membarrier mode); a nested section, the first of a thread, one in
+    /// full-fence mode and one from a late thread-local destructor go out of line.
+    /// Always inlined: out of line, `f`'s result (a whole `FenceInfo`) is returned
+    /// through memory.
     #[inline(always)]
     pub fn protected<R>(addr: usize, f: impl FnOnce(bool) -> R) -> R {
-        let next = SLOTS.with(|s| {
-            let depth = s.in_use.get();
-            (depth < DEPTH).then(|| (s.records[depth].get(), depth))
-        });
-        let Some((record, depth)) = next else {
-            return register_then_section(addr, f);
-        };
-        // SAFETY: `depth` is below `UNREGISTERED`, so `LOCAL` is alive and the slot
-        // points to one of its records (an `Arc` it holds): its destructor resets
-        // `in_use` before releasing them, and thread-local destructors run only at
+        // SAFETY: `FIRST` holds `NOT_INLINE` (a static) or the first record of `LOCAL`
+        // (an `Arc` `LOCAL` holds), set by `LOCAL`'s initialiser and reset by its
+        // destructor before the `Arc` is released; thread-local destructors run only at
         // thread exit, one at a time, so the record outlives `f`.
-        let record = unsafe { &*record };
-        record.protect(addr);
-        SLOTS.with(|s| s.in_use.set(depth + 1));
-        let _published = Published { record, depth };
+        let record = unsafe { &*FIRST.get() };
+        // Relaxed: only this thread writes its records (and nobody `NOT_INLINE`); 0 is
+        // free, as a cleared hazard is (a published address is never 0).
+        if record.ptr.load(Relaxed) != 0 {
+            return protected_out_of_line(addr, f);
+        }
+        // Membarrier mode (`FIRST` is a real record only then): the compiler barrier is
+        // the light half of the pair.
+        record.protect_in(addr, false);
+        let _published = Published(record);
         f(true)
+    }
+
+    /// The sections [`protected`] does not take inline: a nested one on the next free
+    /// record, the thread's first (registering its records), one in full-fence mode,
+    /// and one from a thread-local destructor after the records were released (on a
+    /// temporary record).
+    #[cold]
+    #[inline(never)]
+    fn protected_out_of_line<R>(addr: usize, f: impl FnOnce(bool) -> R) -> R {
+        let mut f = Some(f);
+        let run = |l: &Local| {
+            let Some(record) = l.records.iter().find(|r| r.ptr.load(Relaxed) == 0) else {
+                panic!("hazard-pointer sections nested deeper than {DEPTH}");
+            };
+            record.protect(addr);
+            let _published = Published(record);
+            f.take().expect("runs once")(true)
+        };
+        match LOCAL.try_with(run) {
+            Ok(r) => r,
+            Err(_) => with_temporary_record(addr, f.take().expect("not run")),
+        }
     }
 
     /// A section on a record acquired for it alone: a thread-local destructor that runs
@@ -292,6 +302,36 @@ mod process {
         all.append(&mut ORPHANS.lock().unwrap());
         DOMAIN.scan(&mut all);
         ORPHANS.lock().unwrap().extend(all);
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+        use std::sync::atomic::Ordering::SeqCst;
+
+        /// The inline path is open only on a registered thread's own free first record,
+        /// and only in membarrier mode; nested sections take the next records.
+        #[test]
+        fn first_record_is_inline_only_when_registered_in_membarrier_mode() {
+            std::thread::spawn(|| {
+                assert_eq!(FIRST.get(), &raw const NOT_INLINE);
+                let depth =
+                    |l: &Local| l.records.iter().filter(|r| r.ptr.load(SeqCst) != 0).count();
+                protected(8, |_| {
+                    protected(16, |_| {
+                        assert_eq!(LOCAL.with(depth), 2);
+                    });
+                    assert_eq!(LOCAL.with(depth), 1);
+                });
+                assert_eq!(LOCAL.with(depth), 0);
+                let first = LOCAL.with(|l| Arc::as_ptr(&l.records[0]));
+                let inline = membarrier::mode() == BarrierMode::Membarrier;
+                assert_eq!(FIRST.get() == first, inline);
+                assert_eq!(FIRST.get() == &raw const NOT_INLINE, !inline);
+            })
+            .join()
+            .unwrap();
+        }
     }
 }
 

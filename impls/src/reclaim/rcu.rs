@@ -45,21 +45,47 @@ impl ReaderRecord {
     /// counter and before it publishes it (a no-op but in tests: [`Reader::lock_after`]).
     #[inline(always)]
     fn lock_after(&self, domain: &Domain, between: impl FnOnce()) {
+        if !self.lock_outermost(domain, between) {
+            let nested = self.lock_nested();
+            assert!(nested, "read sections nested too deep");
+        }
+    }
+
+    /// Begins an outermost section, running `between` (see [`lock_after`](Self::lock_after))
+    /// after the counter's snapshot; false, with nothing written, inside a section (or
+    /// on the process domain's stand-in record of an unregistered thread, whose word
+    /// reads as nested): then [`lock_nested`](Self::lock_nested). The one test of the
+    /// depth is all the process domain's inline read side pays before the section.
+    #[inline]
+    fn lock_outermost(&self, domain: &Domain, between: impl FnOnce()) -> bool {
         // Relaxed: only this thread writes its record.
         let c = self.ctr.load(Relaxed);
-        if c & NEST_MASK == 0 {
-            // Relaxed: the counter (and the mode bit, set at registration) is only copied.
-            let gp = domain.gp.load(Relaxed);
-            between();
-            // Relaxed store: ordered before the section's loads by the light barrier
-            // below, which pairs with the first heavy barrier in `synchronize`.
-            self.ctr.store(gp + 1, Relaxed);
-            #[cfg(not(fencebench_plant = "rcu-no-reader-barrier"))]
-            membarrier::light_in(gp & FULL_FENCE != 0);
-        } else {
-            debug_assert!(c & NEST_MASK != NEST_MASK, "read sections nested too deep");
-            self.ctr.store(c + 1, Relaxed);
+        if c & NEST_MASK != 0 {
+            return false;
         }
+        // Relaxed: the counter (and the mode bit, set at registration) is only copied.
+        let gp = domain.gp.load(Relaxed);
+        between();
+        // Relaxed store: ordered before the section's loads by the light barrier below,
+        // which pairs with the first heavy barrier in `synchronize`.
+        self.ctr.store(gp + 1, Relaxed);
+        #[cfg(not(fencebench_plant = "rcu-no-reader-barrier"))]
+        membarrier::light_in(gp & FULL_FENCE != 0);
+        true
+    }
+
+    /// Begins a section nested in one of this thread's (after
+    /// [`lock_outermost`](Self::lock_outermost) refused); false, with nothing written,
+    /// at depth `NEST_MASK`: nested that deep, or the stand-in record.
+    fn lock_nested(&self) -> bool {
+        // Relaxed: only this thread writes its record.
+        let c = self.ctr.load(Relaxed);
+        debug_assert!(c & NEST_MASK != 0, "not inside a section");
+        if c & NEST_MASK == NEST_MASK {
+            return false;
+        }
+        self.ctr.store(c + 1, Relaxed);
+        true
     }
 
     /// `rcu_read_unlock`: one level less; depth 0 ends the section.
@@ -245,15 +271,25 @@ mod process {
     use super::{Domain, Reader, ReaderRecord};
     use crate::memory::pool::DriverRef;
     use crate::reclaim::process::deferred::{Batch, Reclaimer};
-    use crate::reclaim::process::thread_record::{RecordPtr, Registration};
+    use crate::reclaim::process::thread_record::{Registration, StandInPtr};
+    use crate::sync::AtomicU64;
+    use crossbeam_utils::CachePadded;
 
     /// The process's RCU domain, like the kernel's single RCU.
     static DOMAIN: Domain = Domain::new();
 
+    /// The record of a thread not registered (yet, or any more): in no domain, never
+    /// written, nested `NEST_MASK` deep, so both
+    /// [`ReaderRecord::lock_outermost`] and [`ReaderRecord::lock_nested`] refuse it.
+    static IDLE: ReaderRecord = ReaderRecord {
+        ctr: CachePadded::new(AtomicU64::new(super::NEST_MASK)),
+    };
+
     thread_local! {
-        /// This thread's registered record: see [`RecordPtr`].
-        static RECORD: RecordPtr<ReaderRecord> = const { RecordPtr::new() };
-        static REGISTRATION: Registration<ReaderRecord, Reader<'static>> = {
+        /// This thread's registered record, [`IDLE`] while it has none: see
+        /// [`StandInPtr`].
+        static RECORD: StandInPtr<ReaderRecord> = const { StandInPtr::new(&IDLE) };
+        static REGISTRATION: Registration<ReaderRecord, Reader<'static>, StandInPtr<ReaderRecord>> = {
             let reader = DOMAIN.register();
             Registration::new(reader.rec.clone(), reader, &RECORD)
         };
@@ -272,25 +308,31 @@ mod process {
 
     /// Runs `f` inside one read-side section of the process domain. Closure-scoped, so
     /// the section ends exactly once, on this thread, while the thread's reader record
-    /// lives. The first section of a thread registers it; one called from a thread-local
-    /// destructor after the registration was destroyed uses a temporary record.
+    /// lives. Inline: the outermost section of a registered thread; a nested section, the
+    /// thread's first (which registers it) and one from a thread-local destructor after
+    /// the registration was destroyed (on a temporary record) go out of line.
     #[inline]
     pub fn read_section<R>(f: impl FnOnce() -> R) -> R {
-        RecordPtr::with(&RECORD, |rec| match rec {
-            Some(rec) => {
-                let section = Section(rec);
-                section.0.lock(&DOMAIN);
-                f()
+        StandInPtr::with(&RECORD, |rec| {
+            if !rec.lock_outermost(&DOMAIN, || {}) {
+                return nested_or_registering(rec, f);
             }
-            None => register_then_section(f),
+            let _section = Section(rec);
+            f()
         })
     }
 
-    /// Registers the thread, then runs the section; on a temporary record when the
-    /// registration is already destroyed (thread exit).
+    /// The section [`ReaderRecord::lock_outermost`] refused: nested in one of this
+    /// thread's, or on the stand-in record (registers the thread, or runs on a temporary
+    /// record when the registration is already destroyed).
     #[cold]
     #[inline(never)]
-    fn register_then_section<R>(f: impl FnOnce() -> R) -> R {
+    fn nested_or_registering<R>(rec: &ReaderRecord, f: impl FnOnce() -> R) -> R {
+        if rec.lock_nested() {
+            let _section = Section(rec);
+            return f();
+        }
+        assert!(std::ptr::eq(rec, &IDLE), "read sections nested too deep");
         if Registration::publish(&REGISTRATION) {
             return read_section(f);
         }

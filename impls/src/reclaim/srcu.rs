@@ -563,10 +563,13 @@ mod registered {
         /// Runs `f` with this thread's index, which no other live thread has: the
         /// thread's records in every domain are written only by it. After the thread's
         /// index was given back (a thread-local destructor), on one taken for this call.
+        /// One test on the read side: `INDEX` holds an index below `SLOTS` or
+        /// `usize::MAX`, so `i < SLOTS` is both the first-use test and, where `f` indexes
+        /// a domain's records with `i`, the bound the compiler then need not check again.
         #[inline]
         pub fn with_slot<R>(f: impl FnOnce(usize) -> R) -> R {
             let i = INDEX.with(Cell::get);
-            if i != usize::MAX {
+            if i < SLOTS {
                 return f(i);
             }
             with_new_slot(f)
