@@ -283,10 +283,23 @@ impl Pool {
         // loads below: `retires` is at least `frees`. `retires` and `allocs` are
         // incremented Relaxed, so nothing pairs with their loads and `allocs` may lag a
         // concurrent retire: `live` saturates.
+        // Under the free list's lock, where `free` counts a free and its delay together.
+        let free = self.free.lock().unwrap();
         let frees = self.frees.load(Acquire);
+        let free_delay = self
+            .delay
+            .as_ref()
+            .map(|d| FreeDelay {
+                // Relaxed: written under the lock held here.
+                count: d.count.load(Relaxed),
+                total_ns: d.total_ns.load(Relaxed),
+                max_ns: d.max_ns.load(Relaxed),
+            })
+            .unwrap_or_default();
+        let capacity = (free.chunks.len() * CHUNK) as u64;
+        drop(free);
         let retires = self.retires.load(Relaxed);
         let allocs = self.allocs.load(Relaxed);
-        let capacity = (self.free.lock().unwrap().chunks.len() * CHUNK) as u64;
         PoolStats {
             capacity,
             live: allocs.saturating_sub(retires),
@@ -294,15 +307,7 @@ impl Pool {
             freed: frees,
             // Relaxed: statistics counters, read after the run's threads were joined.
             violations: self.violations.load(Relaxed),
-            free_delay: self
-                .delay
-                .as_ref()
-                .map(|d| FreeDelay {
-                    count: d.count.load(Relaxed),
-                    total_ns: d.total_ns.load(Relaxed),
-                    max_ns: d.max_ns.load(Relaxed),
-                })
-                .unwrap_or_default(),
+            free_delay,
         }
     }
 
@@ -510,20 +515,29 @@ impl DriverRef {
         fence(Release);
         s.lock.store((self.gen + 1) << 1, Relaxed);
         #[cfg(not(fencebench_loom))]
-        if let Some(d) = &self.pool.delay {
-            let delay = crate::sync::clock::now_ns().saturating_sub(s.retired_at.load(Relaxed));
-            d.count.fetch_add(1, Relaxed);
-            d.total_ns.fetch_add(delay, Relaxed);
-            d.max_ns.fetch_max(delay, Relaxed);
-        }
+        let delay = self.pool.delay.as_ref().map(|d| {
+            let ns = crate::sync::clock::now_ns().saturating_sub(s.retired_at.load(Relaxed));
+            (d, ns)
+        });
         // Relaxed poison: ordered after the generation bump by the fence above.
         s.ops.store(POISON, Relaxed);
         for w in s.driver.iter().chain(&s.timeline) {
             w.store(POISON, Relaxed);
         }
-        self.pool.free.lock().unwrap().slots.push(self.slot);
+        let mut free = self.pool.free.lock().unwrap();
+        free.slots.push(self.slot);
+        // The free and its delay are counted under the lock `stats` reads them under, so
+        // a snapshot taken while frees run (a window's ends) counts each in both or in
+        // neither.
+        #[cfg(not(fencebench_loom))]
+        if let Some((d, ns)) = delay {
+            d.count.fetch_add(1, Relaxed);
+            d.total_ns.fetch_add(ns, Relaxed);
+            d.max_ns.fetch_max(ns, Relaxed);
+        }
         // Release: pairs with the Acquire load in `stats`.
         self.pool.frees.fetch_add(1, Release);
+        drop(free);
     }
 }
 
