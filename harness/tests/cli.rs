@@ -332,28 +332,7 @@ fn a_tiny_retained_limit_ends_the_cell_and_says_so() {
 fn sigint_writes_a_partial_file_and_exits_130() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("r.json");
-    let child = Command::new(env!("CARGO_BIN_EXE_fencebench"))
-        .args([
-            "run",
-            "--impl",
-            "unprotected,rcu",
-            "--workload",
-            "signal",
-            "--threads",
-            "1",
-            "--duration",
-            "100ms",
-            "--warmup",
-            "0s",
-            "--repeat",
-            "1000",
-            "--out",
-        ])
-        .arg(&out)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = long_run(&out).spawn().unwrap();
     // Long enough for the handlers to be installed (they are, before any cell runs); the
     // run itself would take minutes.
     std::thread::sleep(std::time::Duration::from_millis(1500));

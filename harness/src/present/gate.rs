@@ -180,19 +180,10 @@ mod tests {
     }
 
     fn counts(rustc: &str, section: f64) -> Counts {
-        let mut ops = std::collections::BTreeMap::new();
-        ops.insert("section".to_string(), section);
-        ops.insert("describe".to_string(), 100.0);
-        Counts {
-            schema: 1,
-            rustc: rustc.into(),
-            valgrind: "valgrind-3.19.0".into(),
-            gungraun: "gungraun-runner 0.20.0".into(),
-            machine: "vm".into(),
-            cpu: None,
-            git_commit: None,
-            counts: [("rcu".to_string(), ops)].into(),
-        }
+        let ops = [("section", section), ("describe", 100.0)]
+            .map(|(op, n)| (op.to_string(), n))
+            .into();
+        crate::present::instructions::fixture(rustc, [("rcu".to_string(), ops)].into())
     }
 
     #[test]

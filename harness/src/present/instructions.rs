@@ -353,6 +353,21 @@ fn round(v: f64) -> String {
     }
 }
 
+/// A counts file made by `rustc` on a test machine, for the gates' tests.
+#[cfg(test)]
+pub(crate) fn fixture(rustc: &str, counts: BTreeMap<String, BTreeMap<String, f64>>) -> Counts {
+    Counts {
+        schema: SCHEMA,
+        rustc: rustc.into(),
+        valgrind: "valgrind-3.19.0".into(),
+        gungraun: "gungraun-runner 0.20.0".into(),
+        machine: "vm".into(),
+        cpu: None,
+        git_commit: None,
+        counts,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -370,16 +385,7 @@ mod tests {
                 ("signal".to_string(), 406.4),
             ]),
         );
-        Counts {
-            schema: SCHEMA,
-            rustc: rustc.into(),
-            valgrind: "valgrind-3.19.0".into(),
-            gungraun: "gungraun-runner 0.20.0".into(),
-            machine: "vm".into(),
-            cpu: None,
-            git_commit: None,
-            counts: c,
-        }
+        fixture(rustc, c)
     }
 
     #[test]
