@@ -575,6 +575,26 @@ mod tests {
         );
     }
 
+    /// Capacity counts whole chunks of slots; a delay-tracking pool (the stall
+    /// workload's) times each free from its retire, and a plain pool times none.
+    #[test]
+    fn capacity_is_whole_chunks_and_only_delay_pools_time_frees() {
+        for (pool, tracks) in [(Pool::new(), false), (Pool::with_delay_tracking(), true)] {
+            assert_eq!(pool.stats().capacity, 0);
+            let d = pool.alloc(&Name::new("drv"), &Name::new("tl"), 0);
+            assert_eq!(pool.stats().capacity, CHUNK as u64);
+            // Retired at least 1 ms before the free, so the delay is at least that.
+            let at = crate::sync::clock::now_ns();
+            std::thread::sleep(std::time::Duration::from_millis(1));
+            d.retire(at);
+            d.free();
+            let delay = pool.stats().free_delay;
+            assert_eq!(delay.count, u64::from(tracks), "tracks: {tracks}");
+            assert_eq!(delay.max_ns >= 1_000_000, tracks, "{delay:?}");
+            assert_eq!(delay.total_ns, delay.max_ns);
+        }
+    }
+
     #[test]
     fn reused_slot_is_detected() {
         let pool = Pool::new();
