@@ -55,8 +55,33 @@ fn machine_table(link: &str, file: &ResultFile, counts: Option<&Counts>) -> Stri
             .map_or(String::new(), |c| format!(" ({c})")),
         m.logical_cores
     );
+    if let Some(line) = counts.and_then(|c| other_build(file, c)) {
+        out.push_str(&line);
+    }
     out.push_str(&tables(file, counts));
     out
+}
+
+/// A line saying so when the instruction counts and the timed file come from different
+/// commits: a row then puts one build's instructions beside another's timings.
+fn other_build(file: &ResultFile, counts: &Counts) -> Option<String> {
+    let (counted, timed) = (
+        counts.git_commit.as_deref()?,
+        file.machine.git_commit.as_deref()?,
+    );
+    let short = |c: &str| {
+        c.trim_end_matches("-dirty")
+            .chars()
+            .take(7)
+            .collect::<String>()
+    };
+    (short(counted) != short(timed)).then(|| {
+        format!(
+            "instr/sect was counted at commit {counted}, the timings were run at {timed}: \
+             different builds, so a model changed between them shows in one column and not \
+             the other until the sweep is re-run.\n\n"
+        )
+    })
 }
 
 /// The machine's two tables, each line at most [`WIDTH`] characters so they paste into
@@ -373,6 +398,24 @@ mod tests {
             .nth(nth)
             .unwrap_or_else(|| panic!("no row {nth} for {name} in\n{text}"));
         line.trim_matches('|').split(" | ").map(str::trim).collect()
+    }
+
+    #[test]
+    fn counts_from_another_commit_are_said_to_be_another_build() {
+        let mut file = file();
+        let mut c = counts();
+        let text =
+            |f: &ResultFile, c: &Counts| markdown(&[("m/x.json".into(), f)], Some((c, "c".into())));
+        file.machine.git_commit = Some("abc1234".into());
+        assert!(!text(&file, &c).contains("different builds"));
+        c.git_commit = Some("abc1234def".into());
+        assert!(!text(&file, &c).contains("different builds"));
+        c.git_commit = Some("0744795".into());
+        assert!(
+            text(&file, &c).contains("counted at commit 0744795, the timings were run at abc1234"),
+            "{}",
+            text(&file, &c)
+        );
     }
 
     #[test]
