@@ -37,10 +37,23 @@ use std::sync::atomic::Ordering::{Relaxed, SeqCst};
 /// only the indices handed out so far ([`registered::high`]).
 pub const SLOTS: usize = if cfg!(fencebench_loom) { 2 } else { 256 };
 
+/// The bit of a domain's index word that says which half new readers count in (the
+/// flips add it): bit 4, 16, the size of a record's [`Half`], so the byte offset of a
+/// reader's half in its record is the word masked, with no shift.
+const HALF_SHIFT: u32 = 4;
+const HALF: u64 = 1 << HALF_SHIFT;
+#[cfg(not(fencebench_loom))]
+const _: () = assert!(std::mem::size_of::<Half>() as u64 == HALF);
+
 /// Set in a domain's index word when its readers' barrier must be a full fence (an
-/// asymmetric flavour without membarrier): far above the half bit, which the flips
-/// increment.
+/// asymmetric flavour without membarrier): far above the half bit.
 const FULL_FENCE: u64 = 1 << 63;
+
+/// The half an index word says new readers count in.
+#[inline(always)]
+fn half_of(word: u64) -> usize {
+    ((word >> HALF_SHIFT) & 1) as usize
+}
 
 /// Retired objects queued before a signaller starts (or advances) a grace period.
 #[cfg(not(fencebench_loom))]
@@ -133,8 +146,15 @@ impl Flavor for Fast {
 /// that owns the record's index writes them; the scans read them.
 #[derive(Default)]
 struct Counters {
-    lock: [AtomicU64; 2],
-    unlock: [AtomicU64; 2],
+    half: [Half; 2],
+}
+
+/// The counts of one half, side by side: a section finds its unlock count beside the
+/// lock count it bumped, with no index kept for the unlock.
+#[derive(Default)]
+struct Half {
+    lock: AtomicU64,
+    unlock: AtomicU64,
 }
 
 /// Where the domain's grace period stands.
@@ -160,12 +180,14 @@ struct GpState {
 
 /// An SRCU domain (`struct srcu_struct`) whose readers are of flavour `F`.
 pub struct Domain<F: Flavor> {
-    /// `srcu_idx`: its low bit is the half new readers count in; [`FULL_FENCE`] set
+    /// `srcu_idx`: its [`HALF`] bit is the half new readers count in; [`FULL_FENCE`] set
     /// when the readers' barrier must be a full fence.
     idx: CachePadded<AtomicU64>,
     /// A record per index, a fixed number: the reader's bounds check is against a
-    /// constant.
-    slots: Box<[CachePadded<Counters>; SLOTS]>,
+    /// constant. Inline, not boxed: a reader reaches its record from the domain's
+    /// address with no load of a pointer to the array (the domain lives in the driver's
+    /// `Arc`, so the 32 KiB are one allocation per driver).
+    slots: [CachePadded<Counters>; SLOTS],
     gp: Mutex<GpState>,
     flavor: PhantomData<F>,
 }
@@ -178,8 +200,7 @@ impl<F: Flavor> Default for Domain<F> {
 
 /// The end of a read-side section: `srcu_read_unlock`, also on unwind.
 struct Unlock<'a, F: Flavor> {
-    counters: &'a Counters,
-    idx: usize,
+    half: &'a Half,
     full: bool,
     flavor: PhantomData<F>,
 }
@@ -192,7 +213,7 @@ impl<F: Flavor> Drop for Unlock<'_, F> {
         // count.
         #[cfg(not(fencebench_plant = "srcu-no-reader-barrier"))]
         F::reader_barrier(self.full);
-        bump(&self.counters.unlock[self.idx]);
+        bump(&self.half.unlock);
     }
 }
 
@@ -201,13 +222,9 @@ impl<F: Flavor> Domain<F> {
         // Registers for membarrier before the first section, so the reader's light
         // barrier is the cheap one from the start.
         let full = F::ASYMMETRIC && membarrier::mode() != membarrier::BarrierMode::Membarrier;
-        let slots: Box<[CachePadded<Counters>]> =
-            (0..SLOTS).map(|_| CachePadded::default()).collect();
         Domain {
             idx: CachePadded::new(AtomicU64::new(if full { FULL_FENCE } else { 0 })),
-            slots: slots
-                .try_into()
-                .unwrap_or_else(|_| unreachable!("SLOTS records")),
+            slots: std::array::from_fn(|_| CachePadded::default()),
             gp: Mutex::new(GpState {
                 phase: Phase::Idle,
                 pending: Vec::new(),
@@ -228,29 +245,48 @@ impl<F: Flavor> Domain<F> {
         self.read_after(slot, || {}, f)
     }
 
+    /// [`read`](Self::read) in `slot`, whose barriers need no mode test (the index word
+    /// then has no [`FULL_FENCE`] bit to test: see [`HotSlot`]).
+    #[inline]
+    pub fn read_hot<R>(&self, slot: HotSlot<F>, f: impl FnOnce() -> R) -> R {
+        // Relaxed: as in `read_after`.
+        self.section_at(slot.0, self.idx.load(Relaxed) & HALF, || {}, f)
+    }
+
     /// [`read`](Self::read), running `between` after the section read the index and
     /// before it counts itself: a test's reader preempted there, which the grace periods
     /// that run meanwhile do not see, and the next must wait for.
     #[doc(hidden)]
     #[inline(always)]
     pub fn read_after<R>(&self, slot: usize, between: impl FnOnce(), f: impl FnOnce() -> R) -> R {
-        let counters = &self.slots[slot];
         // Relaxed: a stale index is fine: a reader counted in either half is waited for
         // by the scan of that half, and one counted after that scan passed sees the
         // retirement through fence B (see `readers_done`).
         let word = self.idx.load(Relaxed);
+        self.section_at(slot, word, between, f)
+    }
+
+    /// The section of [`read_after`](Self::read_after), on the index word `word` it read.
+    #[inline(always)]
+    fn section_at<R>(
+        &self,
+        slot: usize,
+        word: u64,
+        between: impl FnOnce(),
+        f: impl FnOnce() -> R,
+    ) -> R {
+        let counters = &self.slots[slot];
         between();
-        let (idx, full) = ((word & 1) as usize, word & FULL_FENCE != 0);
+        let (half, full) = (&counters.half[half_of(word)], word & FULL_FENCE != 0);
         // Ordered before the section's loads by fence B below.
-        bump(&counters.lock[idx]);
+        bump(&half.lock);
         // Fence B: pairs with fence A in `readers_done` (either the scan sees this count,
         // or this section sees everything retired before the scan) and with the flip's
         // fences (a reader that read the new index sees what was retired before).
         #[cfg(not(fencebench_plant = "srcu-no-reader-barrier"))]
         F::reader_barrier(full);
         let _unlock = Unlock::<F> {
-            counters,
-            idx,
+            half,
             full,
             flavor: PhantomData,
         };
@@ -274,7 +310,7 @@ impl<F: Flavor> Domain<F> {
         // Relaxed: ordered by fence A below.
         let unlocks: u64 = self.slots[..registered::high()]
             .iter()
-            .map(|c| c.unlock[idx].load(Relaxed))
+            .map(|c| c.half[idx].unlock.load(Relaxed))
             .sum();
         // A grace period costs microseconds: sums that do not match yet (a reader still
         // inside) are not worth one. Returning false only means "check again later".
@@ -292,14 +328,14 @@ impl<F: Flavor> Domain<F> {
         // Relaxed: ordered by fence A in `readers_done`.
         self.slots[..registered::high()]
             .iter()
-            .map(|c| c.lock[idx].load(Relaxed))
+            .map(|c| c.half[idx].lock.load(Relaxed))
             .sum()
     }
 
     /// The half new readers do not count in now.
     fn inactive(&self) -> usize {
         // Relaxed: only the grace-period holder (under `gp`) writes it.
-        (self.idx.load(Relaxed) as usize & 1) ^ 1
+        half_of(self.idx.load(Relaxed)) ^ 1
     }
 
     /// Advances the grace period as far as it can without waiting; true when idle with
@@ -323,7 +359,7 @@ impl<F: Flavor> Domain<F> {
                     F::flip_barrier();
                     // Relaxed: ordered by the barriers around it (or, for fast readers,
                     // by fence A of the scan just passed).
-                    self.idx.fetch_add(1, Relaxed);
+                    self.idx.fetch_add(HALF, Relaxed);
                     F::flip_barrier();
                     st.phase = Phase::Scan2;
                 }
@@ -438,6 +474,24 @@ fn bump(counter: &AtomicU64) {
 
 pub use registered::{with_slot, Registered};
 
+/// A record index this thread owns, for a section of a flavour-`F` domain that needs no
+/// test of the barrier mode: the classic flavour's (full fences in every mode), or the
+/// asymmetric flavour's where membarrier is registered. Only [`hot_slot`] makes one.
+pub struct HotSlot<F>(usize, PhantomData<F>);
+
+/// This thread's [`HotSlot`] for flavour `F`: one thread-local load and one test. `None`
+/// before the thread's first section, after it gave its index back, and for the
+/// asymmetric flavour without membarrier: then [`with_slot`] and [`Domain::read`].
+#[inline]
+pub fn hot_slot<F: Flavor>() -> Option<HotSlot<F>> {
+    let i = if F::ASYMMETRIC {
+        registered::current_light_slot()
+    } else {
+        registered::current_slot()
+    };
+    i.map(|i| HotSlot(i, PhantomData))
+}
+
 /// Every domain of a flavour, and each thread's record index.
 mod registered {
     use super::{Classic, Domain, Fast, Flavor};
@@ -465,7 +519,7 @@ mod registered {
     }
 
     #[cfg(not(fencebench_loom))]
-    pub use owned::{high, with_slot};
+    pub use owned::{current_light_slot, current_slot, high, with_slot};
 
     /// Under loom every index is the test's to give (each reader thread its own), and
     /// every record is scanned.
@@ -480,15 +534,11 @@ mod registered {
     #[cfg(fencebench_loom)]
     pub fn with_slot<R>(f: impl FnOnce(usize) -> R) -> R {
         use crate::sync::AtomicUsize;
-        use std::cell::Cell;
         use std::sync::atomic::Ordering::Relaxed;
         loom::lazy_static! {
             static ref NEXT: AtomicUsize = AtomicUsize::new(0);
         }
-        loom::thread_local! {
-            static INDEX: Cell<usize> = Cell::new(usize::MAX);
-        }
-        let i = INDEX.with(|c| {
+        let i = LOOM_INDEX.with(|c| {
             if c.get() == usize::MAX {
                 // Relaxed: a unique number, nothing is published with it.
                 c.set(NEXT.fetch_add(1, Relaxed));
@@ -502,10 +552,31 @@ mod registered {
         f(i)
     }
 
+    #[cfg(fencebench_loom)]
+    loom::thread_local! {
+        static LOOM_INDEX: std::cell::Cell<usize> = std::cell::Cell::new(usize::MAX);
+    }
+
+    /// Under loom, the index [`with_slot`] gave this thread, if it gave one.
+    #[cfg(fencebench_loom)]
+    pub fn current_slot() -> Option<usize> {
+        let i = LOOM_INDEX.with(std::cell::Cell::get);
+        (i < crate::reclaim::srcu::SLOTS).then_some(i)
+    }
+
+    /// Under loom the asymmetric flavour has no light barrier (see [`membarrier::mode`]).
+    ///
+    /// [`membarrier::mode`]: crate::sync::membarrier::mode
+    #[cfg(fencebench_loom)]
+    pub fn current_light_slot() -> Option<usize> {
+        None
+    }
+
     /// The owned indices: one per live thread, reused after a thread exits.
     #[cfg(not(fencebench_loom))]
     mod owned {
         use crate::reclaim::srcu::SLOTS;
+        use crate::sync::membarrier::{self, BarrierMode};
         use std::cell::Cell;
         use std::sync::atomic::{fence, AtomicUsize, Ordering::SeqCst};
         use std::sync::Mutex;
@@ -528,6 +599,11 @@ mod registered {
             /// This thread's index while its [`Owner`] lives, `usize::MAX` before and
             /// after: a constant without destructor, one load on the read side.
             static INDEX: Cell<usize> = const { Cell::new(usize::MAX) };
+            /// `INDEX` where the asymmetric flavour's light barrier is a compiler barrier
+            /// (membarrier registered: the process's mode, fixed once detected),
+            /// `usize::MAX` otherwise: `srcu-fast`'s one first-use test then also sends
+            /// the full-fence mode out of line, and its section tests no mode bit.
+            static LIGHT: Cell<usize> = const { Cell::new(usize::MAX) };
             /// Gives the index back at thread exit.
             static OWNER: Owner = Owner(take());
         }
@@ -538,6 +614,7 @@ mod registered {
         impl Drop for Owner {
             fn drop(&mut self) {
                 INDEX.with(|i| i.set(usize::MAX));
+                LIGHT.with(|i| i.set(usize::MAX));
                 // The mutex orders this thread's last counter stores before the next
                 // owner's first loads of them.
                 FREE.lock().unwrap().push(self.0);
@@ -560,19 +637,35 @@ mod registered {
             i
         }
 
+        /// This thread's index, if it owns one: one thread-local load and one test,
+        /// `INDEX` holding an index below `SLOTS` or `usize::MAX`, so the test is both
+        /// the first-use test and, where the caller indexes a domain's records with it,
+        /// the bound the compiler then need not check again. A caller that gets `None`
+        /// goes to [`with_slot`] out of line, so nothing of its own first-use path (the
+        /// closure it would hand over) is set up on the common one.
+        #[inline]
+        pub fn current_slot() -> Option<usize> {
+            let i = INDEX.with(Cell::get);
+            (i < SLOTS).then_some(i)
+        }
+
+        /// [`current_slot`] where the process's barriers are membarrier's, `None`
+        /// otherwise (and before the thread's first section).
+        #[inline]
+        pub fn current_light_slot() -> Option<usize> {
+            let i = LIGHT.with(Cell::get);
+            (i < SLOTS).then_some(i)
+        }
+
         /// Runs `f` with this thread's index, which no other live thread has: the
         /// thread's records in every domain are written only by it. After the thread's
         /// index was given back (a thread-local destructor), on one taken for this call.
-        /// One test on the read side: `INDEX` holds an index below `SLOTS` or
-        /// `usize::MAX`, so `i < SLOTS` is both the first-use test and, where `f` indexes
-        /// a domain's records with `i`, the bound the compiler then need not check again.
         #[inline]
         pub fn with_slot<R>(f: impl FnOnce(usize) -> R) -> R {
-            let i = INDEX.with(Cell::get);
-            if i < SLOTS {
-                return f(i);
+            match current_slot() {
+                Some(i) => f(i),
+                None => with_new_slot(f),
             }
-            with_new_slot(f)
         }
 
         #[cold]
@@ -580,6 +673,9 @@ mod registered {
         fn with_new_slot<R>(f: impl FnOnce(usize) -> R) -> R {
             if let Ok(i) = OWNER.try_with(|o| o.0) {
                 INDEX.with(|c| c.set(i));
+                if membarrier::mode() == BarrierMode::Membarrier {
+                    LIGHT.with(|c| c.set(i));
+                }
                 return f(i);
             }
             let owner = Owner(take());

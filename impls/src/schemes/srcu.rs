@@ -3,7 +3,7 @@
 
 use crate::memory::pool::DriverRef;
 use crate::model::scheme::{FenceView, Scheme};
-use crate::reclaim::srcu::{with_slot, Classic, Domain, Fast, Flavor, Registered};
+use crate::reclaim::srcu::{hot_slot, with_slot, Classic, Domain, Fast, Flavor, Registered};
 use std::marker::PhantomData;
 use std::sync::{Arc, Weak};
 
@@ -40,7 +40,10 @@ impl<F: Registered> Scheme for Sleepable<F> {
 
     #[inline]
     fn section<R>(fence: FenceView<'_, Arc<Domain<F>>>, f: impl FnOnce(bool) -> R) -> R {
-        with_slot(|slot| fence.per_fence.read(slot, || f(true)))
+        match hot_slot::<F>() {
+            Some(slot) => fence.per_fence.read_hot(slot, || f(true)),
+            None => first_section(fence.per_fence, f),
+        }
     }
 
     fn reclaim(domain: &Arc<Domain<F>>, data: &DriverRef) {
@@ -79,4 +82,13 @@ impl<F: Registered> Scheme for Sleepable<F> {
             "full-fence"
         }
     }
+}
+
+/// A section of a thread that has no record index yet (or gave it back in a thread-local
+/// destructor), or of `srcu-fast` without membarrier: out of line, so the common section
+/// sets up nothing for it.
+#[cold]
+#[inline(never)]
+fn first_section<F: Flavor, R>(domain: &Domain<F>, f: impl FnOnce(bool) -> R) -> R {
+    with_slot(|slot| domain.read(slot, || f(true)))
 }
