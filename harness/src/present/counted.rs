@@ -263,12 +263,13 @@ pub fn markdown(kernels: &[Kernel], link: &dyn Fn(&Path) -> String) -> Option<St
             "### The workloads, one thread (`fencebench run --icount`)\n\n\
              instr/op of the primary role, everything the vCPU runs in the window included \
              (for describe, the signaller thread's work too); the models' rows never enter the \
-             kernel, so they must agree across kernels. rcu's signal is the exception: how \
-             often the one vCPU runs its reclaimer thread between batches differs from window \
-             to window, so its repetitions spread by up to a few per cent, and a boot that \
-             differs in anything (the RTC's date, the guest's init script, the kernel's \
-             placement) moves its median by up to 1.3 % (seen; the same boot gives the same \
-             figure), so across kernels it agrees only within that.\n\n",
+             kernel, so they must agree across kernels. rcu's signal is the exception: it \
+             hands its retired objects to a reclaimer thread, so its window holds the kernel's \
+             wakeups and context switches, and how often the one vCPU runs the reclaimer \
+             between batches differs from window to window: its repetitions spread by up to a \
+             few per cent, a boot that differs in anything (the RTC's date, the guest's init \
+             script, the kernel's placement) moves its median by up to 1.3 % (seen; the same \
+             boot gives the same figure), and its row differs across kernels.\n\n",
         );
         let figure = |k: &Kernel, row: &str| {
             let (w, i) = row.split_once(" · ")?;
