@@ -5,7 +5,7 @@
 # is within ±0.5 % of its cell's median (nothing of the harness runs inside a window
 # under --icount, and each repetition first waits for the kernel's deferred work of the
 # one before), the models' section cells within ±1 % (their windows, under 5 million
-# instructions, hold one timer tick more or less: up to 0.53 % seen), the kernel row is
+# instructions, hold one timer tick more or less: up to 0.57 % seen), the kernel row is
 # there, and unprotected's describe is within ±1 % of the figure committed in
 # results/qemu-icount/ for the same kernel release. The kernel packages are cached under
 # target/kernel-vm/ as for .ci/kernel.sh (which installs the tools).

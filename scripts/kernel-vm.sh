@@ -25,12 +25,14 @@
 #
 # --count-instructions counts instead of timing: one vCPU under `-icount shift=0,sleep=off`,
 # so the guest's clock advances one nanosecond per executed instruction and every figure
-# is an instruction count (user and kernel), the same on any host. The guest gets a static
+# is an instruction count (user and kernel), the same on any host; and each boot is the
+# same (no KASLR, the RTC at a fixed date on the virtual clock, a byte-identical
+# initramfs), so two counts of one kernel give the same figures. The guest gets a static
 # *release* fencebench, runs the conformance suite, one discarded warm-up pass (boot-time
 # work runs in the same virtual time), then `fencebench run --icount` with the one-thread
 # workloads whose figures mean something as instructions (default: kernel, unprotected
 # and rcu; section, describe, signal; 100000 ops, enough that the timer tick averages
-# out; 3 repetitions; --run replaces these), `fencebench kernel-paths` (each kernel
+# out; 5 repetitions; --run replaces these), `fencebench kernel-paths` (each kernel
 # path's instructions net of the syscall, 100000 operations a path for the same reason), and a function_graph trace of those paths from
 # sync_file_ioctl and vgem_fence_signal_ioctl (which calls run: its durations include the
 # tracer's own cost, so they are not costs). The files come back over the console and
@@ -310,17 +312,22 @@ if [ $status -eq 0 ] && [ -n "$count" ]; then
     fencebench run $args --icount --out /tmp/warmup.json >/dev/null 2>&1
     echo "== fencebench run $args --icount (instructions, not time)"
     fencebench run $args --icount --machine qemu-icount \
-        --machine-desc "QEMU TCG, -icount shift=0 (instructions, not time), 1 vCPU, Linux $release" \
+        --machine-desc "QEMU TCG, -icount shift=0 (instructions, not time), 1 vCPU, fixed RTC, nokaslr, Linux $release" \
         --out /tmp/result.json
     run=$?
     fencebench kernel-paths --icount --ops 100000 --repeat 3 --out /tmp/paths.json
     paths=$?
-    # Which calls each path runs: one pass of the paths under the function_graph tracer.
+    # Which calls each path runs: one pass of the paths under the function_graph tracer,
+    # without what interrupts the path (the boot being the same every time, 7.3.4's
+    # scheduler tick landed inside FILE_INFO in every run: the interrupt and the
+    # preemption after it are not the path's calls).
     t=/sys/kernel/tracing
     mount -t tracefs nodev $t 2>/dev/null
     if [ -w $t/set_graph_function ]; then
         echo sync_file_ioctl >$t/set_graph_function
         echo vgem_fence_signal_ioctl >>$t/set_graph_function
+        echo 0 >$t/options/funcgraph-irqs
+        echo preempt_schedule_irq >$t/set_graph_notrace
         echo function_graph >$t/current_tracer
         echo >$t/trace
         fencebench kernel-paths --ops 1 --repeat 1 >/dev/null 2>&1
@@ -363,7 +370,10 @@ case "$fault" in
     hang) printf '#!/bin/busybox sh\nwhile :; do /bin/busybox sleep 3600; done\n' >"$root/init" ;;
 esac
 initrd="$cache/initramfs-$$.cpio.gz"
-(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$initrd"
+# Counting, the same initramfs byte for byte at every boot: its files' times are fixed
+# (the guest unpacks it in the counted boot, and its files keep the times).
+[ -z "$count" ] || find "$root" -exec touch -h -d 2026-01-01T00:00:00Z {} +
+(cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc --quiet --reproducible | gzip -1 -n) >"$initrd"
 trap 'rm -rf "$root" "$initrd" ${apt_dir:+"$apt_dir"}' EXIT
 
 # --- Boot ------------------------------------------------------------------------------
@@ -375,9 +385,15 @@ trap 'rm -rf "$root" "$initrd" ${apt_dir:+"$apt_dir"}' EXIT
 accel=${KERNEL_VM_ACCEL:-tcg,thread=single}
 cpus=(-accel "$accel" -smp 2)
 limit=${KERNEL_VM_TIMEOUT:-300}
+cmdline="console=ttyS0 quiet loglevel=3 panic=-1"
 if [ -n "$count" ]; then
-    # One vCPU, one instruction per guest nanosecond, no sleeping ahead of the host.
-    cpus=(-accel tcg -icount shift=0,sleep=off -smp 1)
+    # One vCPU, one instruction per guest nanosecond, no sleeping ahead of the host, and
+    # the same boot every time: without KASLR (its random placement of the kernel and of
+    # its memory regions moved 6.12.117's create path by up to 2.7 %, boot to boot), with the RTC at a fixed date on the virtual clock (the default, the
+    # host's wall time at boot, goes into the guest's wall time and entropy pool: other
+    # dates moved rcu's signal by 0.2 %) and the byte-identical initramfs made below.
+    cpus=(-accel tcg -icount shift=0,sleep=off -smp 1 -rtc base=2026-01-01T00:00:00,clock=vm)
+    cmdline="$cmdline nokaslr"
     limit=${KERNEL_VM_TIMEOUT:-1200}
 fi
 echo "kernel-vm: booting $release under qemu (${cpus[*]})"
@@ -385,7 +401,7 @@ echo "kernel-vm: booting $release under qemu (${cpus[*]})"
 log="$cache/console${count:+-icount}.log"
 timeout "$limit" qemu-system-x86_64 "${cpus[@]}" -m 1024 \
     -kernel "$ext/vmlinuz" -initrd "$initrd" \
-    -append "console=ttyS0 quiet loglevel=3 panic=-1" \
+    -append "$cmdline" \
     -nodefaults -nographic -no-reboot -monitor none -serial stdio </dev/null 2>&1 | tr -d '\r' | tee "$log" \
     || true
 # The marker may follow the firmware's screen-clearing escapes on the console's first line.

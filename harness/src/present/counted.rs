@@ -199,7 +199,9 @@ pub fn markdown(kernels: &[Kernel], link: &dyn Fn(&Path) -> String) -> Option<St
          --count-instructions`: the guest's clock advances one nanosecond per executed \
          instruction, so every figure is **instructions per operation (instr/op), not \
          time**, user and kernel together, the same on any host (the machine that ran QEMU \
-         does not matter). A warm-up pass is discarded; figures are medians of the \
+         does not matter). Each boot is the same (`nokaslr`, the RTC at a fixed date on the \
+         virtual clock, a byte-identical initramfs), so a second run gives the same \
+         figures. A warm-up pass is discarded; figures are medians of the \
          repetitions (5 of each workload, 3 of each path). icount counts every instruction \
          the vCPU executes in the window, interrupts included (nothing of the harness runs \
          there, and each repetition first lets the kernel's deferred work of the one \
@@ -261,7 +263,13 @@ pub fn markdown(kernels: &[Kernel], link: &dyn Fn(&Path) -> String) -> Option<St
             "### The workloads, one thread (`fencebench run --icount`)\n\n\
              instr/op of the primary role, everything the vCPU runs in the window included \
              (for describe, the signaller thread's work too); the models' rows never enter the \
-             kernel, so they must agree across kernels.\n\n",
+             kernel, so they must agree across kernels. rcu's signal is the exception: it \
+             hands its retired objects to a reclaimer thread, so its window holds the kernel's \
+             wakeups and context switches, and how often the one vCPU runs the reclaimer \
+             between batches differs from window to window: its repetitions spread by up to a \
+             few per cent, a boot that differs in anything (the RTC's date, the guest's init \
+             script, the kernel's placement) moves its median by up to 1.3 % (seen; the same \
+             boot gives the same figure), and its row differs across kernels.\n\n",
         );
         let figure = |k: &Kernel, row: &str| {
             let (w, i) = row.split_once(" · ")?;
