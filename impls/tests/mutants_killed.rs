@@ -147,6 +147,119 @@ fn a_grace_period_waits_for_a_reader_inside_a_section() {
     });
 }
 
+/// A grace period waits for a reader inside a nested section, and for one that left its
+/// inner section but is still in the outer one: the depth counts every level, and only
+/// the outermost unlock ends the section. As in
+/// `a_grace_period_waits_for_a_reader_inside_a_section`, the reader stays for [`HOLD`]
+/// after the caller learns it is inside.
+#[test]
+fn a_grace_period_waits_for_a_reader_inside_a_nested_section() {
+    const HOLD: Duration = Duration::from_millis(50);
+    static DOMAIN: rcu::Domain = rcu::Domain::new();
+    within_stall_bound(|| {
+        for leave_inner_first in [false, true] {
+            let left = AtomicBool::new(false);
+            let (inside_tx, inside_rx) = mpsc::channel();
+            thread::scope(|s| {
+                s.spawn(|| {
+                    let reader = DOMAIN.register();
+                    let outer = reader.lock();
+                    let inner = reader.lock();
+                    if leave_inner_first {
+                        drop(inner);
+                        inside_tx.send(()).unwrap();
+                        thread::sleep(HOLD);
+                        left.store(true, SeqCst);
+                    } else {
+                        inside_tx.send(()).unwrap();
+                        thread::sleep(HOLD);
+                        left.store(true, SeqCst);
+                        drop(inner);
+                    }
+                    drop(outer);
+                });
+                inside_rx.recv().unwrap();
+                DOMAIN.synchronize();
+                assert!(
+                    left.load(SeqCst),
+                    "synchronize returned while a reader was inside a nested section (inner left first: {leave_inner_first})"
+                );
+            });
+        }
+    });
+}
+
+/// Sections nest as deep as the word's depth bits count (65,535) and no deeper: one more
+/// panics with nothing written, where a depth that overflowed into the grace-period
+/// counter would corrupt both.
+#[test]
+fn nesting_deeper_than_the_depth_bits_panics() {
+    static DOMAIN: rcu::Domain = rcu::Domain::new();
+    let reader = DOMAIN.register();
+    let mut guards = Vec::with_capacity(65_535);
+    for _ in 0..65_535 {
+        guards.push(reader.lock());
+    }
+    let deeper = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| reader.lock()));
+    assert!(deeper.is_err(), "a section nested 65,536 deep was allowed");
+    drop(guards);
+    // The reader is quiescent again: a grace period does not wait for it.
+    within_stall_bound(|| DOMAIN.synchronize());
+}
+
+/// The process domain (the one the `rcu` scheme reads in): `synchronize_rcu` waits for a
+/// thread inside `read_section`, and the reclaimer frees what `call_rcu_free` retired
+/// only after that reader left; a thread's sections, outermost and nested, end, so a
+/// grace period after them returns. The reader stays inside for [`HOLD`] after the
+/// caller learns it is inside, as in `a_grace_period_waits_for_a_reader_inside_a_section`.
+#[test]
+fn the_process_domain_waits_for_read_sections() {
+    const HOLD: Duration = Duration::from_millis(50);
+    within_stall_bound(|| {
+        let pool = Pool::new();
+        let left = AtomicBool::new(false);
+        let (inside_tx, inside_rx) = mpsc::channel();
+        thread::scope(|s| {
+            s.spawn(|| {
+                // The first section registers the thread; the later ones are inline.
+                rcu::read_section(|| rcu::read_section(|| ()));
+                rcu::read_section(|| {
+                    inside_tx.send(()).unwrap();
+                    thread::sleep(HOLD);
+                    left.store(true, SeqCst);
+                });
+            });
+            inside_rx.recv().unwrap();
+            rcu::synchronize_rcu();
+            assert!(
+                left.load(SeqCst),
+                "synchronize_rcu returned while a thread was inside read_section"
+            );
+        });
+        let left = AtomicBool::new(false);
+        let (inside_tx, inside_rx) = mpsc::channel();
+        thread::scope(|s| {
+            s.spawn(|| {
+                rcu::read_section(|| {
+                    inside_tx.send(()).unwrap();
+                    thread::sleep(HOLD);
+                    left.store(true, SeqCst);
+                });
+            });
+            inside_rx.recv().unwrap();
+            rcu::call_rcu_free(retired(&pool));
+            rcu::rcu_barrier();
+            assert!(
+                left.load(SeqCst),
+                "the reclaimer freed retired data while a thread was inside read_section"
+            );
+        });
+        rcu::read_section(|| rcu::read_section(|| ()));
+        rcu::synchronize_rcu();
+        assert_eq!(pool.stats().freed, 1);
+    });
+}
+
 /// Unregistering a thread drops the registry's reference to its record, and only that
 /// one: a registry that kept exited threads' records would grow, and every grace period
 /// scan with it, for each thread a run starts; one that dropped others would stop
