@@ -151,6 +151,15 @@ in_diff_has_mutants() {
     cargo mutants -p fencebench-impls --list --in-diff "$in_diff" --file "$1" 2>/dev/null | grep -q .
 }
 
+# One run at a time per build directory: two runs' mutant trees are built there under the
+# same crate names, so one would test the other's binaries (seen: a mutant reported
+# missed by tests it never built).
+if [ -z "$list" ]; then
+    mkdir -p target
+    exec 9>target/mutants-build.lock
+    flock -n 9 || die "another mutants.sh run holds target/mutants-build (target/mutants-build.lock)"
+fi
+
 survivors=0
 for f in "${files[@]}"; do
     name=$(slug "$f")

@@ -26,6 +26,17 @@ const NEST_MASK: u64 = (1 << 16) - 1;
 const FULL_FENCE: u64 = 1 << 16;
 /// One grace period in the counter's units.
 const GP_ONE: u64 = 1 << 17;
+// The word's three parts do not overlap: a snapshot of the counter plus one is a depth of
+// one, and the mode bit is neither depth nor grace periods.
+const _: () = assert!(NEST_MASK != 0 && NEST_MASK & FULL_FENCE == 0 && FULL_FENCE != 0);
+const _: () = assert!(GP_ONE > FULL_FENCE && GP_ONE & (NEST_MASK | FULL_FENCE) == 0);
+
+/// Whether a counter value carries the full-fence mode bit: the reader's barrier is then
+/// a full fence.
+#[inline(always)]
+fn full_fence_in(gp: u64) -> bool {
+    gp & FULL_FENCE != 0
+}
 
 /// A reader thread's published state: the grace-period counter it saw when its outermost
 /// section began, plus its nesting depth in the low bits. A depth of 0 is quiescent.
@@ -70,7 +81,7 @@ impl ReaderRecord {
         // which pairs with the first heavy barrier in `synchronize`.
         self.ctr.store(gp + 1, Relaxed);
         #[cfg(not(fencebench_plant = "rcu-no-reader-barrier"))]
-        membarrier::light_in(gp & FULL_FENCE != 0);
+        membarrier::light_in(full_fence_in(gp));
         true
     }
 
@@ -410,4 +421,97 @@ mod per_execution {
 
     /// Nothing is left to wait for: every free already happened in its caller.
     pub fn rcu_barrier() {}
+}
+
+#[cfg(all(test, not(fencebench_loom)))]
+mod tests {
+    use super::*;
+    use std::sync::atomic::Ordering::SeqCst;
+
+    /// The domain's counter carries the full-fence bit exactly when the process has no
+    /// membarrier: set where it is not needed, every reader pays a full fence; missing
+    /// where it is, readers issue only a compiler barrier against grace periods that
+    /// issue no heavy one.
+    #[test]
+    fn registration_sets_the_full_fence_bit_only_without_membarrier() {
+        let domain = Domain::new();
+        let _reader = domain.register();
+        assert_eq!(
+            domain.gp.load(SeqCst) & FULL_FENCE != 0,
+            membarrier::mode() != membarrier::BarrierMode::Membarrier
+        );
+    }
+
+    /// A grace period does not wait for a section that began after it did: a reader that
+    /// keeps entering sections would otherwise hold it up for as long as it reads. The
+    /// reader leaves its first section, and enters its second, only once the grace
+    /// period has advanced the counter, and holds the second until the grace period
+    /// returns; one that waits for it too never returns, and the reader gives up after
+    /// [`STALL`](std::time::Duration), failing the test.
+    #[test]
+    fn a_grace_period_does_not_wait_for_sections_that_began_after_it() {
+        use std::sync::atomic::AtomicBool;
+        use std::sync::mpsc;
+        use std::time::{Duration, Instant};
+        const STALL: Duration = Duration::from_secs(10);
+        static DOMAIN: Domain = Domain::new();
+        // Static, for the grace period's thread: detached, so a grace period that never
+        // returns fails the test instead of hanging it.
+        static RETURNED: AtomicBool = AtomicBool::new(false);
+        let returned = &RETURNED;
+        let (inside_tx, inside_rx) = mpsc::channel();
+        let (begun_tx, begun_rx) = mpsc::channel();
+        std::thread::scope(|s| {
+            let reader = s.spawn(move || {
+                let reader = DOMAIN.register();
+                let first = reader.lock();
+                inside_tx.send(()).unwrap();
+                begun_rx.recv().unwrap();
+                drop(first);
+                let _second = reader.lock();
+                let deadline = Instant::now() + STALL;
+                while !returned.load(SeqCst) && Instant::now() < deadline {
+                    std::thread::yield_now();
+                }
+                returned.load(SeqCst)
+            });
+            inside_rx.recv().unwrap();
+            let before = DOMAIN.gp.load(SeqCst) & !FULL_FENCE;
+            std::thread::spawn(move || {
+                DOMAIN.synchronize();
+                returned.store(true, SeqCst);
+            });
+            // The grace period cannot return before the reader left its first section.
+            while DOMAIN.gp.load(SeqCst) & !FULL_FENCE == before && !returned.load(SeqCst) {
+                std::thread::yield_now();
+            }
+            let advanced = DOMAIN.gp.load(SeqCst) & !FULL_FENCE != before;
+            begun_tx.send(()).unwrap();
+            assert!(
+                advanced,
+                "synchronize returned without advancing the grace-period counter"
+            );
+            assert!(
+                reader.join().unwrap(),
+                "the grace period waited for a section that began after it"
+            );
+        });
+    }
+
+    /// Dropping a reader takes its record out of the domain: a domain that kept exited
+    /// threads' records would grow, and every grace period's scan with it, for each
+    /// thread a run starts.
+    #[test]
+    fn dropping_a_reader_unregisters_its_record() {
+        let domain = Domain::new();
+        let reader = domain.register();
+        let record = reader.rec.clone();
+        assert_eq!(Arc::strong_count(&record), 3, "reader, registry, this test");
+        drop(reader);
+        assert_eq!(
+            Arc::strong_count(&record),
+            1,
+            "the registry kept the record"
+        );
+    }
 }
