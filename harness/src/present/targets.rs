@@ -27,8 +27,9 @@ const TARGETS: &[Target] = &[
     Target::Faster(DESCRIBE, "rcu", "hyaline-seize"),
     Target::Faster(DESCRIBE, "hazptr", "hazptr-haphazard"),
     Target::RatioAtMost(SECTION, "rcu-qsbr", 1.05),
-    Target::RatioAtMost(SECTION, "rcu", 1.5),
-    Target::RatioAtMost(SECTION, "hazptr", 1.5),
+    Target::RatioAtMost(SECTION, "rcu", 1.25),
+    Target::RatioAtMost(SECTION, "hazptr", 1.25),
+    Target::RatioAtMost(SECTION, "srcu-fast", 1.35),
     Target::Faster(SECTION, "rcu", "rcu-crossbeam"),
     Target::Faster(SECTION, "rcu", "hyaline-seize"),
     Target::Faster(SECTION, "hazptr", "hazptr-haphazard"),
@@ -166,7 +167,7 @@ mod tests {
         let evaluated = super::section(&sections).unwrap();
         assert!(
             evaluated
-                .contains("| section | `hazptr` ≤ 1.5× unprotected | 1.20 [1.19–1.21]× | yes |"),
+                .contains("| section | `hazptr` ≤ 1.25× unprotected | 1.20 [1.19–1.21]× | yes |"),
             "{evaluated}"
         );
         assert!(evaluated.contains("| describe | `rcu` ≤ 1.2× unprotected | not measured | — |"));
