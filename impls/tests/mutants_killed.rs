@@ -11,12 +11,13 @@
 
 use fencebench_impls::pool::DriverRef;
 use fencebench_impls::published::{Cells, Published};
-use fencebench_impls::{hazptr, qsbr, rcu, Name, Pool};
+use fencebench_impls::srcu::{self, Classic, Fast, Flavor, Registered};
+use fencebench_impls::{hazptr, membarrier, qsbr, rcu, Name, Pool};
 use std::cell::RefCell;
-use std::sync::atomic::AtomicBool;
 use std::sync::atomic::Ordering::SeqCst;
+use std::sync::atomic::{AtomicBool, AtomicUsize};
 use std::sync::mpsc;
-use std::sync::Arc;
+use std::sync::{Arc, Barrier};
 use std::thread;
 use std::time::Duration;
 
@@ -446,4 +447,434 @@ fn a_late_destructors_hazard_section_leaves_no_hazard() {
         let st = pool.stats();
         assert_eq!((st.retained, st.freed), (0, 1), "{st:?}");
     });
+}
+
+/// A QSBR grace period waits for an online reader until it announces a quiescent state,
+/// and returns once it has announced one after the grace period began: registering puts
+/// a thread online, and the wait compares its announced counter with the new one. The
+/// reader stays online without announcing for [`HOLD`] after the grace period's caller
+/// learns it registered, so a grace period that does not wait returns first (unless the
+/// caller is descheduled that long); the reader then announces until the grace period
+/// returns, so one that waits passes whatever the scheduling, and one that never sees
+/// the announcement stalls.
+#[test]
+fn a_qsbr_grace_period_waits_for_an_online_reader_until_it_announces() {
+    const HOLD: Duration = Duration::from_millis(50);
+    within_stall_bound(|| {
+        let domain = qsbr::Domain::new();
+        let (announcing, done) = (AtomicBool::new(false), AtomicBool::new(false));
+        let (online_tx, online_rx) = mpsc::channel();
+        thread::scope(|s| {
+            s.spawn(|| {
+                let reader = domain.register();
+                online_tx.send(()).unwrap();
+                thread::sleep(HOLD);
+                announcing.store(true, SeqCst);
+                while !done.load(SeqCst) {
+                    domain.quiescent_state(&reader);
+                    thread::yield_now();
+                }
+                domain.unregister(&reader);
+            });
+            online_rx.recv().unwrap();
+            domain.synchronize();
+            done.store(true, SeqCst);
+            assert!(
+                announcing.load(SeqCst),
+                "synchronize returned while a registered reader had announced no quiescent state since it began"
+            );
+        });
+    });
+}
+
+/// A QSBR grace period does not wait for a registered thread that went offline (a
+/// thread blocked in `wait` must not hold up reclamation), and waits again once it is
+/// back online (HOLD-style: it goes offline again [`HOLD`] after the caller learns it is
+/// online).
+#[test]
+fn a_qsbr_grace_period_skips_an_offline_reader_until_it_is_online() {
+    const HOLD: Duration = Duration::from_millis(50);
+    within_stall_bound(|| {
+        let domain = qsbr::Domain::new();
+        let reader = domain.register();
+        domain.offline(&reader);
+        domain.synchronize();
+        domain.online(&reader);
+        let back_offline = AtomicBool::new(false);
+        let (online_tx, online_rx) = mpsc::channel();
+        thread::scope(|s| {
+            s.spawn(|| {
+                online_tx.send(()).unwrap();
+                thread::sleep(HOLD);
+                back_offline.store(true, SeqCst);
+                domain.offline(&reader);
+            });
+            online_rx.recv().unwrap();
+            domain.synchronize();
+            assert!(
+                back_offline.load(SeqCst),
+                "synchronize returned while a reader that came back online had announced nothing"
+            );
+        });
+        domain.unregister(&reader);
+    });
+}
+
+/// Data deferred on the process's QSBR domain is freed by `reclaimer_barrier`, and not
+/// before a reader inside a section has left it and announced a quiescent state: the
+/// reader's first section registers it online (its thread is new), the barrier's caller
+/// is registered too and goes offline for the wait. HOLD-style as
+/// [`a_grace_period_waits_for_a_reader_inside_a_section`].
+#[test]
+fn qsbr_deferred_data_is_freed_after_the_readers_in_sections() {
+    const HOLD: Duration = Duration::from_millis(50);
+    within_stall_bound(|| {
+        let pool = Pool::new();
+        let left = AtomicBool::new(false);
+        let (inside_tx, inside_rx) = mpsc::channel();
+        thread::scope(|s| {
+            s.spawn(|| {
+                qsbr::read_section(|| {
+                    inside_tx.send(()).unwrap();
+                    thread::sleep(HOLD);
+                    left.store(true, SeqCst);
+                });
+                qsbr::quiescent_state();
+            });
+            qsbr::read_section(|| ());
+            inside_rx.recv().unwrap();
+            qsbr::defer_free(retired(&pool));
+            qsbr::reclaimer_barrier();
+            assert!(
+                left.load(SeqCst),
+                "the barrier returned while a reader that was inside a section before the free was deferred still was"
+            );
+            let st = pool.stats();
+            assert_eq!((st.retained, st.freed), (0, 1), "{st:?}");
+        });
+    });
+}
+
+/// A thread that stays registered does not hold up the process's QSBR grace periods as
+/// long as it announces quiescent states, and one that exited holds up none: its record
+/// goes when the thread does. Nested sections end with the thread out of every section,
+/// so it may go offline (debug builds check it).
+#[test]
+fn qsbr_announcing_and_exited_threads_do_not_hold_up_grace_periods() {
+    within_stall_bound(|| {
+        thread::spawn(|| qsbr::read_section(|| qsbr::read_section(|| ())))
+            .join()
+            .unwrap();
+        let done = AtomicBool::new(false);
+        thread::scope(|s| {
+            s.spawn(|| {
+                qsbr::read_section(|| ());
+                while !done.load(SeqCst) {
+                    qsbr::quiescent_state();
+                    thread::yield_now();
+                }
+            });
+            let pool = Pool::new();
+            qsbr::read_section(|| qsbr::read_section(|| ()));
+            qsbr::offline(|| ());
+            qsbr::defer_free(retired(&pool));
+            qsbr::reclaimer_barrier();
+            done.store(true, SeqCst);
+            let st = pool.stats();
+            assert_eq!((st.retained, st.freed), (0, 1), "{st:?}");
+        });
+    });
+}
+
+/// Waits for `domain`'s grace period while a reader is inside a section that began
+/// before it, and checks that it returned only after the reader left. The reader is
+/// whichever of two live threads has the larger record index (not 0, so a scan that
+/// summed only the first record would miss it), and stays inside for [`HOLD`] after the
+/// caller learns it is inside: HOLD-style, never failing when the grace period waits.
+fn srcu_synchronize_waits_for_a_reader<F: Flavor>(domain: &srcu::Domain<F>) {
+    const HOLD: Duration = Duration::from_millis(50);
+    let left = AtomicBool::new(false);
+    let (inside_tx, inside_rx) = mpsc::channel();
+    let slots = [AtomicUsize::new(0), AtomicUsize::new(0)];
+    let both = Barrier::new(2);
+    thread::scope(|s| {
+        for i in 0..2 {
+            let (left, slots, both, inside_tx) = (&left, &slots, &both, inside_tx.clone());
+            s.spawn(move || {
+                srcu::with_slot(|own| {
+                    slots[i].store(own, SeqCst);
+                    both.wait();
+                    if own > slots[1 - i].load(SeqCst) {
+                        domain.read(own, || {
+                            inside_tx.send(()).unwrap();
+                            thread::sleep(HOLD);
+                            left.store(true, SeqCst);
+                        });
+                    }
+                })
+            });
+        }
+        inside_rx.recv().unwrap();
+        domain.synchronize();
+        assert!(
+            left.load(SeqCst),
+            "{}: synchronize returned while a reader that was inside a section before it began still was",
+            F::NAME
+        );
+    });
+}
+
+/// An SRCU grace period waits for a reader counted in either half of the index: the
+/// first grace period's for one in the half new readers start in, the second's (after
+/// one flip) for one in the other. For both flavours: `srcu-fast`'s scans compare the
+/// sums before their RCU grace period.
+#[test]
+fn srcu_grace_periods_wait_for_readers_in_either_half() {
+    within_stall_bound(|| {
+        let classic = srcu::Domain::<Classic>::new();
+        srcu_synchronize_waits_for_a_reader(&classic);
+        srcu_synchronize_waits_for_a_reader(&classic);
+        let fast = srcu::Domain::<Fast>::new();
+        srcu_synchronize_waits_for_a_reader(&fast);
+        srcu_synchronize_waits_for_a_reader(&fast);
+    });
+}
+
+/// An SRCU grace period ends while new readers keep entering sections, one always inside
+/// before the last leaves: they count in the half the grace period does not wait for
+/// (after the flip, in the one it no longer waits for). The two halves exist for this; a
+/// grace period that waited for the half new readers count in would never end. The
+/// readers take the hot path (`read_hot`), as the scheme's sections do.
+#[test]
+fn an_srcu_grace_period_ends_while_new_readers_keep_arriving() {
+    within_stall_bound(|| {
+        let domain = srcu::Domain::<Classic>::new();
+        let (turn, done) = (AtomicUsize::new(0), AtomicBool::new(false));
+        thread::scope(|s| {
+            for first in 0..2 {
+                let (domain, turn, done) = (&domain, &turn, &done);
+                s.spawn(move || {
+                    srcu::with_slot(|_| ());
+                    // Turn `t` is this thread's: it enters a section, passes the turn on
+                    // and stays inside until the other thread is inside its next one.
+                    for t in (first..).step_by(2) {
+                        while turn.load(SeqCst) != t {
+                            if done.load(SeqCst) {
+                                return;
+                            }
+                            thread::yield_now();
+                        }
+                        let slot = srcu::hot_slot::<Classic>().expect("a hot slot after with_slot");
+                        domain.read_hot(slot, || {
+                            turn.store(t + 1, SeqCst);
+                            while turn.load(SeqCst) < t + 2 && !done.load(SeqCst) {
+                                thread::yield_now();
+                            }
+                        });
+                    }
+                });
+            }
+            while turn.load(SeqCst) < 2 {
+                thread::yield_now();
+            }
+            domain.synchronize();
+            done.store(true, SeqCst);
+        });
+    });
+}
+
+/// SRCU retirements wait in their domain's queue until a batch has collected (a grace
+/// period per retirement is the cost batching exists to avoid); a full batch starts a
+/// grace period without a barrier, so a driver that keeps signalling has its data freed;
+/// `barrier` frees the rest.
+#[test]
+fn srcu_retirements_are_batched_and_freed() {
+    within_stall_bound(|| {
+        let pool = Pool::new();
+        let domain = srcu::Domain::<Classic>::new();
+        domain.call_srcu_free(retired(&pool));
+        assert_eq!(
+            pool.stats().freed,
+            0,
+            "one retired object started a grace period before its batch was full"
+        );
+        domain.barrier();
+        assert_eq!(pool.stats().freed, 1);
+        // Far more than a batch: whatever the batch length, some batches are full.
+        for _ in 0..4096 {
+            domain.call_srcu_free(retired(&pool));
+        }
+        let st = pool.stats();
+        assert!(
+            st.freed > 1,
+            "nothing of 4096 retired was freed without a barrier: no full batch started a grace period ({st:?})"
+        );
+        domain.barrier();
+        let st = pool.stats();
+        assert_eq!((st.retained, st.freed), (0, 4097), "{st:?}");
+    });
+}
+
+/// An SRCU reader inside a section holds up the grace period that retirements start
+/// (nothing is freed while it is inside). `barrier` then waits for that grace period and
+/// for the one behind it, which the queued rest starts, and which a second reader holds
+/// up: it entered after the first grace period's flip, so only the second waits for it
+/// (a barrier that counted one grace period would return once the first reader left).
+/// The second reader stays inside for [`HOLD`] once the barrier's caller learns it is
+/// inside (HOLD-style). Dropping the domain frees what is still queued: the driver is
+/// gone, so no section can be in progress.
+#[test]
+fn srcu_barrier_waits_for_the_grace_periods_under_way_and_queued_and_drop_frees() {
+    const HOLD: Duration = Duration::from_millis(50);
+    within_stall_bound(|| {
+        let pool = Pool::new();
+        let domain = srcu::Domain::<Classic>::new();
+        let left = AtomicBool::new(false);
+        let (inside_tx, inside_rx) = mpsc::channel();
+        let (leave_tx, leave_rx) = mpsc::channel::<()>();
+        thread::scope(|s| {
+            let (domain, left) = (&domain, &left);
+            let first_inside = inside_tx.clone();
+            s.spawn(move || {
+                srcu::with_slot(|slot| {
+                    domain.read(slot, || {
+                        first_inside.send(()).unwrap();
+                        leave_rx.recv().unwrap();
+                    })
+                })
+            });
+            inside_rx.recv().unwrap();
+            // Far more than a batch: a grace period starts and waits for the reader.
+            for _ in 0..4096 {
+                domain.call_srcu_free(retired(&pool));
+            }
+            assert_eq!(
+                pool.stats().freed,
+                0,
+                "freed while a reader that was inside before the data was retired still was"
+            );
+            s.spawn(move || {
+                srcu::with_slot(|slot| {
+                    domain.read(slot, || {
+                        inside_tx.send(()).unwrap();
+                        thread::sleep(HOLD);
+                        left.store(true, SeqCst);
+                    })
+                })
+            });
+            inside_rx.recv().unwrap();
+            leave_tx.send(()).unwrap();
+            domain.barrier();
+            let st = pool.stats();
+            assert_eq!(
+                (left.load(SeqCst), st.retained, st.freed),
+                (true, 0, 4096),
+                "(second reader left, retained, freed) after the barrier"
+            );
+        });
+        domain.call_srcu_free(retired(&pool));
+        drop(domain);
+        let st = pool.stats();
+        assert_eq!((st.retained, st.freed), (0, 4097), "after the drop: {st:?}");
+    });
+}
+
+/// `synchronize` called while a grace period is under way waits for the next one too:
+/// the one under way flipped before the call, and a reader that began after the flip
+/// counts in the half it no longer waits for. Here the first reader holds a grace period
+/// (started by retirements) in its second scan; the second reader enters after its flip
+/// and stays inside for [`HOLD`] once `synchronize`'s caller learns it is inside
+/// (HOLD-style).
+#[test]
+fn srcu_synchronize_during_a_grace_period_waits_for_readers_after_its_flip() {
+    const HOLD: Duration = Duration::from_millis(50);
+    within_stall_bound(|| {
+        let pool = Pool::new();
+        let domain = srcu::Domain::<Classic>::new();
+        let left = AtomicBool::new(false);
+        let (inside_tx, inside_rx) = mpsc::channel();
+        let (leave_tx, leave_rx) = mpsc::channel::<()>();
+        thread::scope(|s| {
+            let (domain, left) = (&domain, &left);
+            let first_inside = inside_tx.clone();
+            s.spawn(move || {
+                srcu::with_slot(|slot| {
+                    domain.read(slot, || {
+                        first_inside.send(()).unwrap();
+                        leave_rx.recv().unwrap();
+                    })
+                })
+            });
+            inside_rx.recv().unwrap();
+            for _ in 0..4096 {
+                domain.call_srcu_free(retired(&pool));
+            }
+            s.spawn(move || {
+                srcu::with_slot(|slot| {
+                    domain.read(slot, || {
+                        inside_tx.send(()).unwrap();
+                        thread::sleep(HOLD);
+                        left.store(true, SeqCst);
+                    })
+                })
+            });
+            inside_rx.recv().unwrap();
+            leave_tx.send(()).unwrap();
+            domain.synchronize();
+            assert!(
+                left.load(SeqCst),
+                "synchronize returned while a reader that entered after the flip of the grace period under way still was inside"
+            );
+        });
+    });
+}
+
+/// A thread has no hot record index before its first section (that section takes its
+/// index out of line) and has one after, the index `with_slot` gives it every time:
+/// `srcu`'s always, `srcu-fast`'s only where membarrier is registered (its section then
+/// has no full fence to choose). Sections return what their closure returns.
+#[test]
+fn srcu_record_indices_and_hot_slots() {
+    within_stall_bound(|| {
+        assert!(
+            srcu::hot_slot::<Classic>().is_none() && srcu::hot_slot::<Fast>().is_none(),
+            "a hot slot on a thread that never read"
+        );
+        let slot = srcu::with_slot(Some).expect("with_slot did not run its closure");
+        assert!(slot < srcu::SLOTS);
+        assert_eq!(
+            srcu::with_slot(Some),
+            Some(slot),
+            "with_slot gave this thread another index"
+        );
+        let domain = srcu::Domain::<Classic>::new();
+        assert_eq!(domain.read(slot, || Some(7)), Some(7));
+        let hot = srcu::hot_slot::<Classic>().expect("no srcu hot slot after with_slot");
+        assert_eq!(domain.read_hot(hot, || Some(8)), Some(8));
+        let light = membarrier::mode() == membarrier::BarrierMode::Membarrier;
+        assert_eq!(
+            srcu::hot_slot::<Fast>().is_some(),
+            light,
+            "srcu-fast hot slot after with_slot, with membarrier {light}"
+        );
+    });
+}
+
+/// Threads that exit give their record index back for the next thread: a run starts
+/// threads without bound, and the domains have [`srcu::SLOTS`] records.
+#[test]
+fn srcu_record_indices_of_exited_threads_are_reused() {
+    within_stall_bound(|| {
+        for _ in 0..=srcu::SLOTS {
+            thread::spawn(|| srcu::with_slot(|_| ())).join().unwrap();
+        }
+    });
+}
+
+/// Each flavour has one list of its domains, so `quiesce` finds every domain a driver
+/// registered in it.
+#[test]
+fn srcu_domain_lists_are_one_per_flavour() {
+    assert!(std::ptr::eq(Classic::domains(), Classic::domains()));
+    assert!(std::ptr::eq(Fast::domains(), Fast::domains()));
 }

@@ -48,6 +48,7 @@ const _: () = assert!(std::mem::size_of::<Half>() as u64 == HALF);
 /// Set in a domain's index word when its readers' barrier must be a full fence (an
 /// asymmetric flavour without membarrier): far above the half bit.
 const FULL_FENCE: u64 = 1 << 63;
+const _: () = assert!(FULL_FENCE.is_power_of_two() && FULL_FENCE > HALF);
 
 /// The half an index word says new readers count in.
 #[inline(always)]
