@@ -50,6 +50,13 @@ const _: () = assert!(std::mem::size_of::<Half>() as u64 == HALF);
 const FULL_FENCE: u64 = 1 << 63;
 const _: () = assert!(FULL_FENCE.is_power_of_two() && FULL_FENCE > HALF);
 
+/// Whether an index word carries the full-fence mode bit: the readers' barrier is then a
+/// full fence.
+#[inline(always)]
+fn full_fence_in(word: u64) -> bool {
+    word & FULL_FENCE != 0
+}
+
 /// The half an index word says new readers count in.
 #[inline(always)]
 fn half_of(word: u64) -> usize {
@@ -278,7 +285,7 @@ impl<F: Flavor> Domain<F> {
     ) -> R {
         let counters = &self.slots[slot];
         between();
-        let (half, full) = (&counters.half[half_of(word)], word & FULL_FENCE != 0);
+        let (half, full) = (&counters.half[half_of(word)], full_fence_in(word));
         // Ordered before the section's loads by fence B below.
         bump(&half.lock);
         // Fence B: pairs with fence A in `readers_done` (either the scan sees this count,
