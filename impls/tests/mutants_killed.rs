@@ -715,63 +715,84 @@ fn srcu_retirements_are_batched_and_freed() {
     });
 }
 
+/// Two SRCU readers around a grace period of `domain`. The first enters a section and
+/// holds it while 4096 retirements (far more than a batch) start a grace period that
+/// waits for it, then `retired` runs; the second enters after that grace period's flip
+/// and stays inside for [`HOLD`] once the caller learns it is inside (HOLD-style), the
+/// first leaves, and `wait` runs. Returns whether the second had left when `wait`
+/// returned.
+fn srcu_reader_after_a_flip(
+    domain: &srcu::Domain<Classic>,
+    pool: &Arc<Pool>,
+    retired_all: impl FnOnce(),
+    wait: impl FnOnce(),
+) -> bool {
+    const HOLD: Duration = Duration::from_millis(50);
+    let left = AtomicBool::new(false);
+    let (inside_tx, inside_rx) = mpsc::channel();
+    let (leave_tx, leave_rx) = mpsc::channel::<()>();
+    thread::scope(|s| {
+        let left = &left;
+        let first_inside = inside_tx.clone();
+        s.spawn(move || {
+            srcu::with_slot(|slot| {
+                domain.read(slot, || {
+                    first_inside.send(()).unwrap();
+                    leave_rx.recv().unwrap();
+                })
+            })
+        });
+        inside_rx.recv().unwrap();
+        for _ in 0..4096 {
+            domain.call_srcu_free(retired(pool));
+        }
+        retired_all();
+        s.spawn(move || {
+            srcu::with_slot(|slot| {
+                domain.read(slot, || {
+                    inside_tx.send(()).unwrap();
+                    thread::sleep(HOLD);
+                    left.store(true, SeqCst);
+                })
+            })
+        });
+        inside_rx.recv().unwrap();
+        leave_tx.send(()).unwrap();
+        wait();
+        left.load(SeqCst)
+    })
+}
+
 /// An SRCU reader inside a section holds up the grace period that retirements start
 /// (nothing is freed while it is inside). `barrier` then waits for that grace period and
 /// for the one behind it, which the queued rest starts, and which a second reader holds
 /// up: it entered after the first grace period's flip, so only the second waits for it
 /// (a barrier that counted one grace period would return once the first reader left).
-/// The second reader stays inside for [`HOLD`] once the barrier's caller learns it is
-/// inside (HOLD-style). Dropping the domain frees what is still queued: the driver is
-/// gone, so no section can be in progress.
+/// Dropping the domain frees what is still queued: the driver is gone, so no section can
+/// be in progress.
 #[test]
 fn srcu_barrier_waits_for_the_grace_periods_under_way_and_queued_and_drop_frees() {
-    const HOLD: Duration = Duration::from_millis(50);
     within_stall_bound(|| {
         let pool = Pool::new();
         let domain = srcu::Domain::<Classic>::new();
-        let left = AtomicBool::new(false);
-        let (inside_tx, inside_rx) = mpsc::channel();
-        let (leave_tx, leave_rx) = mpsc::channel::<()>();
-        thread::scope(|s| {
-            let (domain, left) = (&domain, &left);
-            let first_inside = inside_tx.clone();
-            s.spawn(move || {
-                srcu::with_slot(|slot| {
-                    domain.read(slot, || {
-                        first_inside.send(()).unwrap();
-                        leave_rx.recv().unwrap();
-                    })
-                })
-            });
-            inside_rx.recv().unwrap();
-            // Far more than a batch: a grace period starts and waits for the reader.
-            for _ in 0..4096 {
-                domain.call_srcu_free(retired(&pool));
-            }
-            assert_eq!(
-                pool.stats().freed,
-                0,
-                "freed while a reader that was inside before the data was retired still was"
-            );
-            s.spawn(move || {
-                srcu::with_slot(|slot| {
-                    domain.read(slot, || {
-                        inside_tx.send(()).unwrap();
-                        thread::sleep(HOLD);
-                        left.store(true, SeqCst);
-                    })
-                })
-            });
-            inside_rx.recv().unwrap();
-            leave_tx.send(()).unwrap();
-            domain.barrier();
-            let st = pool.stats();
-            assert_eq!(
-                (left.load(SeqCst), st.retained, st.freed),
-                (true, 0, 4096),
-                "(second reader left, retained, freed) after the barrier"
-            );
-        });
+        let left = srcu_reader_after_a_flip(
+            &domain,
+            &pool,
+            || {
+                assert_eq!(
+                    pool.stats().freed,
+                    0,
+                    "freed while a reader that was inside before the data was retired still was"
+                )
+            },
+            || domain.barrier(),
+        );
+        let st = pool.stats();
+        assert_eq!(
+            (left, st.retained, st.freed),
+            (true, 0, 4096),
+            "(second reader left, retained, freed) after the barrier"
+        );
         domain.call_srcu_free(retired(&pool));
         drop(domain);
         let st = pool.stats();
@@ -782,50 +803,16 @@ fn srcu_barrier_waits_for_the_grace_periods_under_way_and_queued_and_drop_frees(
 /// `synchronize` called while a grace period is under way waits for the next one too:
 /// the one under way flipped before the call, and a reader that began after the flip
 /// counts in the half it no longer waits for. Here the first reader holds a grace period
-/// (started by retirements) in its second scan; the second reader enters after its flip
-/// and stays inside for [`HOLD`] once `synchronize`'s caller learns it is inside
-/// (HOLD-style).
+/// (started by retirements) in its second scan; the second reader enters after its flip.
 #[test]
 fn srcu_synchronize_during_a_grace_period_waits_for_readers_after_its_flip() {
-    const HOLD: Duration = Duration::from_millis(50);
     within_stall_bound(|| {
         let pool = Pool::new();
         let domain = srcu::Domain::<Classic>::new();
-        let left = AtomicBool::new(false);
-        let (inside_tx, inside_rx) = mpsc::channel();
-        let (leave_tx, leave_rx) = mpsc::channel::<()>();
-        thread::scope(|s| {
-            let (domain, left) = (&domain, &left);
-            let first_inside = inside_tx.clone();
-            s.spawn(move || {
-                srcu::with_slot(|slot| {
-                    domain.read(slot, || {
-                        first_inside.send(()).unwrap();
-                        leave_rx.recv().unwrap();
-                    })
-                })
-            });
-            inside_rx.recv().unwrap();
-            for _ in 0..4096 {
-                domain.call_srcu_free(retired(&pool));
-            }
-            s.spawn(move || {
-                srcu::with_slot(|slot| {
-                    domain.read(slot, || {
-                        inside_tx.send(()).unwrap();
-                        thread::sleep(HOLD);
-                        left.store(true, SeqCst);
-                    })
-                })
-            });
-            inside_rx.recv().unwrap();
-            leave_tx.send(()).unwrap();
-            domain.synchronize();
-            assert!(
-                left.load(SeqCst),
-                "synchronize returned while a reader that entered after the flip of the grace period under way still was inside"
-            );
-        });
+        assert!(
+            srcu_reader_after_a_flip(&domain, &pool, || {}, || domain.synchronize()),
+            "synchronize returned while a reader that entered after the flip of the grace period under way still was inside"
+        );
     });
 }
 
