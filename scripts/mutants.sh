@@ -16,7 +16,8 @@ equivalent), with the date and commit, to results/mutants/<file>.txt.
 Three stages, each on the mutants the stages before missed, so the slow suites run
 only where the fast ones cannot decide:
   1. `cargo test -p fencebench-impls --lib --test mutants_killed` (seconds; a stalled
-     reclaimer fails within its bound);
+     reclaimer fails within its bound), and for the fence model and the pool, whose
+     behaviour the conformance suite pins down, `--test conformance` (seconds too);
   2. `--test conformance --test race` (race with FENCEBENCH_RACE_ROUNDS, default 3);
   3. in files loom compiles (all but reclaim/process/): the loom models that exercise
      the file, `--cfg fencebench_loom`, release.
@@ -29,7 +30,8 @@ with its reason) are listed in .cargo/mutants.toml.
   --shard K/N      only shard K of N (0-based) of each file's mutants; writes no
                    result file
   --fast-timeout S test timeout per mutant in stage 1, seconds (default 60)
-  --timeout S      test timeout per mutant in stages 2 and 3, seconds (default 240)
+  --timeout S      test timeout per mutant in stages 2 and 3, seconds (default: three
+                   times the stage's baseline, at least 240; 240 with --skip-baseline)
   --build-timeout S  build timeout per mutant, seconds (default 300)
   --no-loom        no stage 3
   --skip-baseline  do not first run each stage's suites on the unmutated tree (for CI,
@@ -69,7 +71,7 @@ MUTANTS_VERSION=27.1.0
 die() { echo "mutants.sh: $*" >&2; exit 2; }
 need() { [ $# -ge 2 ] || die "$1 needs a value"; }
 
-files=() in_diff="" shard="" fast_timeout=60 timeout=240 build_timeout=300 loom=1 list="" write=1
+files=() in_diff="" shard="" fast_timeout=60 timeout="" build_timeout=300 loom=1 list="" write=1
 baseline=run
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -102,6 +104,13 @@ fi
 
 export FENCEBENCH_RACE_ROUNDS=${FENCEBENCH_RACE_ROUNDS:-3}
 STAGE1_TESTS=(--lib --test mutants_killed)
+# The fence model and the pool: their behaviour is what conformance checks, in seconds.
+stage1_tests() {
+    case $1 in
+        impls/src/model/* | impls/src/memory/pool.rs) echo "${STAGE1_TESTS[*]} --test conformance" ;;
+        *) echo "${STAGE1_TESTS[*]}" ;;
+    esac
+}
 STAGE2_TESTS=(--test conformance --test race)
 # With --release as a cargo argument, so the build phase builds what the test phase runs.
 STAGE3_TESTS=(--test loom --)
@@ -131,15 +140,29 @@ exact_re() { sed -e 's/[][\.*^$+?(){}|]/\\&/g' -e 's/.*/^&$/' | paste -sd'|'; }
 count() { lines "$1/mutants.out/$2.txt"; }
 lines() { if [ -f "$1" ]; then grep -c . "$1" || true; else echo 0; fi; }
 
+# The test timeout of stages 2 and 3: --timeout when given; else three times the stage's
+# baseline (its suites on the unmutated tree, so a loaded machine's slowness scales it),
+# at least 240 s; 240 s when the baseline is skipped.
+slow_timeout() {
+    if [ -n "$timeout" ]; then
+        echo "--timeout $timeout"
+    elif [ "$baseline" = skip ]; then
+        echo "--timeout 240"
+    else
+        echo "--timeout-multiplier 3 --minimum-test-timeout 240"
+    fi
+}
+
 # mutants_in DIR FILE RE ARGS...: cargo-mutants on FILE's mutants (only those RE names,
 # when given; only $sel_shard and $sel_diff's, when set), the stage's environment ($env)
-# and test timeout ($tmo), output in DIR; its exit status, less "some mutant missed" (2)
-# and "some timed out" (3), which the counts report.
+# and test timeout options ($tmo), output in DIR; its exit status, less "some mutant
+# missed" (2) and "some timed out" (3), which the counts report.
 mutants_in() {
     local dir=$1 file=$2 re=$3 rc=0
     shift 3
+    # shellcheck disable=SC2086 # $tmo is options, split on spaces
     env CARGO_TARGET_DIR="$PWD/target/mutants-build" "${env[@]}" cargo mutants -p fencebench-impls \
-        --no-shuffle -j 1 --baseline "$baseline" --timeout "$tmo" --build-timeout "$build_timeout" --file "$file" \
+        --no-shuffle -j 1 --baseline "$baseline" $tmo --build-timeout "$build_timeout" --file "$file" \
         -o "$dir" ${re:+--re "$re"} ${sel_shard:+--shard "$sel_shard"} \
         ${sel_diff:+--in-diff "$sel_diff"} "$@" || rc=$?
     case $rc in 0|2|3) return 0 ;; *) return $rc ;; esac
@@ -182,15 +205,17 @@ for f in "${files[@]}"; do
             re=$(exact_re <"$missed_list")
         fi
         case $stage in
-            1) env=() tmo=$fast_timeout args=(-- "${STAGE1_TESTS[@]}")
-               what="--lib, mutants_killed" ;;
-            2) env=() tmo=$timeout args=(-- "${STAGE2_TESTS[@]}")
+            1) # shellcheck disable=SC2207 # test options, split on spaces
+               env=() tmo="--timeout $fast_timeout" args=(-- $(stage1_tests "$f"))
+               what="--lib, mutants_killed"
+               [[ ${args[*]} != *conformance* ]] || what="$what, conformance" ;;
+            2) env=() tmo=$(slow_timeout) args=(-- "${STAGE2_TESTS[@]}")
                what="conformance, race (FENCEBENCH_RACE_ROUNDS=$FENCEBENCH_RACE_ROUNDS)" ;;
             3) [ -n "$loom" ] && [[ $f != impls/src/reclaim/process/* ]] || break
                filters=$(loom_filters "$f")
                # shellcheck disable=SC2206 # the filters split on spaces
                env=(RUSTFLAGS="--cfg fencebench_loom" CARGO_TARGET_DIR=$PWD/target/mutants-build/loom)
-               tmo=$timeout args=(--cargo-arg=--release -- "${STAGE3_TESTS[@]}" $filters)
+               tmo=$(slow_timeout) args=(--cargo-arg=--release -- "${STAGE3_TESTS[@]}" $filters)
                what="loom, release (${filters:-all models})" ;;
         esac
         echo "mutants.sh: $f: stage $stage: $what${re:+, on the $(lines "$missed_list") missed}" >&2

@@ -553,6 +553,101 @@ mod tests {
         assert_eq!(Name::new(&"é".repeat(20)).as_str(), "é".repeat(15));
     }
 
+    /// The raw field, `Display` (the text) and `Debug` (the text, quoted).
+    #[test]
+    fn names_show_as_their_text() {
+        let name = Name::new("xe");
+        let mut raw = [0u8; NAME_LEN];
+        raw[..2].copy_from_slice(b"xe");
+        assert_eq!(name.bytes(), &raw);
+        assert_eq!(format!("{name} {name:?}"), "xe \"xe\"");
+    }
+
+    /// A mean of no frees is none, not a division by zero.
+    #[test]
+    fn free_delay_mean() {
+        let delay = |count, total_ns| FreeDelay {
+            count,
+            total_ns,
+            max_ns: total_ns,
+        };
+        assert_eq!(delay(0, 0).mean_ns(), None);
+        assert_eq!(delay(4, 12).mean_ns(), Some(3.0));
+    }
+
+    /// Pools' counters add field by field; the largest delay is the larger of the two.
+    #[test]
+    fn stats_add_field_by_field() {
+        let stats = |n: u64| PoolStats {
+            capacity: n,
+            live: n + 1,
+            retained: n + 2,
+            freed: n + 3,
+            violations: n + 4,
+            free_delay: FreeDelay {
+                count: n + 5,
+                total_ns: n + 6,
+                max_ns: n + 7,
+            },
+        };
+        let sum = stats(3) + stats(20);
+        let expected = PoolStats {
+            capacity: 23,
+            live: 25,
+            retained: 27,
+            freed: 29,
+            violations: 31,
+            free_delay: FreeDelay {
+                count: 33,
+                total_ns: 35,
+                max_ns: 27,
+            },
+        };
+        assert_eq!(sum, expected);
+        assert_eq!(stats(20) + stats(3), expected);
+    }
+
+    /// The lock word is `(generation << 1) | locked`: set while held, clear once
+    /// released, and a freed slot's word names the free generation, so no holder of
+    /// the old one can take or release it.
+    #[test]
+    fn lock_word_follows_the_holder_and_the_generation() {
+        let pool = Pool::new();
+        let d = pool.alloc(&Name::new("a"), &Name::new("b"), 0);
+        assert!(Arc::ptr_eq(d.pool(), &pool));
+        let word = || d.slot().lock.load(Relaxed);
+        let held = d.lock().expect("live data locks");
+        assert_eq!(word(), (d.gen << 1) | 1);
+        drop(held);
+        assert_eq!(word(), d.gen << 1);
+        assert!(d.lock().is_some(), "released, it locks again");
+        assert_eq!(pool.stats().violations, 0);
+        // Freed while held: the release finds the new generation and counts a violation.
+        let held = d.lock().unwrap();
+        d.free();
+        assert_eq!(word(), (d.gen + 1) << 1);
+        drop(held);
+        assert_eq!(word(), (d.gen + 1) << 1);
+        assert_eq!(pool.stats().violations, 1);
+    }
+
+    /// A second locker waits for the holder instead of reporting the data freed. It
+    /// can only miss a broken lock (one that gives up at once) if it first tries after
+    /// the holder released, 50 ms on; it never fails a correct one.
+    #[test]
+    fn a_contended_lock_waits_for_its_holder() {
+        let pool = Pool::new();
+        let d = pool.alloc(&Name::new("a"), &Name::new("b"), 0);
+        let held = d.lock().unwrap();
+        std::thread::scope(|s| {
+            let other = s.spawn(|| d.lock().is_some());
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            drop(held);
+            assert!(other.join().unwrap(), "the second locker gave up");
+        });
+        assert_eq!(pool.stats().violations, 0);
+    }
+
     #[test]
     fn free_poisons_and_late_reads_count() {
         let pool = Pool::new();
