@@ -29,7 +29,8 @@ with its reason) are listed in .cargo/mutants.toml.
                    no result file (.ci/mutants-diff.sh uses it)
   --shard K/N      only shard K of N (0-based) of each file's mutants; writes no
                    result file
-  --fast-timeout S test timeout per mutant in stage 1, seconds (default 60)
+  --fast-timeout S test timeout per mutant in stage 1, seconds (default: five times
+                   the stage's baseline, at least 30; 60 with --skip-baseline)
   --timeout S      test timeout per mutant in stages 2 and 3, seconds (default: three
                    times the stage's baseline, at least 240; 240 with --skip-baseline)
   --build-timeout S  build timeout per mutant, seconds (default 300)
@@ -71,7 +72,7 @@ MUTANTS_VERSION=27.1.0
 die() { echo "mutants.sh: $*" >&2; exit 2; }
 need() { [ $# -ge 2 ] || die "$1 needs a value"; }
 
-files=() in_diff="" shard="" fast_timeout=60 timeout="" build_timeout=300 loom=1 list="" write=1
+files=() in_diff="" shard="" fast_timeout="" timeout="" build_timeout=300 loom=1 list="" write=1
 baseline=run
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -140,18 +141,21 @@ exact_re() { sed -e 's/[][\.*^$+?(){}|]/\\&/g' -e 's/.*/^&$/' | paste -sd'|'; }
 count() { lines "$1/mutants.out/$2.txt"; }
 lines() { if [ -f "$1" ]; then grep -c . "$1" || true; else echo 0; fi; }
 
-# The test timeout of stages 2 and 3: --timeout when given; else three times the stage's
-# baseline (its suites on the unmutated tree, so a loaded machine's slowness scales it),
-# at least 240 s; 240 s when the baseline is skipped.
-slow_timeout() {
-    if [ -n "$timeout" ]; then
-        echo "--timeout $timeout"
+# test_timeout GIVEN FIXED MULTIPLIER MINIMUM: a stage's test timeout options: GIVEN
+# seconds when the option was given; else MULTIPLIER times the stage's baseline (its
+# suites on the unmutated tree, so a loaded machine's slowness scales it), at least
+# MINIMUM; FIXED seconds when the baseline is skipped.
+test_timeout() {
+    if [ -n "$1" ]; then
+        echo "--timeout $1"
     elif [ "$baseline" = skip ]; then
-        echo "--timeout 240"
+        echo "--timeout $2"
     else
-        echo "--timeout-multiplier 3 --minimum-test-timeout 240"
+        echo "--timeout-multiplier $3 --minimum-test-timeout $4"
     fi
 }
+stage1_timeout() { test_timeout "$fast_timeout" 60 5 30; }
+later_timeout() { test_timeout "$timeout" 240 3 240; }
 
 # mutants_in DIR FILE RE ARGS...: cargo-mutants on FILE's mutants (only those RE names,
 # when given; only $sel_shard and $sel_diff's, when set), the stage's environment ($env)
@@ -197,7 +201,7 @@ for f in "${files[@]}"; do
     fi
     start=$SECONDS
     rm -rf "$out"
-    caught=0 to=0 unviable=0 passes="" re="" missed_list="" by_stage=""
+    caught=0 to=0 unviable=0 passes="" re="" missed_list="" by_stage="" timeouts=""
     for stage in 1 2 3; do
         if [ "$stage" -gt 1 ]; then
             # Only what the stages before missed; none missed: done.
@@ -206,16 +210,16 @@ for f in "${files[@]}"; do
         fi
         case $stage in
             1) # shellcheck disable=SC2207 # test options, split on spaces
-               env=() tmo="--timeout $fast_timeout" args=(-- $(stage1_tests "$f"))
+               env=() tmo=$(stage1_timeout) args=(-- $(stage1_tests "$f"))
                what="--lib, mutants_killed"
                [[ ${args[*]} != *conformance* ]] || what="$what, conformance" ;;
-            2) env=() tmo=$(slow_timeout) args=(-- "${STAGE2_TESTS[@]}")
+            2) env=() tmo=$(later_timeout) args=(-- "${STAGE2_TESTS[@]}")
                what="conformance, race (FENCEBENCH_RACE_ROUNDS=$FENCEBENCH_RACE_ROUNDS)" ;;
             3) [ -n "$loom" ] && [[ $f != impls/src/reclaim/process/* ]] || break
                filters=$(loom_filters "$f")
                # shellcheck disable=SC2206 # the filters split on spaces
                env=(RUSTFLAGS="--cfg fencebench_loom" CARGO_TARGET_DIR=$PWD/target/mutants-build/loom)
-               tmo=$(slow_timeout) args=(--cargo-arg=--release -- "${STAGE3_TESTS[@]}" $filters)
+               tmo=$(later_timeout) args=(--cargo-arg=--release -- "${STAGE3_TESTS[@]}" $filters)
                what="loom, release (${filters:-all models})" ;;
         esac
         echo "mutants.sh: $f: stage $stage: $what${re:+, on the $(lines "$missed_list") missed}" >&2
@@ -227,6 +231,8 @@ for f in "${files[@]}"; do
         mutants_in "$dir" "$f" "$re" "${args[@]}" \
             || die "$f: cargo-mutants failed in stage $stage (see $dir/mutants.out)"
         by_stage="${by_stage:+$by_stage, }stage $stage: $(count "$dir" caught)"
+        used=$(grep -o 'test: Some([^)]*)' "$dir/mutants.out/debug.log" 2>/dev/null | tail -1 | sed 's/test: Some(\(.*\))/\1/')
+        timeouts="${timeouts:+$timeouts, }stage $stage: ${used:-unknown}"
         caught=$((caught + $(count "$dir" caught)))
         to=$((to + $(count "$dir" timeout)))
         unviable=$((unviable + $(count "$dir" unviable)))
@@ -246,6 +252,7 @@ for f in "${files[@]}"; do
         echo "date: $(date -u +%Y-%m-%dT%H:%MZ)"
         echo "wall: $((SECONDS - start)) s, one job, under nice on a shared 2-core machine"
         echo "suites: $passes"
+        echo "test timeout per mutant: $timeouts"
         echo "mutants: $total ($((unfiltered - total)) more excluded as equivalent in .cargo/mutants.toml)"
         echo "caught: $caught (by $by_stage)"
         echo "timeout: $to"

@@ -12,7 +12,10 @@
 use fencebench_impls::pool::DriverRef;
 use fencebench_impls::published::{Cells, Published};
 use fencebench_impls::srcu::{self, Classic, Fast, Flavor, Registered};
-use fencebench_impls::{hazptr, membarrier, qsbr, rcu, Name, Pool};
+use fencebench_impls::{
+    hazptr, membarrier, now_ns, qsbr, rcu, Fence, Implementation, Lock, Name, Pool, RcuQsbr,
+    Refcount, Timeline, TimelineConfig,
+};
 use std::cell::RefCell;
 use std::sync::atomic::Ordering::SeqCst;
 use std::sync::atomic::{AtomicBool, AtomicUsize};
@@ -864,4 +867,67 @@ fn srcu_record_indices_of_exited_threads_are_reused() {
 fn srcu_domain_lists_are_one_per_flavour() {
     assert!(std::ptr::eq(Classic::domains(), Classic::domains()));
     assert!(std::ptr::eq(Fast::domains(), Fast::domains()));
+}
+
+/// Driver data released unsignalled is retired at its release, not at a timestamp the
+/// fence never got: the retire-to-free delay a delay-tracking pool records (the `stall`
+/// workload's signal-to-free figure) lies within the release. `refcount` frees at the
+/// release, so the whole delay is inside the two clock reads.
+#[test]
+fn an_unsignalled_fences_data_is_retired_at_its_release() {
+    let pool = Pool::with_delay_tracking();
+    let timeline =
+        Refcount::timeline(TimelineConfig::new("driver", "timeline").with_pool(pool.clone()));
+    let fence = timeline.create();
+    // The clock's epoch at least 20 ms back: a retire time of 0, the unset timestamp,
+    // would show as a delay of at least that.
+    now_ns();
+    thread::sleep(Duration::from_millis(20));
+    let before = now_ns();
+    drop(fence);
+    let after = now_ns();
+    let delay = pool.stats().free_delay;
+    assert_eq!(delay.count, 1, "{delay:?}");
+    assert!(
+        delay.max_ns <= after - before,
+        "retired {} ns before a free within a release of {} ns",
+        delay.max_ns,
+        after - before
+    );
+}
+
+/// The fence model reports its scheme's read-side mechanism (the result files' column).
+#[test]
+fn implementations_name_their_read_side_mechanism() {
+    assert_eq!(Refcount::read_side_mechanism(), "atomic-rmw");
+    assert_eq!(Lock::read_side_mechanism(), "spinlock");
+}
+
+/// `Implementation::quiescent_state` is the QSBR reader's announcement: a reader thread
+/// online in the process's QSBR domain (its first section put it there) that announces
+/// only through it lets the reclaimer's barrier finish, which otherwise stalls.
+#[test]
+fn qsbr_readers_announce_through_the_implementation() {
+    within_stall_bound(|| {
+        let timeline = RcuQsbr::timeline(TimelineConfig::new("driver", "timeline"));
+        let fence = timeline.create();
+        let done = AtomicBool::new(false);
+        let (online_tx, online_rx) = mpsc::channel();
+        thread::scope(|s| {
+            s.spawn(|| {
+                assert!(fence.section().is_some());
+                online_tx.send(()).unwrap();
+                while !done.load(SeqCst) {
+                    RcuQsbr::quiescent_state();
+                    thread::yield_now();
+                }
+            });
+            online_rx.recv().unwrap();
+            fence.signal();
+            RcuQsbr::quiesce();
+            done.store(true, SeqCst);
+        });
+        let st = timeline.pool().stats();
+        assert_eq!((st.retained, st.freed), (0, 1), "{st:?}");
+    });
 }

@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 mod signal;
 mod wait;
 
-const SIGNALED: u64 = 1 << 0;
+const SIGNALED: u64 = 1;
 const ENABLE_SIGNAL: u64 = 1 << 1;
 const TIMESTAMP: u64 = 1 << 2;
 /// Driver data handed to retirement (exactly once per fence).
