@@ -476,20 +476,36 @@ impl<S: Scheme> Drop for Inner<S> {
                     true
                 }
             });
-            if pending == Some(true) {
-                eprintln!(
-                    "fencebench: fence {}:{} released with pending callbacks; signalled with -EDEADLK",
-                    self.context, self.seqno
-                );
-            }
+            self.warn_if_released_pending(pending);
         }
         self.retire();
-        if self.keeps_ops && self.signaled() {
-            // The ops signal left set go with the fence.
-            S::detach(&self.per_fence);
-        }
+        self.detach_kept_ops();
         if !reclaimed {
             S::reclaim(&self.per_fence, &self.data);
+        }
+    }
+}
+
+impl<S: Scheme> Inner<S> {
+    /// The kernel's `WARN` on a fence released with callbacks pending (`pending`: what
+    /// release's locked check found), on stderr.
+    #[cold]
+    fn warn_if_released_pending(&self, pending: Option<bool>) {
+        if pending == Some(true) {
+            eprintln!(
+                "fencebench: fence {}:{} released with pending callbacks; signalled with -EDEADLK",
+                self.context, self.seqno
+            );
+        }
+    }
+
+    /// At release, after [`retire`](Self::retire): the ops that signal left set
+    /// ([`keeps_ops`]) go with the fence; retire detached every other fence's. No reader
+    /// can load the pointer by now (the last reference is gone): this keeps the
+    /// contract's order, unpublished before the grace period that precedes the free.
+    fn detach_kept_ops(&self) {
+        if self.keeps_ops && self.signaled() {
+            S::detach(&self.per_fence);
         }
     }
 }
