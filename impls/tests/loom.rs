@@ -427,6 +427,29 @@ fn srcu_fast_two_readers() {
     });
 }
 
+/// Under loom as outside it, a thread's first section gives it its index and its later
+/// sections take the hot path with it; the asymmetric flavour has none (loom has no light
+/// barrier). The models above pass either way (the cold path takes the same index), so
+/// this checks the loom-only index code itself.
+#[test]
+fn srcu_hot_slot_after_the_first_section() {
+    check("srcu hot slot", || {
+        assert!(
+            srcu::hot_slot::<srcu::Classic>().is_none(),
+            "a hot slot before any section"
+        );
+        srcu::with_slot(|_| ());
+        assert!(
+            srcu::hot_slot::<srcu::Classic>().is_some(),
+            "no hot slot after a section"
+        );
+        assert!(
+            srcu::hot_slot::<srcu::Fast>().is_none(),
+            "a light hot slot under loom"
+        );
+    });
+}
+
 // ---------------------------------------------------------------------------------------
 // QSBR: empty sections, quiescent states between them.
 
