@@ -57,6 +57,13 @@ fn within_stall_bound(body: impl FnOnce() + Send + 'static) {
     }
 }
 
+/// Asserts that all `n` objects the test retired to `pool` were freed, none retained.
+#[track_caller]
+fn all_freed(pool: &Pool, n: u64) {
+    let st = pool.stats();
+    assert_eq!((st.retained, st.freed), (0, n), "{st:?}");
+}
+
 /// `rcu_barrier` on a thread of its own, whose batch is empty: it waits only for what
 /// other threads already handed to the reclaimer.
 fn barrier_elsewhere() {
@@ -98,8 +105,7 @@ fn a_partial_batch_waits_for_its_threads_barrier() {
             "one retired object was handed to the reclaimer before its batch was full"
         );
         rcu::rcu_barrier();
-        let st = pool.stats();
-        assert_eq!((st.retained, st.freed), (0, 1), "{st:?}");
+        all_freed(&pool, 1);
     });
 }
 
@@ -115,8 +121,7 @@ fn an_exiting_threads_batch_is_freed_by_the_next_barrier() {
             .join()
             .unwrap();
         barrier_elsewhere();
-        let st = pool.stats();
-        assert_eq!((st.retained, st.freed), (0, 1), "{st:?}");
+        all_freed(&pool, 1);
     });
 }
 
@@ -373,8 +378,7 @@ fn hazard_sections_keep_their_data_until_they_end() {
             });
         });
         hazptr::scan_retired();
-        let st = pool.stats();
-        assert_eq!((st.retained, st.freed), (0, 2), "{st:?}");
+        all_freed(&pool, 2);
     });
 }
 
@@ -414,8 +418,7 @@ fn an_exiting_threads_hazard_retirements_are_freed_by_the_next_scan() {
         let data = retired(&pool);
         thread::spawn(move || hazptr::retire(data)).join().unwrap();
         hazptr::scan_retired();
-        let st = pool.stats();
-        assert_eq!((st.retained, st.freed), (0, 1), "{st:?}");
+        all_freed(&pool, 1);
     });
 }
 
@@ -447,8 +450,7 @@ fn a_late_destructors_hazard_section_leaves_no_hazard() {
         .unwrap();
         hazptr::retire(data);
         hazptr::scan_retired();
-        let st = pool.stats();
-        assert_eq!((st.retained, st.freed), (0, 1), "{st:?}");
+        all_freed(&pool, 1);
     });
 }
 
@@ -552,8 +554,7 @@ fn qsbr_deferred_data_is_freed_after_the_readers_in_sections() {
                 left.load(SeqCst),
                 "the barrier returned while a reader that was inside a section before the free was deferred still was"
             );
-            let st = pool.stats();
-            assert_eq!((st.retained, st.freed), (0, 1), "{st:?}");
+            all_freed(&pool, 1);
         });
     });
 }
@@ -583,8 +584,7 @@ fn qsbr_announcing_and_exited_threads_do_not_hold_up_grace_periods() {
             qsbr::defer_free(retired(&pool));
             qsbr::reclaimer_barrier();
             done.store(true, SeqCst);
-            let st = pool.stats();
-            assert_eq!((st.retained, st.freed), (0, 1), "{st:?}");
+            all_freed(&pool, 1);
         });
     });
 }
@@ -713,8 +713,7 @@ fn srcu_retirements_are_batched_and_freed() {
             "nothing of 4096 retired was freed without a barrier: no full batch started a grace period ({st:?})"
         );
         domain.barrier();
-        let st = pool.stats();
-        assert_eq!((st.retained, st.freed), (0, 4097), "{st:?}");
+        all_freed(&pool, 4097);
     });
 }
 
@@ -927,7 +926,6 @@ fn qsbr_readers_announce_through_the_implementation() {
             RcuQsbr::quiesce();
             done.store(true, SeqCst);
         });
-        let st = timeline.pool().stats();
-        assert_eq!((st.retained, st.freed), (0, 1), "{st:?}");
+        all_freed(timeline.pool(), 1);
     });
 }
