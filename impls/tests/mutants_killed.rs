@@ -29,6 +29,11 @@ use std::time::Duration;
 /// near it.
 const STALL: Duration = Duration::from_secs(10);
 
+/// How long a reader stays inside (or online) after telling the test it is: a grace
+/// period that does not wait for it returns first unless its caller is descheduled that
+/// long, so a broken build can slip through on a loaded machine, a correct one never fails.
+const HOLD: Duration = Duration::from_millis(50);
+
 /// Driver data allocated and retired, as a fence's signal retires it.
 fn retired(pool: &Arc<Pool>) -> DriverRef {
     let d = pool.alloc(&Name::new("driver"), &Name::new("timeline"), 0);
@@ -132,7 +137,6 @@ fn an_exiting_threads_batch_is_freed_by_the_next_barrier() {
 /// passes whatever the scheduling.
 #[test]
 fn a_grace_period_waits_for_a_reader_inside_a_section() {
-    const HOLD: Duration = Duration::from_millis(50);
     static DOMAIN: rcu::Domain = rcu::Domain::new();
     within_stall_bound(|| {
         let left = AtomicBool::new(false);
@@ -163,7 +167,6 @@ fn a_grace_period_waits_for_a_reader_inside_a_section() {
 /// after the caller learns it is inside.
 #[test]
 fn a_grace_period_waits_for_a_reader_inside_a_nested_section() {
-    const HOLD: Duration = Duration::from_millis(50);
     static DOMAIN: rcu::Domain = rcu::Domain::new();
     within_stall_bound(|| {
         for leave_inner_first in [false, true] {
@@ -223,7 +226,6 @@ fn nesting_deeper_than_the_depth_bits_panics() {
 /// caller learns it is inside, as in `a_grace_period_waits_for_a_reader_inside_a_section`.
 #[test]
 fn the_process_domain_waits_for_read_sections() {
-    const HOLD: Duration = Duration::from_millis(50);
     within_stall_bound(|| {
         let pool = Pool::new();
         let left = AtomicBool::new(false);
@@ -464,7 +466,6 @@ fn a_late_destructors_hazard_section_leaves_no_hazard() {
 /// the announcement stalls.
 #[test]
 fn a_qsbr_grace_period_waits_for_an_online_reader_until_it_announces() {
-    const HOLD: Duration = Duration::from_millis(50);
     within_stall_bound(|| {
         let domain = qsbr::Domain::new();
         let (announcing, done) = (AtomicBool::new(false), AtomicBool::new(false));
@@ -498,7 +499,6 @@ fn a_qsbr_grace_period_waits_for_an_online_reader_until_it_announces() {
 /// online).
 #[test]
 fn a_qsbr_grace_period_skips_an_offline_reader_until_it_is_online() {
-    const HOLD: Duration = Duration::from_millis(50);
     within_stall_bound(|| {
         let domain = qsbr::Domain::new();
         let reader = domain.register();
@@ -532,7 +532,6 @@ fn a_qsbr_grace_period_skips_an_offline_reader_until_it_is_online() {
 /// [`a_grace_period_waits_for_a_reader_inside_a_section`].
 #[test]
 fn qsbr_deferred_data_is_freed_after_the_readers_in_sections() {
-    const HOLD: Duration = Duration::from_millis(50);
     within_stall_bound(|| {
         let pool = Pool::new();
         let left = AtomicBool::new(false);
@@ -595,7 +594,6 @@ fn qsbr_announcing_and_exited_threads_do_not_hold_up_grace_periods() {
 /// summed only the first record would miss it), and stays inside for [`HOLD`] after the
 /// caller learns it is inside: HOLD-style, never failing when the grace period waits.
 fn srcu_synchronize_waits_for_a_reader<F: Flavor>(domain: &srcu::Domain<F>) {
-    const HOLD: Duration = Duration::from_millis(50);
     let left = AtomicBool::new(false);
     let (inside_tx, inside_rx) = mpsc::channel();
     let slots = [AtomicUsize::new(0), AtomicUsize::new(0)];
@@ -729,7 +727,6 @@ fn srcu_reader_after_a_flip(
     retired_all: impl FnOnce(),
     wait: impl FnOnce(),
 ) -> bool {
-    const HOLD: Duration = Duration::from_millis(50);
     let left = AtomicBool::new(false);
     let (inside_tx, inside_rx) = mpsc::channel();
     let (leave_tx, leave_rx) = mpsc::channel::<()>();
